@@ -1,0 +1,1 @@
+"""Subcommands of ``gitops-gen``: each module parses its flags and delegates."""

@@ -1,0 +1,125 @@
+"""The one error tree of gitops-gen: every error a user can cause.
+
+Raised by any stage; caught only by ``generator.cli.run``, which prints ``str(error)`` and exits 2.
+Findings about rendered manifests (schema, policy, cross-resource) are *not* errors: they are
+``generator.findings.Finding`` records.
+
+    GeneratorError (Exception)
+    ├── EnvFileError (ValueError)        environments/*.yaml: syntax, schema, semantics
+    ├── TemplateError (ValueError)       templates/*: syntax or undefined variable while rendering
+    ├── RenderError (ValueError)         rendered output that cannot be produced (duplicate identity…)
+    ├── WriteError (OSError)             rendered/ cannot be written, or a path escapes it
+    ├── ManifestLoadError (ValueError)   manifests given to validate/policy: unreadable, not K8s
+    ├── SchemaLoadError (ValueError)     CRD files or Kubernetes schemas unusable
+    ├── PolicyLoadError (ValueError)     malformed Kyverno policy, values, userinfo or Test file
+    └── UsageError (ValueError)          conflicting or missing command-line options
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "EnvFileError",
+    "GeneratorError",
+    "ManifestLoadError",
+    "PolicyLoadError",
+    "RenderError",
+    "SchemaLoadError",
+    "TemplateError",
+    "UsageError",
+    "WriteError",
+    "format_yaml_path",
+]
+
+YamlPath = Sequence[str | int]
+
+
+def format_yaml_path(yaml_path: YamlPath) -> str:
+    """Render ``("services", 0, "name")`` as ``services[0].name`` for messages."""
+    out = ""
+    for part in yaml_path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class GeneratorError(Exception):
+    """Base of every user-facing error.
+
+    The message follows one shape: where (``file:line:col`` and YAML path), what is wrong,
+    the offending value where useful, then what to do (``hint``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        yaml_path: YamlPath = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.yaml_path = tuple(yaml_path)
+        self.hint = hint
+
+    @property
+    def location(self) -> str:
+        """``file:line:col`` as far as known (1-based line and column)."""
+        if self.path is None:
+            return ""
+        loc = self.path
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def __str__(self) -> str:
+        head = self.location
+        if self.yaml_path:
+            head = f"{head}: {format_yaml_path(self.yaml_path)}" if head else format_yaml_path(self.yaml_path)
+        lines = [f"{head}: {self.message}" if head else self.message]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class EnvFileError(GeneratorError, ValueError):
+    """An environment file (or ``_defaults.yaml``) is unreadable, invalid or inconsistent."""
+
+
+class TemplateError(GeneratorError, ValueError):
+    """A Jinja template failed to parse or render; names template:line and what was rendered."""
+
+
+class RenderError(GeneratorError, ValueError):
+    """The rendered output is inconsistent (duplicate identity, template output not a K8s object)."""
+
+
+class WriteError(GeneratorError, OSError):
+    """``rendered/`` cannot be written, or a manifest path would escape it."""
+
+
+class ManifestLoadError(GeneratorError, ValueError):
+    """A manifest file given on the command line is unreadable or not a Kubernetes object."""
+
+
+class SchemaLoadError(GeneratorError, ValueError):
+    """CRD files or the Kubernetes JSON Schemas cannot be loaded."""
+
+
+class PolicyLoadError(GeneratorError, ValueError):
+    """A Kyverno policy, values, userinfo or Test file is malformed."""
+
+
+class UsageError(GeneratorError, ValueError):
+    """Command-line options conflict or are missing."""

@@ -1,0 +1,158 @@
+"""Formatters: findings → text for people, JSON for tools, JUnit for CI, SARIF 2.1.0, GitHub annotations.
+
+Formatter objects, not if-chains (cf. jsonschema's CLI). Each takes the whole list of findings and
+a summary mapping (counts, warnings) and returns the text to print. The JSON shape is a contract:
+``{"findings": [...], "summary": {...}}`` with the keys of ``finding_to_json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from xml.sax.saxutils import escape, quoteattr
+
+from generator.findings import Finding
+
+__all__ = ["FORMATS", "Formatter", "finding_to_json", "get_formatter"]
+
+TOOL_NAME = "gitops-gen"
+TOOL_URI = "https://example.invalid/gitops-gen"
+
+
+class Formatter(Protocol):
+    def __call__(self, findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str: ...
+
+
+def _location(f: Finding) -> str:
+    loc = f.file
+    if f.line is not None:
+        loc += f":{f.line}"
+        if f.column is not None:
+            loc += f":{f.column}"
+    return loc
+
+
+def finding_to_json(f: Finding) -> dict[str, Any]:
+    """The stable JSON record of one finding."""
+    return {
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "kind": f.kind,
+        "namespace": f.namespace,
+        "name": f.name,
+        "json_path": f.json_path,
+        "rule": f.rule,
+        "message": f.message,
+        "severity": f.severity,
+        "source": f.source,
+        "context": [finding_to_json(c) for c in f.context],
+    }
+
+
+def format_text(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    lines: list[str] = []
+    for f in findings:
+        lines.append(f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]")
+        if f.source:
+            lines.append(f"  from {f.source}")
+        lines.extend(f"    - {c.json_path}: {c.message}" for c in f.context)
+    parts = ", ".join(f"{k}: {v}" for k, v in summary.items())
+    lines.append(f"{tool}: {parts}" if parts else tool)
+    return "\n".join(lines) + "\n"
+
+
+def format_json(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    doc = {"findings": [finding_to_json(f) for f in findings], "summary": dict(summary)}
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    errors = [f for f in findings if f.severity == "error"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuites name={quoteattr(tool)} tests="{max(len(findings), 1)}" failures="{len(errors)}">',
+        f'  <testsuite name={quoteattr(tool)} tests="{max(len(findings), 1)}" failures="{len(errors)}">',
+    ]
+    if not findings:
+        out.append('    <testcase classname="gitops-gen" name="no findings"/>')
+    for f in findings:
+        name = quoteattr(f"{f.resource} {f.json_path} [{f.rule}]")
+        out.append(f"    <testcase classname={quoteattr(f.file)} name={name}>")
+        tag = "failure" if f.severity == "error" else "system-out"
+        if tag == "failure":
+            out.append(f"      <failure message={quoteattr(f.message)}>{escape(_location(f))}</failure>")
+        else:
+            out.append(f"      <system-out>{escape(f.severity + ': ' + f.message)}</system-out>")
+        out.append("    </testcase>")
+    out += ["  </testsuite>", "</testsuites>"]
+    return "\n".join(out) + "\n"
+
+
+def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    rules = sorted({f.rule for f in findings})
+    results = []
+    for f in findings:
+        region: dict[str, int] = {"startLine": f.line or 1}
+        if f.column:
+            region["startColumn"] = f.column
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": rules.index(f.rule),
+                "level": {"error": "error", "warning": "warning"}.get(f.severity, "note"),
+                "message": {"text": f"{f.resource}: {f.json_path}: {f.message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}],
+            }
+        )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "informationUri": TOOL_URI,
+                        "rules": [{"id": r, "shortDescription": {"text": r}} for r in rules],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def format_github(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    """GitHub workflow commands; annotate the environment-file line when the source map knows it."""
+    lines = []
+    for f in findings:
+        level = "error" if f.severity == "error" else "warning"
+        file, line = f.file, f.line
+        if f.source and ":" in f.source:
+            file, _, src_line = f.source.rpartition(":")
+            line = int(src_line) if src_line.isdigit() else None
+        props = f"file={file}" + (f",line={line}" if line else "") + f",title={_gh_escape(f.rule)}"
+        lines.append(f"::{level} {props}::{_gh_escape(f'{f.resource}: {f.json_path}: {f.message}')}")
+    lines.append(f"{tool}: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    return "\n".join(lines) + "\n"
+
+
+FORMATS: dict[str, Formatter] = {
+    "text": format_text,
+    "json": format_json,
+    "junit": format_junit,
+    "sarif": format_sarif,
+    "github": format_github,
+}
+
+
+def get_formatter(name: str) -> Formatter:
+    """The formatter registered under ``name`` (the CLI restricts choices beforehand)."""
+    return FORMATS[name]

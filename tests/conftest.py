@@ -1,0 +1,79 @@
+"""Shared fixtures: the ../shared data (skip with a reason, or fail under CI), a CLI runner, build_tree."""
+
+from __future__ import annotations
+
+import io
+import os
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/*/expected from the current renderer (review the diff!)",
+    )
+
+
+def shared_path(env_var: str, default: str) -> Path:
+    """A directory of ../shared, or skip (fail under CI) with a visible reason."""
+    path = Path(os.environ.get(env_var) or ROOT.parent / "shared" / default)
+    if not path.is_dir():
+        reason = f"{path} not found (set {env_var} or put shared/ beside the project)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def crd_dir() -> Path:
+    return shared_path("GITOPS_GEN_CRDS", "crds")
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    return shared_path("GITOPS_GEN_CONFORMANCE", "kyverno-conformance")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run ``gitops-gen`` in-process with captured streams."""
+
+    def _run(*argv: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = run(list(argv), out, err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return _run
+
+
+def build_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``{relative path: dedented text}`` under ``root``; returns ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    return lambda files: build_tree(tmp_path, files)
