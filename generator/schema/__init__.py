@@ -1,0 +1,1 @@
+"""Schema validation (issue 3): manifests against Kubernetes JSON Schemas and CRDs, CEL included."""
