@@ -19,8 +19,12 @@ SECTIONS: tuple[str, ...] = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.bench")
     parser.add_argument("--fleet", type=Path, help="existing directory of manifests (skip generation)")
-    parser.add_argument("--crd-dir", type=Path, default=Path(os.environ.get("GITOPS_GEN_CRDS", "../shared/crds")))
-    parser.add_argument("--only", action="append", default=[], help="run only these sections (by module suffix)")
+    parser.add_argument(
+        "--crd-dir", type=Path, default=Path(os.environ.get("GITOPS_GEN_CRDS", "../shared/crds"))
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only these sections (by module suffix)"
+    )
     args = parser.parse_args(argv)
     if args.fleet is None:
         parser.error("--fleet is required until the fleet generator lands")
