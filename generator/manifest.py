@@ -1,0 +1,69 @@
+"""``Manifest``: one rendered Kubernetes object, its place in ``rendered/`` and where it came from.
+
+Produced by ``generator.render``, consumed by ``generator.write`` and ``generator.check``. Frozen;
+the body is never mutated after rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CLUSTER_SCOPE_DIR", "Identity", "Manifest"]
+
+#: Directory name used instead of a namespace for cluster-scoped objects.
+CLUSTER_SCOPE_DIR = "_cluster"
+
+#: (apiVersion, kind, namespace, name): unique per cluster.
+Identity = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A rendered object of one cluster of one environment."""
+
+    env: str
+    """Environment name (``environments/<env>.yaml``)."""
+    cluster: str
+    """Cluster name inside the environment (``main`` for single, ``even``/``odd`` for dual)."""
+    component: str
+    """Argo CD component it belongs to: ``argocd``, ``operators``, ``platform`` or ``apps``."""
+    body: Mapping[str, Any]
+    """The Kubernetes object."""
+    sources: Mapping[tuple[str | int, ...], str] = field(default_factory=dict)
+    """YAML path in ``body`` → ``environments/<env>.yaml:<line>`` of the value that produced it."""
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body["apiVersion"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.body["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.body["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.body["metadata"].get("namespace") or "")
+
+    @property
+    def identity(self) -> Identity:
+        return (self.api_version, self.kind, self.namespace, self.name)
+
+    @property
+    def path(self) -> str:
+        """Path relative to ``rendered/``, derived from identity only (deterministic)."""
+        scope = self.namespace or CLUSTER_SCOPE_DIR
+        return f"{self.env}/{self.cluster}/{self.component}/{scope}/{self.kind.lower()}-{self.name}.yaml"
+
+    def source_for(self, yaml_path: tuple[str | int, ...]) -> str | None:
+        """Environment-file line behind ``yaml_path``: the longest recorded prefix, if any."""
+        for end in range(len(yaml_path), -1, -1):
+            hit = self.sources.get(tuple(yaml_path[:end]))
+            if hit is not None:
+                return hit
+        return None
