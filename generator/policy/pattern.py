@@ -1,0 +1,271 @@
+"""Structural matching of ``validate.pattern``: anchors, arrays, maps (upstream ``pkg/engine/validate``).
+
+``match_pattern(resource, pattern)`` returns ``None`` when the resource satisfies the pattern, else a
+``PatternError`` that says whether the rule fails, is skipped (a conditional ``(key)`` or global
+``<(key)`` anchor does not hold) or errors (a failure while an anchor key is absent, as upstream).
+
+Each map key is handled by a small function picked from ``_HANDLERS`` by its anchor; ``_descend``
+is the single recursion, and every handler returns an error whose path is *relative*: the caller
+prepends its key or index (``_at``), so leaf checks never build absolute paths.
+Variables must already be substituted; this module reads no context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from generator.policy import wildcard
+from generator.policy.operators import validate_value
+
+__all__ = ["AnchorState", "PatternError", "match_pattern", "parse_anchor"]
+
+ErrorKind = Literal["fail", "conditional", "global", "negation"]
+_ANCHOR = re.compile(r"^([+<^=X]?)\((.+)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class PatternError:
+    """Why a resource does not satisfy a pattern; ``path`` is relative to where it was produced."""
+
+    kind: ErrorKind
+    """``conditional``/``global`` mean *skip*; ``negation`` and ``fail`` mean the rule fails."""
+    message: str
+    path: tuple[str | int, ...] = ()
+    array_skip: bool = False
+    """Every element of an array was skipped: upstream wraps this so it no longer reads as a skip."""
+
+    @property
+    def skip(self) -> bool:
+        return self.kind in ("conditional", "global") and not self.array_skip
+
+    def slash_path(self) -> str:
+        """Kyverno's path spelling: ``/spec/containers/0/image/``."""
+        return "/" + "".join(f"{p}/" for p in self.path)
+
+
+@dataclass(slots=True)
+class AnchorState:
+    """Upstream's ``AnchorMap``: whether each conditional/existence/negation anchor key was ever present."""
+
+    seen: dict[str, bool] = field(default_factory=dict)
+
+    def check(self, pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> None:
+        for key in pattern:
+            modifier, name = parse_anchor(key)
+            if modifier in ("(", "^(", "X("):
+                self.seen[key] = self.seen.get(key, False) or name in resource
+
+    def keys_missing(self) -> bool:
+        return not all(self.seen.values())
+
+
+def parse_anchor(key: str) -> tuple[str, str]:
+    """``"=(name)"`` → ``("=(", "name")``; a plain key → ``("", key)``; ``"(a)"`` → ``("(", "a")``."""
+    if not key.endswith(")") or "(" not in key:
+        return "", key
+    m = _ANCHOR.match(key)
+    if not m:
+        return "", key
+    return (m.group(1) + "(", m.group(2))
+
+
+def _at(err: PatternError | None, step: str | int) -> PatternError | None:
+    return None if err is None else replace(err, path=(step, *err.path))
+
+
+def _descend(resource: Any, pattern: Any, state: AnchorState) -> PatternError | None:
+    if isinstance(pattern, Mapping):
+        if not isinstance(resource, Mapping):
+            return PatternError("fail", "pattern and resource have different structures")
+        state.check(pattern, resource)
+        return _validate_map(resource, pattern, state)
+    if isinstance(pattern, list):
+        if not isinstance(resource, list):
+            return PatternError("fail", "resource does not satisfy the expected overlay pattern")
+        return _validate_array(resource, pattern, state)
+    if isinstance(resource, list):
+        for item in resource:
+            if not validate_value(item, pattern):
+                return PatternError("fail", f"resource value '{item}' does not match '{pattern}'")
+        return None
+    if not validate_value(resource, pattern):
+        return PatternError("fail", f"resource value '{resource}' does not match '{pattern}'")
+    return None
+
+
+def _has_anchor(pattern: Any) -> bool:
+    if isinstance(pattern, Mapping):
+        return any(parse_anchor(k)[0] or _has_anchor(v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        return any(_has_anchor(v) for v in pattern)
+    return False
+
+
+def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Wildcard label/annotation keys under ``metadata`` become the resource's matching keys."""
+    meta = pattern.get("metadata")
+    res_meta = resource.get("metadata")
+    if not isinstance(meta, Mapping) or not isinstance(res_meta, Mapping):
+        return pattern
+    new_meta = dict(meta)
+    changed = False
+    for section in ("labels", "annotations"):
+        pat = meta.get(section)
+        res = res_meta.get(section)
+        if not isinstance(pat, Mapping) or not isinstance(res, Mapping):
+            continue
+        expanded: dict[str, Any] = {}
+        for key, value in pat.items():
+            modifier, name = parse_anchor(key)
+            if not wildcard.contains_wildcard(name):
+                expanded[key] = value
+                continue
+            hits = [k for k in res if wildcard.match(name, str(k))]
+            for hit in hits or [name]:
+                expanded[f"{modifier}{hit})" if modifier else hit] = value
+            changed = True
+        new_meta[section] = expanded
+    if not changed:
+        return pattern
+    out = dict(pattern)
+    out["metadata"] = new_meta
+    return out
+
+
+def _validate_map(resource: Mapping[str, Any], pattern: Mapping[str, Any], state: AnchorState) -> PatternError | None:
+    pattern = _expand_metadata(pattern, resource)
+    anchors = sorted(k for k in pattern if parse_anchor(k)[0])
+    plain = [k for k in pattern if not parse_anchor(k)[0]]
+    plain.sort(key=lambda k: not _has_anchor(pattern[k]))
+    for key in anchors + plain:
+        modifier, name = parse_anchor(key)
+        err = _HANDLERS.get(modifier, _default)(resource, name, pattern[key], state)
+        if err is not None:
+            return err
+    return None
+
+
+def _default(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    value = resource.get(key)
+    if pattern == "*":
+        return None if value is not None else PatternError("fail", f"field {key} not found")
+    return _at(_descend(value, pattern, state), key)
+
+
+def _conditional(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    if key not in resource:
+        return PatternError("conditional", "conditional anchor key doesn't exist in the resource", (key,))
+    err = _descend(resource[key], pattern, state)
+    if err is None:
+        return None
+    return PatternError("conditional", f"conditional anchor mismatch: {err.message}", (key, *err.path))
+
+
+def _global(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    if key not in resource:
+        return None
+    err = _descend(resource[key], pattern, state)
+    if err is None:
+        return None
+    return PatternError("global", f"global anchor mismatch: {err.message}", (key, *err.path))
+
+
+def _equality(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    if key not in resource:
+        return None
+    return _at(_descend(resource[key], pattern, state), key)
+
+
+def _negation(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    if key in resource:
+        return PatternError("negation", f"negation anchor matched in resource: /{key}/ is not allowed", (key,))
+    return None
+
+
+def _existence(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+    if key not in resource:
+        return None
+    value = resource[key]
+    if not isinstance(value, list):
+        return PatternError("fail", "existence ^() anchor can be used only on list/array type resource", (key,))
+    if not isinstance(pattern, list):
+        return PatternError("fail", "invalid pattern type: pattern has to be a list", (key,))
+    for item in pattern:
+        if not isinstance(item, Mapping):
+            return PatternError("fail", "invalid pattern type: list items have to be maps", (key,))
+        if not any(_descend(elem, item, state) is None for elem in value):
+            return PatternError("fail", "existence anchor validation failed", (key,))
+    return None
+
+
+_Handler = Callable[[Mapping[str, Any], str, Any, AnchorState], "PatternError | None"]
+_HANDLERS: dict[str, _Handler] = {
+    "": _default,
+    "(": _conditional,
+    "<(": _global,
+    "=(": _equality,
+    "X(": _negation,
+    "^(": _existence,
+    "+(": _equality,  # add-if-not-present is a mutate anchor; as a check it behaves like equality
+}
+
+
+def _validate_items(resource: list[Any], patterns: list[Any], state: AnchorState) -> PatternError | None:
+    applied = 0
+    skips: list[PatternError] = []
+    for index, (item, pattern) in enumerate(zip(resource, patterns, strict=False)):
+        err = _descend(item, pattern, state)
+        if err is not None:
+            if err.skip:
+                skips.append(err)
+                continue
+            return _at(err, index)
+        applied += 1
+    if applied == 0 and skips:
+        return replace(skips[0], array_skip=True, path=())
+    return None
+
+
+def _validate_array(resource: list[Any], pattern: list[Any], state: AnchorState) -> PatternError | None:
+    if not pattern:
+        return PatternError("fail", "pattern Array empty")
+    first = pattern[0]
+    if isinstance(first, Mapping):
+        return _validate_items(resource, [first] * len(resource), state)
+    if not isinstance(first, list):
+        return _descend(resource, first, state)
+    if len(resource) < len(pattern):
+        return PatternError(
+            "fail",
+            f"validate Array failed, array length mismatch, resource Array len is {len(resource)} "
+            f"and pattern Array len is {len(pattern)}",
+            ("",),
+        )
+    return _validate_items(resource, pattern, state)
+
+
+@dataclass(frozen=True, slots=True)
+class PatternOutcome:
+    """What ``match_pattern`` concluded: ``pass``, ``fail``, ``skip`` or ``error``."""
+
+    status: Literal["pass", "fail", "skip", "error"]
+    message: str = ""
+    path: tuple[str | int, ...] = ()
+
+
+def match_pattern(resource: Any, pattern: Any) -> PatternOutcome:
+    """Match a whole resource against a pattern, classifying the outcome as upstream ``MatchPattern``."""
+    state = AnchorState()
+    err = _descend(resource, pattern, state)
+    if err is None:
+        return PatternOutcome("pass")
+    if err.skip:
+        return PatternOutcome("skip", err.message, err.path)
+    if err.kind == "negation":
+        return PatternOutcome("fail", err.message, err.path)
+    if state.keys_missing() or err.path == ("",):
+        return PatternOutcome("error", err.message)
+    return PatternOutcome("fail", err.message, err.path)
