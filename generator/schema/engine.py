@@ -47,8 +47,6 @@ class Options:
     """``X.Y``; ``None`` picks the newest version kubernetes-validate ships."""
     strict: bool = False
     """Unknown fields, unknown kinds and unevaluable CEL rules are errors, not warnings/ignored."""
-    input_crd_files: tuple[str, ...] = ()
-    """Input manifest files holding CustomResourceDefinitions, registered before validating."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +128,6 @@ class Engine:
         self._crds = CrdCatalog(options.crd_dirs)
         self._kinds: dict[tuple[str, str], _Kind | None] = {}
         self._meta: dict[str, Any] | None = None
-        if options.input_crd_files:
-            self.register_input_crds(options.input_crd_files)
 
     def register_input_crds(self, files: Iterable[str]) -> None:
         """CRDs among the manifests themselves define kinds too (once applied, the server has them)."""
@@ -143,6 +139,7 @@ class Engine:
                     "apiextensions.k8s.io/"
                 ):
                     self._crds.add(doc.body, doc.file)
+        self._kinds = {k: v for k, v in self._kinds.items() if v is not None}  # unknown kinds: look again
 
     def _object_meta(self) -> dict[str, Any]:
         if self._meta is None:

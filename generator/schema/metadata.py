@@ -10,7 +10,8 @@ apiextensions server does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["NAME_RULES", "MetaIssue", "check_metadata"]
@@ -38,31 +39,28 @@ _DNS1035_MSG = (
 )
 
 
-def _subdomain(value: str) -> list[str]:
-    errs = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN.fullmatch(value):
-        errs.append(_SUBDOMAIN_MSG)
-    return errs
+def _rule(pattern: re.Pattern[str], max_len: int, message: str) -> Callable[[str], list[str]]:
+    """A name check: length limit and pattern, with the API server's wording (cached: values repeat)."""
+
+    @lru_cache(maxsize=8192)
+    def check(value: str) -> list[str]:
+        errs = [f"must be no more than {max_len} characters"] if len(value) > max_len else []
+        if not pattern.fullmatch(value):
+            errs.append(message)
+        return errs
+
+    return check
 
 
-def _label(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.fullmatch(value):
-        errs.append(_LABEL_MSG)
-    return errs
-
-
-def _dns1035(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1035_LABEL.fullmatch(value):
-        errs.append(_DNS1035_MSG)
-    return errs
+_subdomain = _rule(_DNS1123_SUBDOMAIN, 253, _SUBDOMAIN_MSG)
+_label = _rule(_DNS1123_LABEL, 63, _LABEL_MSG)
+_dns1035 = _rule(_DNS1035_LABEL, 63, _DNS1035_MSG)
+_label_value = _rule(
+    _LABEL_VALUE,
+    63,
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character",
+)
 
 
 def _path_segment(value: str) -> list[str]:
@@ -83,6 +81,7 @@ NAME_RULES = {
 }
 
 
+@lru_cache(maxsize=8192)
 def _qualified_name(key: str) -> list[str]:
     """Label and annotation keys: ``[prefix/]name`` (apimachinery ``IsQualifiedName``)."""
     prefix, sep, name = key.rpartition("/")
@@ -99,18 +98,6 @@ def _qualified_name(key: str) -> list[str]:
         errs.append(
             "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
             "end with an alphanumeric character (e.g. 'MyName', 'my.name' or '123-abc')"
-        )
-    return errs
-
-
-def _label_value(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE.fullmatch(value):
-        errs.append(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-            "'.', and must start and end with an alphanumeric character"
         )
     return errs
 

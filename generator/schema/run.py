@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from generator.documents import iter_manifest_files, load_file
@@ -61,20 +60,32 @@ def _init_worker(options: Options) -> None:
     _WORKER["engine"] = Engine(options)
 
 
-def _check_chunk(files: Sequence[str]) -> tuple[list[Finding], int, Counter[str]]:
+def _check_chunk(files: Sequence[str]) -> _ChunkResult:
     return _check_files(_WORKER["engine"], files)
 
 
-def _check_files(engine: Engine, files: Sequence[str]) -> tuple[list[Finding], int, Counter[str]]:
-    findings: list[Finding] = []
-    kinds: Counter[str] = Counter()
-    documents = 0
+@dataclass(slots=True)
+class _ChunkResult:
+    """What one chunk of files yields: findings per file, counts, and files that hold CRDs."""
+
+    per_file: list[tuple[str, list[Finding]]] = field(default_factory=list)
+    documents: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    crd_files: list[str] = field(default_factory=list)
+
+
+def _check_files(engine: Engine, files: Sequence[str]) -> _ChunkResult:
+    out = _ChunkResult()
     for file in files:
+        findings: list[Finding] = []
         for doc in load_file(file):
-            documents += 1
-            kinds[f"{doc.api_version} {doc.kind}"] += 1
+            out.documents += 1
+            out.kinds[f"{doc.api_version} {doc.kind}"] += 1
+            if doc.kind == "CustomResourceDefinition" and file not in out.crd_files:
+                out.crd_files.append(file)
             findings.extend(engine.check(doc))
-    return findings, documents, kinds
+        out.per_file.append((file, findings))
+    return out
 
 
 def _chunks(files: Sequence[str], sizes: Sequence[int], count: int) -> list[list[str]]:
@@ -91,47 +102,39 @@ def _chunks(files: Sequence[str], sizes: Sequence[int], count: int) -> list[list
     return [c for c in out if c]
 
 
-def _crd_files(files: Sequence[str]) -> tuple[str, ...]:
-    """Input files that hold a CustomResourceDefinition (a byte scan, no YAML parse)."""
-    found = []
-    for file in files:
-        try:
-            if b"CustomResourceDefinition" in Path(file).read_bytes():
-                found.append(file)
-        except OSError:
-            continue
-    return tuple(found)
-
-
 def validate_files(files: Sequence[str], options: Options, *, jobs: int | None = None) -> Result:
-    """Validate ``files``; ``jobs`` workers (default: every core when the input is large)."""
+    """Validate ``files``; ``jobs`` workers (default: every core when the input is large).
+
+    CRDs among the input define kinds too. Rather than parse every file twice, documents of kinds
+    no schema knows are validated again at the end, once every input CRD has been registered.
+    """
     sizes = [os.path.getsize(f) for f in files]
-    options = Options(
-        crd_dirs=options.crd_dirs,
-        kubernetes_version=options.kubernetes_version,
-        strict=options.strict,
-        input_crd_files=_crd_files(files),
-    )
     engine = Engine(options)  # validates options (version, CRD dirs) before any worker starts
     if jobs is None:
         jobs = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_MIN_BYTES else 1
-    findings: list[Finding] = []
-    kinds: Counter[str] = Counter()
-    documents = 0
+    parts: list[_ChunkResult] = []
     if jobs <= 1 or len(files) < 2:
-        found, documents, kinds = _check_files(engine, files)
-        findings.extend(found)
+        parts.append(_check_files(engine, files))
     else:
         chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,)) as pool:
-            for found, docs, chunk_kinds in pool.map(_check_chunk, chunks):
+            parts.extend(pool.map(_check_chunk, chunks))
+    crd_files = [f for p in parts for f in p.crd_files]
+    if crd_files:
+        engine.register_input_crds(crd_files)
+    findings: list[Finding] = []
+    kinds: Counter[str] = Counter()
+    for part in parts:
+        kinds.update(part.kinds)
+        for file, found in part.per_file:
+            if crd_files and any(f.rule == "unknown-kind" for f in found):
+                findings.extend(_check_files(engine, [file]).per_file[0][1])
+            else:
                 findings.extend(found)
-                documents += docs
-                kinds.update(chunk_kinds)
     return Result(
         findings=tuple(findings),
         files=len(files),
-        documents=documents,
+        documents=sum(p.documents for p in parts),
         kinds=dict(sorted(kinds.items())),
         kubernetes_version=engine.version,
     )
