@@ -1,4 +1,4 @@
-"""The seam between schema validation and the CEL runtime: compile, and run with a typed ``self``.
+"""The seam between schema validation and the shared CEL library: compile, run with a typed ``self``.
 
 Kubernetes gives ``self`` CEL types from the schema, not from the JSON value: every ``number`` is a
 double (``1`` in a ``type: number`` field compares with ``0.5``), ``format: date-time``/``date``
@@ -15,21 +15,22 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import cel
+from generator import cel
+from generator.cel import CelProgram
 
 __all__ = ["compile_expression", "converter", "execute"]
 
 Convert = Callable[[Any], Any]
 
 
-def compile_expression(text: str) -> Any:
-    """A compiled CEL program (raises when the expression does not compile)."""
-    return cel.compile(text)
+def compile_expression(text: str) -> CelProgram:
+    """A compiled CEL program with the Kubernetes functions (raises ``CelError`` when it cannot be)."""
+    return cel.compile_expression(text)
 
 
-def execute(program: Any, value: Any, convert: Convert | None) -> Any:
+def execute(program: CelProgram, value: Any, convert: Convert | None) -> Any:
     """Run ``program`` with ``self`` bound to ``value``, typed by the node's ``converter``."""
-    return program.execute({"self": convert(value) if convert is not None else value})
+    return program.evaluate({"self": convert(value) if convert is not None else value})
 
 
 def _timestamp(value: Any) -> Any:
