@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     # one line per subcommand module; keep the order of `gitops-gen --help`
     "generator.commands.render",
     "generator.commands.schema",
+    "generator.commands.validate",
 )
 
 

@@ -1,0 +1,63 @@
+"""Fixtures for schema tests: one engine per option set per session (kinds compile once)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.documents import load_file
+from generator.findings import Finding
+from generator.schema import Engine, Options
+
+_ENGINES: dict[tuple[str, bool, tuple[str, ...]], Engine] = {}
+
+Check = Callable[..., list[Finding]]
+
+
+def engine_for(crd_dirs: tuple[str, ...], *, strict: bool = False, version: str | None = None) -> Engine:
+    key = (version or "", strict, crd_dirs)
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(Options(crd_dirs=crd_dirs, kubernetes_version=version, strict=strict))
+    return _ENGINES[key]
+
+
+def findings_of(engine: Engine, text: str, tmp_path: Path) -> list[Finding]:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    out: list[Finding] = []
+    for doc in load_file(path):
+        out.extend(engine.check(doc))
+    return out
+
+
+@pytest.fixture
+def check(crd_dir: Path, tmp_path: Path) -> Check:
+    """``check(yaml_text, strict=False)`` → findings, against ../shared/crds and the newest K8s."""
+
+    def _check(text: str, *, strict: bool = False, version: str | None = None) -> list[Finding]:
+        return findings_of(engine_for((str(crd_dir),), strict=strict, version=version), text, tmp_path)
+
+    return _check
+
+
+@pytest.fixture
+def check_builtin(tmp_path: Path) -> Check:
+    """Like ``check`` but without CRDs: for built-in kinds only (no ../shared needed)."""
+
+    def _check(text: str, *, strict: bool = False, version: str | None = None) -> list[Finding]:
+        return findings_of(engine_for((), strict=strict, version=version), text, tmp_path)
+
+    return _check
+
+
+def _errors(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    return [(f.json_path, f.rule, f.message) for f in findings if f.severity == "error"]
+
+
+@pytest.fixture
+def errors() -> Callable[[list[Finding]], list[tuple[str, str, str]]]:
+    """``errors(findings)`` → ``(json_path, rule, message)`` of the error findings, for compact asserts."""
+    return _errors
