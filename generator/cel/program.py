@@ -156,7 +156,7 @@ def _describe(error: Exception) -> str:
     """A one-line reason for a cel-rust exception."""
     text = str(error).strip()
     if isinstance(error, KeyError):
-        return f"no such key: {text}"
+        return f"no such key: {error.args[0] if error.args else text}"
     m = _UNDEFINED.search(text)
     if m:
         return f"undeclared reference to {m.group(1)!r}"

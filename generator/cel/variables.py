@@ -23,11 +23,15 @@ class LazyVariables(Mapping[str, Any]):
     """A read-only mapping whose values are CEL programs evaluated on first access.
 
     Args:
-        definitions: ``(name, program)`` in declaration order.
+        definitions: ``(name, program)`` in declaration order. A ``CelError`` in place of a
+            program (the variable did not compile) is raised when the variable is read, as
+            Kubernetes reports a broken variable only where it is used.
         activation: the top-level names the programs see (``object``, ``request``…).
     """
 
-    def __init__(self, definitions: Sequence[tuple[str, CelProgram]], activation: Mapping[str, Any]) -> None:
+    def __init__(
+        self, definitions: Sequence[tuple[str, CelProgram | CelError]], activation: Mapping[str, Any]
+    ) -> None:
         self._programs = dict(definitions)
         self._activation = activation
         self._values: dict[str, Any] = {}
@@ -40,10 +44,12 @@ class LazyVariables(Mapping[str, Any]):
             value = self._values[name]
             if value is _PENDING:
                 raise CelEvaluationError(
-                    f"variable {name!r} refers to itself", expression=self._programs[name].source
+                    f"variable {name!r} refers to itself", expression=f"variables.{name}"
                 )
             return value
         program = self._programs[name]  # KeyError for an unknown name, as Mapping requires
+        if isinstance(program, CelError):
+            raise program
         self._values[name] = _PENDING
         try:
             value = program.evaluate(self._activation, variables=self)
