@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.check import CheckResult, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.manifest import Manifest
@@ -19,7 +20,7 @@ from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
 from generator.write import WriteReport, plan_files, write_tree
 
-__all__ = ["Project", "load_env", "render", "render_environments", "selected_envs"]
+__all__ = ["Project", "check", "drift", "load_env", "render", "render_environments", "selected_envs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +116,37 @@ def render(project: Project, envs: Sequence[str] | None = None, *, check: bool =
     if not envs and project.rendered.is_dir():
         stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
     return write_tree(project.rendered, files, names, stale_envs=stale, check=check)
+
+
+def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] | None = None) -> WriteReport:
+    """What ``render --check`` reports, for ``manifests`` already rendered in memory.
+
+    ``gitops-gen check`` renders once and reuses the manifests for every stage; this compares
+    them with ``rendered/`` without rendering again. Writes nothing.
+    """
+    names = selected_envs(project, envs)
+    stale: list[str] = []
+    if not envs and project.rendered.is_dir():
+        stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
+    return write_tree(project.rendered, plan_files(manifests), names, stale_envs=stale, check=True)
+
+
+def check(
+    project: Project, envs: Sequence[str] | None = None, *, crd_dirs: Sequence[str] | None
+) -> CheckResult:
+    """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
+
+    ``crd_dirs=None`` skips schema validation (the caller says why); an empty sequence validates
+    built-in kinds only, so every custom kind is an error under strict validation.
+    """
+    names = selected_envs(project, envs)
+    manifests = render_environments(project, names)
+    report = drift(project, manifests, envs)
+    expected = {name: tuple(c.name for c in load_env(project, name)[1].topology.clusters) for name in names}
+    return check_subjects(
+        subjects_from_manifests(manifests),
+        crd_dirs=crd_dirs,
+        drift=drift_findings(report.changes),
+        expected_clusters=expected,
+        environments=names,
+    )
