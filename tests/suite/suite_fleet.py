@@ -8,12 +8,13 @@ that findings can be traced to them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
 
 from generator.manifest import Manifest
+from generator.sourcemap import SourceMap
 
 LABELS = {
     "app.kubernetes.io/part-of": "docproc",
@@ -164,31 +165,29 @@ _CLUSTER = """
       destination: {name: CLUSTER, namespace: docproc-apps}
 """
 
-#: Invented environment-file lines behind some fields: (kind, yaml path) → line.
-SOURCES: Mapping[tuple[str, tuple[str | int, ...]], int] = {
-    ("Rollout", ("spec", "template", "spec", "containers", 0, "image")): 21,
-    ("Rollout", ("spec", "strategy", "canary")): 24,
-    ("NodePool", ("spec", "template", "spec", "nodeClassRef")): 40,
-    ("DNSEndpoint", ("spec", "endpoints", 0, "providerSpecific", 0, "value")): 7,
-    ("VirtualService", ("spec",)): 30,
-    ("Ingress", ("metadata", "annotations")): 33,
-    ("Namespace", ("metadata",)): 3,
-    ("Application", ("spec",)): 2,
-}
+#: Invented environment-file values: (env path, value, line). The renderer's source map traces a
+#: rendered value back to the environment value it equals (or contains).
+LEAVES: tuple[tuple[tuple[str | int, ...], Any, int], ...] = (
+    (("namespace",), "docproc-apps", 3),
+    (("services", 0, "name"), "ingest-api", 10),
+    (("services", 0, "version"), "1.4.2", 12),
+)
+
+Leaf = tuple[tuple[str | int, ...], Any, int]
 
 
-def cluster(env: str, name: str, *, weight: int = 100) -> list[Manifest]:
+def cluster(env: str, name: str, *, weight: int = 100, leaves: Sequence[Leaf] = ()) -> list[Manifest]:
+    """The consistent cluster; ``leaves`` add environment values (path, value, line) to the map."""
     text = _CLUSTER.replace("ENV", env).replace("CLUSTER", name).replace("WEIGHT", str(weight))
+    env_leaves = [*LEAVES, (("topology", "weights", name), weight, 7 if name != "odd" else 8), *leaves]
+    sources = SourceMap(
+        tuple((path, value, f"environments/{env}.yaml:{line}") for path, value, line in env_leaves)
+    )
     out = []
     for item in yaml.safe_load(text):
         body: dict[str, Any] = item["body"]
         body["metadata"].setdefault("labels", {}).update(LABELS)
         body["metadata"]["labels"].setdefault("app.kubernetes.io/name", body["metadata"]["name"])
-        sources = {
-            path: f"environments/{env}.yaml:{line + (100 if name == 'odd' else 0)}"
-            for (kind, path), line in SOURCES.items()
-            if kind == body["kind"]
-        }
         out.append(Manifest(env, name, item["component"], body, sources))
     return out
 

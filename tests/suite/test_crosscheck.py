@@ -58,7 +58,8 @@ def _dangling(body: dict[str, Any]) -> None:
 
 
 def test_dangling_node_class_ref() -> None:
-    f = only(cluster_findings(edit(cluster("dev", "main"), "NodePool", _dangling)), "nodepool-nodeclass")
+    manifests = cluster("dev", "main", leaves=[(("karpenter", "nodeClass"), "missing", 40)])
+    f = only(cluster_findings(edit(manifests, "NodePool", _dangling)), "nodepool-nodeclass")
     assert "'missing'" in f.message
     assert "main-nodes" in f.message
     assert f.json_path == "$.spec.template.spec.nodeClassRef.name"
@@ -78,7 +79,7 @@ def test_duplicate_identity_across_versions_of_one_group() -> None:
     manifests = cluster("dev", "main")
     dr = next(m for m in manifests if m.kind == "DestinationRule")
     body = {**dr.body, "apiVersion": "networking.istio.io/v1beta1"}
-    manifests.append(Manifest("dev", "main", "platform", body, {}))
+    manifests.append(Manifest("dev", "main", "platform", body))
     f = only(cluster_findings(manifests), "duplicate-identity")
     assert "rendered twice" in f.message
     assert dr.path in f.message
@@ -88,7 +89,8 @@ def test_rollout_stable_service_missing() -> None:
     def rename(body: dict[str, Any]) -> None:
         body["spec"]["strategy"]["canary"]["stableService"] = "ingest-api-main"
 
-    findings = cluster_findings(edit(cluster("dev", "main"), "Rollout", rename))
+    manifests = cluster("dev", "main", leaves=[(("services", 0, "stableService"), "ingest-api-main", 24)])
+    findings = cluster_findings(edit(manifests, "Rollout", rename))
     assert {f.rule for f in findings} == {"rollout-traffic-routing"}
     messages = " ".join(f.message for f in findings)
     assert "stableService 'ingest-api-main' is not rendered" in messages
@@ -136,10 +138,8 @@ def test_virtual_service_without_destination_rule() -> None:
             {"name": "legacy", "route": [{"destination": {"host": "legacy.docproc-apps"}}]}
         )
 
-    f = only(
-        cluster_findings(edit(cluster("dev", "main"), "VirtualService", reroute)),
-        "virtualservice-destinationrule",
-    )
+    manifests = cluster("dev", "main", leaves=[(("services", 1, "host"), "legacy.docproc-apps", 30)])
+    f = only(cluster_findings(edit(manifests, "VirtualService", reroute)), "virtualservice-destinationrule")
     assert "legacy.docproc-apps.svc.cluster.local" in f.message
     assert f.source == "environments/dev.yaml:30"
 
@@ -187,7 +187,8 @@ def test_kong_route_without_rate_limit() -> None:
     def drop(body: dict[str, Any]) -> None:
         body["metadata"]["annotations"]["konghq.com/plugins"] = "ingest-api-oidc"
 
-    f = only(cluster_findings(edit(cluster("dev", "main"), "Ingress", drop)), "kong-route-plugins")
+    manifests = cluster("dev", "main", leaves=[(("services", 0, "plugins", 0), "ingest-api-oidc", 33)])
+    f = only(cluster_findings(edit(manifests, "Ingress", drop)), "kong-route-plugins")
     assert "no rate-limiting plugin" in f.message
     assert f.source == "environments/dev.yaml:33"
 
@@ -213,7 +214,8 @@ def test_application_path_missing() -> None:
     def move(body: dict[str, Any]) -> None:
         body["spec"]["source"]["path"] = "rendered/dev/main/nothing"
 
-    f = only(cluster_findings(edit(cluster("dev", "main"), "Application", move)), "argocd-application-path")
+    manifests = cluster("dev", "main", leaves=[(("argocd", "path"), "rendered/dev/main/nothing", 2)])
+    f = only(cluster_findings(edit(manifests, "Application", move)), "argocd-application-path")
     assert "does not exist" in f.message
     assert f.source == "environments/dev.yaml:2"
 
@@ -240,7 +242,7 @@ def test_workload_without_environment_label() -> None:
 def test_weights_adding_up_to_90() -> None:
     findings = env_findings(dual(cluster("prod", "even", weight=80), cluster("prod", "odd", weight=10)))
     assert {f.rule for f in findings} == {"dns-weights"}
-    assert {f.source for f in findings} == {"environments/prod.yaml:7", "environments/prod.yaml:107"}
+    assert {f.source for f in findings} == {"environments/prod.yaml:7", "environments/prod.yaml:8"}
     assert all("add up to 90, not 100" in f.message for f in findings)
     assert findings[0].json_path == "$.spec.endpoints[0].providerSpecific[0].value"
 
@@ -314,7 +316,6 @@ def test_cluster_parity_reports_the_object_only_one_cluster_renders() -> None:
             "kind": "ConfigMap",
             "metadata": {"name": "beta-only", "namespace": "docproc-apps"},
         },
-        {},
     )
     f = only(env_findings(dual([*even, extra], cluster("prod", "odd", weight=10))), "cluster-parity")
     assert "no counterpart in cluster odd" in f.message
