@@ -65,14 +65,23 @@ class Subject:
     document: Document
 
 
-def _document(m: Manifest) -> Document:
-    """The manifest as its rendered file holds it: a one-line header, then the canonical YAML."""
-    return Document(file=f"rendered/{m.path}", index=0, line=2, body=m.body, text=dump(m.body))
+def _document(m: Manifest, text: str | None) -> Document:
+    """The manifest as its rendered file holds it (``text``: the file, header comment included)."""
+    if text is None:
+        text = dump(m.body)
+        return Document(file=f"rendered/{m.path}", index=0, line=2, body=m.body, text=text)
+    return Document(file=f"rendered/{m.path}", index=0, line=1, body=m.body, text=text)
 
 
-def subjects_from_manifests(manifests: Iterable[Manifest]) -> list[Subject]:
-    """Pair each manifest with the document its file holds (text produced by the same dumper)."""
-    return [Subject(m, _document(m)) for m in manifests]
+def subjects_from_manifests(
+    manifests: Iterable[Manifest], files: Mapping[str, str] | None = None
+) -> list[Subject]:
+    """Pair each manifest with the document its rendered file holds.
+
+    ``files`` maps paths under ``rendered/`` to file texts as the writer plans them; without it the
+    text comes from the canonical dumper (the file's one header line accounted for).
+    """
+    return [Subject(m, _document(m, files.get(m.path) if files is not None else None)) for m in manifests]
 
 
 @dataclass(frozen=True)

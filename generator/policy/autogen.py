@@ -43,10 +43,18 @@ def _has_pod(desc: Mapping[str, Any]) -> bool:
 def _supported(desc: Mapping[str, Any]) -> bool:
     kinds = [str(k) for k in desc.get("kinds") or ()]
     other_than_pod = len(kinds) > 1 and any(_bare_kind(k) == "Pod" for k in kinds)
-    return not (desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations") or other_than_pod)
+    return not (
+        desc.get("name")
+        or desc.get("names")
+        or desc.get("selector")
+        or desc.get("annotations")
+        or other_than_pod
+    )
 
 
-def autogen_controllers(annotations: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+def autogen_controllers(
+    annotations: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]
+) -> tuple[str, ...]:
     """Controllers rules are generated for; empty when autogen does not apply."""
     needed = False
     for rule in rules:

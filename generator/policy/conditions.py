@@ -172,7 +172,11 @@ def _number(value: Any) -> tuple[str, Fraction] | None:
         return ("number", Fraction(value))
     if isinstance(value, str):
         d = parse_duration(value)
-        if d is not None and value.strip() not in ("0",) and not value.strip().lstrip("+-").replace(".", "").isdigit():
+        if (
+            d is not None
+            and value.strip() not in ("0",)
+            and not value.strip().lstrip("+-").replace(".", "").isdigit()
+        ):
             return ("duration", d)
         q = parse_quantity(value)
         if q is not None:

@@ -67,7 +67,9 @@ def _exception_applies(admission: Admission, policy: Policy, rule: Rule, request
 
 def _cel(rule: Rule, ctx: Mapping[str, Any], resource: Mapping[str, Any], request: Request) -> Outcome | None:
     if _CEL is None:
-        return Outcome("error", "CEL rules are not available in this build (generator.policy.cel_rules missing)")
+        return Outcome(
+            "error", "CEL rules are not available in this build (generator.policy.cel_rules missing)"
+        )
     req = ctx.get("request") or {}
     ns_object = {
         "apiVersion": "v1",
@@ -89,7 +91,14 @@ def _cel(rule: Rule, ctx: Mapping[str, Any], resource: Mapping[str, Any], reques
     return Outcome(str(result.status), str(result.message or ""))
 
 
-def _rule_outcome(rule: Rule, ctx: dict[str, Any], resource: Mapping[str, Any], request: Request, values: Values, policy: Policy) -> Outcome | None:
+def _rule_outcome(
+    rule: Rule,
+    ctx: dict[str, Any],
+    resource: Mapping[str, Any],
+    request: Request,
+    values: Values,
+    policy: Policy,
+) -> Outcome | None:
     provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
     provided.update(values.for_rule(policy.name, rule.origin or rule.name))
     kind = rule.kind
@@ -109,7 +118,12 @@ def _rule_outcome(rule: Rule, ctx: dict[str, Any], resource: Mapping[str, Any], 
             return None
         return pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
     if rule.cel_preconditions:
-        cel = _cel(Rule(rule.name, {}, None, {"cel": {"expressions": []}}, cel_preconditions=rule.cel_preconditions), ctx, resource, request)
+        cel = _cel(
+            Rule(rule.name, {}, None, {"cel": {"expressions": []}}, cel_preconditions=rule.cel_preconditions),
+            ctx,
+            resource,
+            request,
+        )
         if cel is not None and cel.status == "skip":
             return cel
     return validate_block(
@@ -136,7 +150,11 @@ def _status(outcome: Outcome, policy: Policy) -> Status:
 
 
 def evaluate_policy(
-    policy: Policy, resource: Mapping[str, Any], admission: Admission = Admission(), *, resource_index: int = -1
+    policy: Policy,
+    resource: Mapping[str, Any],
+    admission: Admission = Admission(),
+    *,
+    resource_index: int = -1,
 ) -> list[RuleResult]:
     """Every rule response of ``policy`` for one resource (rules that do not apply give none)."""
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), Mapping) else {}
@@ -167,7 +185,9 @@ def evaluate_policy(
             outcome: Outcome | None = Outcome("skip", "rule is skipped due to policy exception")
         else:
             if base is None:
-                base = build_context(resource, operation=operation, user=admission.user, values=resource_values)
+                base = build_context(
+                    resource, operation=operation, user=admission.user, values=resource_values
+                )
             ctx = dict(base)
             rule_values = values.for_rule(policy.name, rule.origin or rule.name)
             if rule_values:
@@ -197,7 +217,9 @@ def evaluate_policy(
 
 
 def evaluate(
-    policies: Sequence[Policy], documents: Iterable[Document | Mapping[str, Any]], admission: Admission = Admission()
+    policies: Sequence[Policy],
+    documents: Iterable[Document | Mapping[str, Any]],
+    admission: Admission = Admission(),
 ) -> Iterator[RuleResult]:
     """Lazily evaluate every policy on every document, in document then policy order."""
     for index, doc in enumerate(documents):

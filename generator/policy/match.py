@@ -92,7 +92,10 @@ def _kind_matches(kinds: Iterable[Any], request: Request) -> bool:
 def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     match_labels = selector.get("matchLabels") or {}
     for key, value in match_labels.items():
-        if not any(wildcard.match(str(key), str(lk)) and wildcard.match(str(value), str(lv)) for lk, lv in labels.items()):
+        if not any(
+            wildcard.match(str(key), str(lk)) and wildcard.match(str(value), str(lv))
+            for lk, lv in labels.items()
+        ):
             return False
     for expr in selector.get("matchExpressions") or ():
         key = str(expr.get("key", ""))
@@ -163,7 +166,9 @@ def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
 
 def _is_empty(block: Mapping[str, Any]) -> bool:
     desc = block.get("resources") or {}
-    return not any(desc.get(k) for k in desc) and not any(block.get(k) for k in ("roles", "clusterRoles", "subjects"))
+    return not any(desc.get(k) for k in desc) and not any(
+        block.get(k) for k in ("roles", "clusterRoles", "subjects")
+    )
 
 
 def _filter_matches(block: Mapping[str, Any], request: Request) -> bool:

@@ -102,7 +102,9 @@ def load_context(entries: Any, ctx: dict[str, Any], provided: Mapping[str, Any])
                 value = substitute(var["default"], ctx, lenient=True)
             ctx[name] = value
             continue
-        source = next((k for k in ("apiCall", "configMap", "imageRegistry", "globalReference") if k in entry), "unknown")
+        source = next(
+            (k for k in ("apiCall", "configMap", "imageRegistry", "globalReference") if k in entry), "unknown"
+        )
         return (
             f"context entry {name!r} ({source}) needs a cluster; "
             "give its value in the values file (policies[].resources[].values or globalValues)"
@@ -121,10 +123,16 @@ def _message(validate: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, 
     return (out if isinstance(out, str) else str(out)), True
 
 
-def _pattern_message(rule: str, validate: Mapping[str, Any], ctx: Mapping[str, Any], path: str, detail: str) -> str:
+def _pattern_message(
+    rule: str, validate: Mapping[str, Any], ctx: Mapping[str, Any], path: str, detail: str
+) -> str:
     msg, _ok = _message(validate, ctx)
     if not msg:
-        return f"validation error: rule {rule} failed at path {path}" if path else f"validation error: rule {rule} execution error: {detail}"
+        return (
+            f"validation error: rule {rule} failed at path {path}"
+            if path
+            else f"validation error: rule {rule} execution error: {detail}"
+        )
     if not msg.endswith("."):
         msg += "."
     if path:
@@ -150,7 +158,9 @@ def _validate_patterns(
         if result.status == "skip":
             return Outcome("skip", result.message)
         path = _slash(result.path) if result.status == "fail" else ""
-        return Outcome(result.status, _pattern_message(rule, validate, ctx, path, result.message), result.path)
+        return Outcome(
+            result.status, _pattern_message(rule, validate, ctx, path, result.message), result.path
+        )
     try:
         patterns = substitute(block.get("anyPattern") or [], ctx)
     except VariableError as e:
@@ -196,7 +206,13 @@ def _deny(rule: str, validate: Mapping[str, Any], deny: Any, ctx: Mapping[str, A
 
 
 def _foreach(
-    rule: str, validate: Mapping[str, Any], entries: Any, ctx: dict[str, Any], resource: Any, nesting: int, deleting: bool
+    rule: str,
+    validate: Mapping[str, Any],
+    entries: Any,
+    ctx: dict[str, Any],
+    resource: Any,
+    nesting: int,
+    deleting: bool,
 ) -> Outcome | None:
     applied = 0
     for entry in entries or ():
@@ -239,7 +255,9 @@ def _elements(
         ectx[f"elementIndex{nesting}"] = index
         scoped = isinstance(element, Mapping) if scope is None else bool(scope)
         if scoped and not isinstance(element, Mapping):
-            return Outcome("error", "failed to process foreach: elementScope=true needs map elements"), applied
+            return Outcome(
+                "error", "failed to process foreach: elementScope=true needs map elements"
+            ), applied
         target = element if scoped else None
         result = validate_block(rule, validate, entry, ectx, resource, nesting + 1, deleting, element=target)
         if result is None or result.status == "skip":
