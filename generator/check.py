@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from generator.crosscheck import ClusterView, run_cluster_checks
+from generator.crosscheck import ClusterView, run_cluster_checks, source_of
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -127,18 +127,6 @@ def scope_of(file: str, check: str) -> Scope:
     return Scope(env, cluster, check)
 
 
-def _source(m: Manifest, yaml_path: tuple[str | int, ...]) -> str | None:
-    """The environment line behind ``yaml_path``.
-
-    Whole-object findings (a ``deny`` rule names no field) get the line of the environment entry
-    the object was rendered from (its service), not a guess from some field of the body.
-    """
-    if yaml_path:
-        return m.source_for(yaml_path)
-    origin = getattr(m.sources, "resolve_origin", None)
-    return origin() if callable(origin) else m.source_for(())
-
-
 def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
     """``f`` with the rendered line of its field and the source-map line behind it, where known."""
     subject = by_file.get(f.file)
@@ -149,7 +137,7 @@ def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
         line, column = locate(subject.document, f.yaml_path)
         changes.update(line=line, column=column)
     if f.source is None and f.rule != "render-drift":
-        changes["source"] = _source(subject.manifest, f.yaml_path)
+        changes["source"] = source_of(subject.manifest, f.yaml_path)
     return dataclasses.replace(f, **changes) if changes else f
 
 

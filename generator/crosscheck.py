@@ -21,6 +21,7 @@ from typing import Any
 
 from generator.findings import Finding
 from generator.manifest import Manifest
+from generator.sourcemap import flatten_leaves
 
 __all__ = [
     "CLUSTER_CHECKS",
@@ -29,6 +30,7 @@ __all__ = [
     "finding",
     "group_of",
     "run_cluster_checks",
+    "source_of",
 ]
 
 #: Kinds whose ``spec.template`` is a Pod template (the Rollout is Argo's, the rest are core).
@@ -66,6 +68,41 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _deepest(body: Any, yaml_path: tuple[str | int, ...]) -> Any:
+    """The value at ``yaml_path``, or at its longest prefix that exists (for missing fields)."""
+    node = body
+    for part in yaml_path:
+        child = _get(node, part)
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def source_of(m: Manifest, yaml_path: tuple[str | int, ...]) -> str | None:
+    """The environment line behind the field at ``yaml_path`` of ``m``.
+
+    The value there (or inside it, or at the nearest existing ancestor of a missing field) traced
+    through the renderer's source map; a value no environment entry produced (a template constant
+    such as ``privileged: true``, or a whole-object finding) leads to the entry the object was
+    rendered from, never to an unrelated sibling. Without such an entry (the renderer recorded no
+    origin), ``Manifest.source_for``'s nearest-ancestor guess is the best there is.
+    """
+    resolve = getattr(m.sources, "resolve", None)
+    origin = getattr(m.sources, "resolve_origin", None)
+    if not callable(resolve) or not callable(origin):
+        return m.source_for(yaml_path)
+    if yaml_path:
+        for _path, leaf in flatten_leaves(_deepest(m.body, yaml_path)):
+            hit = resolve(leaf)
+            if hit is not None:
+                return str(hit)
+    found = origin()
+    if found is not None:
+        return str(found)
+    return m.source_for(yaml_path)
+
+
 def finding(m: Manifest, yaml_path: tuple[str | int, ...], check: str, message: str) -> Finding:
     """A finding on ``m`` at ``yaml_path``, pointing back at the environment line behind it."""
     return Finding(
@@ -78,7 +115,7 @@ def finding(m: Manifest, yaml_path: tuple[str | int, ...], check: str, message: 
         kind=m.kind,
         namespace=m.namespace,
         name=m.name,
-        source=m.source_for(yaml_path),
+        source=source_of(m, yaml_path),
     )
 
 
