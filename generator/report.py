@@ -90,6 +90,17 @@ def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
     return "\n".join(out) + "\n"
 
 
+def _sarif_related(f: Finding) -> dict[str, Any]:
+    """The environment-file line behind a finding, as a SARIF related location (code scanning links it)."""
+    if not f.source:
+        return {}
+    file, sep, line = f.source.rpartition(":")
+    location: dict[str, Any] = {"artifactLocation": {"uri": file if sep else f.source}}
+    if sep and line.isdigit():
+        location["region"] = {"startLine": int(line)}
+    return {"relatedLocations": [{"id": 1, "physicalLocation": location, "message": {"text": "produced by"}}]}
+
+
 def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
     rules = sorted({f.rule for f in findings})
     results = []
@@ -104,6 +115,7 @@ def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
                 "level": {"error": "error", "warning": "warning"}.get(f.severity, "note"),
                 "message": {"text": f"{f.resource}: {f.json_path}: {f.message}"},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}],
+                **_sarif_related(f),
             }
         )
     doc = {
