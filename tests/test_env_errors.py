@@ -38,7 +38,7 @@ CASES = [
         "dev.yaml",
         "  routing: latency\n",
         "  routing: latency\n  zone: again.example.com\n",
-        r"environments/dev\.yaml:\d+:\d+: duplicate key 'zone'",
+        r"environments/dev\.yaml:\d+:3: dns\.zone: duplicate key 'zone' \(first at line \d+\)",
         "each key may appear once",
         id="duplicate-yaml-key",
     ),
