@@ -83,7 +83,7 @@ def _template_line(tb: TracebackType | None, filename: str) -> int | None:
 def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], what: str) -> str:
     try:
         return template.render(ctx)
-    except jinja2.TemplateError as e:
+    except (jinja2.TemplateError, TypeError) as e:
         raise TemplateError(
             f"{type(e).__name__} while rendering {what}: {e}",
             path=f"templates/{rel}",

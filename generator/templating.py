@@ -25,6 +25,8 @@ TEMPLATE_SUFFIX = ".yaml.j2"
 
 def q(value: Any) -> str:
     """Insert ``value`` as YAML data (JSON flow syntax), never as template or YAML source."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
     return json.dumps(value, sort_keys=True, ensure_ascii=True, default=_json_default)
 
 
