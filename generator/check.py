@@ -19,6 +19,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
@@ -37,6 +38,7 @@ __all__ = [
     "policy_findings",
     "schema_findings",
     "subjects_from_manifests",
+    "subjects_from_tree",
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
@@ -313,3 +315,23 @@ def check_subjects(
             raw[Scope(env, ENV_SCOPE, check)] = list(found_env)
     scopes = {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
     return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))
+
+
+def subjects_from_tree(rendered: Path) -> list[Subject]:
+    """Subjects of a rendered tree on disk: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``.
+
+    For trees without their environments (the bench fleet, a checkout's ``rendered/`` alone):
+    there is no source map, so findings carry no environment line.
+    """
+    from generator.documents import load_file
+
+    subjects: list[Subject] = []
+    for path in sorted(rendered.rglob("*.yaml")):
+        rel = path.relative_to(rendered).parts
+        if len(rel) != 5:
+            continue
+        env, cluster, component = rel[:3]
+        for doc in load_file(path):
+            shown = dataclasses.replace(doc, file="rendered/" + "/".join(rel))
+            subjects.append(Subject(Manifest(env, cluster, component, doc.body), shown))
+    return subjects
