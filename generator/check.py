@@ -34,7 +34,9 @@ __all__ = [
     "Scope",
     "Subject",
     "check_subjects",
+    "cluster_scopes",
     "drift_findings",
+    "env_scopes",
     "policy_findings",
     "schema_findings",
     "subjects_from_manifests",
@@ -264,6 +266,52 @@ def _clusters(subjects: Iterable[Subject]) -> dict[tuple[str, str], list[Subject
     return out
 
 
+def cluster_scopes(
+    subjects: Sequence[Subject], *, crd_dirs: Sequence[str] | None, repo_files: frozenset[str]
+) -> dict[Scope, tuple[Finding, ...]]:
+    """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
+
+    Every scope that ran is present, empty ones included; ``render`` scopes start empty.
+    """
+    by_file = {s.document.file: s for s in subjects}
+    clusters = _clusters(subjects)
+    raw: dict[Scope, list[Finding]] = {}
+    for env, cluster in clusters:
+        raw[Scope(env, cluster, RENDER)] = []
+        if crd_dirs is not None:
+            raw[Scope(env, cluster, SCHEMA)] = []
+    if crd_dirs is not None:
+        for f in schema_findings(subjects, crd_dirs):
+            raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
+    cache = _PolicyCache()
+    for (env, cluster), members in sorted(clusters.items()):
+        policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
+        for name, found in policy_findings(members, policies, cache).items():
+            raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
+        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
+        for check, found_cc in run_cluster_checks(view).items():
+            raw[Scope(env, cluster, check)] = list(found_cc)
+    return {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
+
+
+def env_scopes(
+    manifests: Iterable[Manifest],
+    environments: Iterable[str],
+    expected_clusters: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[Scope, tuple[Finding, ...]]:
+    """The environment-wide checks (topology, DNS weights, cluster parity) of each environment."""
+    members: dict[str, dict[str, list[Manifest]]] = {}
+    for m in manifests:
+        members.setdefault(m.env, {}).setdefault(m.cluster, []).append(m)
+    out: dict[Scope, tuple[Finding, ...]] = {}
+    for env in sorted({*environments, *members}):
+        views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        expected = (expected_clusters or {}).get(env)
+        for check, found in run_env_checks(EnvView(env, views, expected)).items():
+            out[Scope(env, ENV_SCOPE, check)] = found
+    return out
+
+
 def check_subjects(
     subjects: Sequence[Subject],
     *,
@@ -284,36 +332,16 @@ def check_subjects(
             default, the files of ``subjects``.
         environments: the environments checked (also those that rendered nothing).
     """
+    files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
+    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=files)
     by_file = {s.document.file: s for s in subjects}
-    clusters = _clusters(subjects)
-    envs = sorted({*environments, *(env for env, _ in clusters)})
-    files = repo_files if repo_files is not None else frozenset(by_file)
-    raw: dict[Scope, list[Finding]] = {}
-    for env, cluster in clusters:
-        raw[Scope(env, cluster, RENDER)] = []
-        if crd_dirs is not None:
-            raw[Scope(env, cluster, SCHEMA)] = []
     for f in drift:
-        raw.setdefault(scope_of(f.file, RENDER), []).append(f)
-    if crd_dirs is not None:
-        for f in schema_findings(subjects, crd_dirs):
-            raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
-    cache = _PolicyCache()
-    views: dict[str, dict[str, ClusterView]] = {}
-    for (env, cluster), members in sorted(clusters.items()):
-        policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
-        for name, found in policy_findings(members, policies, cache).items():
-            raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        view = ClusterView(env, cluster, tuple(s.manifest for s in members), files)
-        views.setdefault(env, {})[cluster] = view
-        for check, found_cc in run_cluster_checks(view).items():
-            raw[Scope(env, cluster, check)] = list(found_cc)
-    for env in envs:
-        expected = (expected_clusters or {}).get(env)
-        env_view = EnvView(env, views.get(env, {}), expected)
-        for check, found_env in run_env_checks(env_view).items():
-            raw[Scope(env, ENV_SCOPE, check)] = list(found_env)
-    scopes = {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
+        scope = scope_of(f.file, RENDER)
+        scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
+    manifests = [s.manifest for s in subjects]
+    for scope, found in env_scopes(manifests, environments, expected_clusters).items():
+        scopes[scope] = tuple(_located(f, by_file) for f in found)
+    envs = sorted({*environments, *(s.env for s in scopes)})
     return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))
 
 
