@@ -19,7 +19,6 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
@@ -39,8 +38,8 @@ __all__ = [
     "env_scopes",
     "policy_findings",
     "schema_findings",
+    "scope_of",
     "subjects_from_manifests",
-    "subjects_from_tree",
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
@@ -343,23 +342,3 @@ def check_subjects(
         scopes[scope] = tuple(_located(f, by_file) for f in found)
     envs = sorted({*environments, *(s.env for s in scopes)})
     return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))
-
-
-def subjects_from_tree(rendered: Path) -> list[Subject]:
-    """Subjects of a rendered tree on disk: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``.
-
-    For trees without their environments (the bench fleet, a checkout's ``rendered/`` alone):
-    there is no source map, so findings carry no environment line.
-    """
-    from generator.documents import load_file
-
-    subjects: list[Subject] = []
-    for path in sorted(rendered.rglob("*.yaml")):
-        rel = path.relative_to(rendered).parts
-        if len(rel) != 5:
-            continue
-        env, cluster, component = rel[:3]
-        for doc in load_file(path):
-            shown = dataclasses.replace(doc, file="rendered/" + "/".join(rel))
-            subjects.append(Subject(Manifest(env, cluster, component, doc.body), shown))
-    return subjects
