@@ -197,7 +197,9 @@ def test_parallel_render_gives_the_same_files(project: Path, monkeypatch: pytest
     assert pipeline.render_files(Project(project), names) == sequential
 
 
-def test_template_error_in_worker_process_is_a_clean_error(project: Path, monkeypatch: pytest.MonkeyPatch, cli) -> None:
+def test_template_error_in_worker_process_is_a_clean_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, cli
+) -> None:
     import generator.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
