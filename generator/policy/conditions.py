@@ -79,7 +79,9 @@ def _in_list(key: Any, values: Any) -> bool | None:
                 return True
         return False
     if isinstance(values, str):
-        if wildcard.match(values, skey) or _in_range(key, values):
+        if _RANGE.match(values) or _NOT_RANGE.match(values):
+            return _in_range(key, values)
+        if wildcard.match(values, skey):
             return True
         try:
             parsed = json.loads(values)

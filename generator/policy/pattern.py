@@ -104,34 +104,47 @@ def _has_anchor(pattern: Any) -> bool:
     return False
 
 
+def _find(pattern: Mapping[str, Any], name: str) -> str | None:
+    return next((k for k in pattern if parse_anchor(k)[1] == name), None)
+
+
+def _expand_keys(pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    expanded: dict[str, Any] = {}
+    changed = False
+    for key, value in pattern.items():
+        modifier, name = parse_anchor(key)
+        if not wildcard.contains_wildcard(name):
+            expanded[key] = value
+            continue
+        changed = True
+        hits = [str(k) for k in resource if wildcard.match(name, str(k))]
+        for hit in hits or [name]:
+            expanded[f"{modifier}{hit})" if modifier else hit] = value
+    return expanded if changed else None
+
+
 def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> Mapping[str, Any]:
     """Wildcard label/annotation keys under ``metadata`` become the resource's matching keys."""
-    meta = pattern.get("metadata")
+    meta_key = _find(pattern, "metadata")
     res_meta = resource.get("metadata")
-    if not isinstance(meta, Mapping) or not isinstance(res_meta, Mapping):
+    if meta_key is None or not isinstance(pattern[meta_key], Mapping) or not isinstance(res_meta, Mapping):
         return pattern
+    meta = pattern[meta_key]
     new_meta = dict(meta)
     changed = False
     for section in ("labels", "annotations"):
-        pat = meta.get(section)
+        key = _find(meta, section)
         res = res_meta.get(section)
-        if not isinstance(pat, Mapping) or not isinstance(res, Mapping):
+        if key is None or not isinstance(meta[key], Mapping) or not isinstance(res, Mapping):
             continue
-        expanded: dict[str, Any] = {}
-        for key, value in pat.items():
-            modifier, name = parse_anchor(key)
-            if not wildcard.contains_wildcard(name):
-                expanded[key] = value
-                continue
-            hits = [k for k in res if wildcard.match(name, str(k))]
-            for hit in hits or [name]:
-                expanded[f"{modifier}{hit})" if modifier else hit] = value
+        expanded = _expand_keys(meta[key], res)
+        if expanded is not None:
+            new_meta[key] = expanded
             changed = True
-        new_meta[section] = expanded
     if not changed:
         return pattern
     out = dict(pattern)
-    out["metadata"] = new_meta
+    out[meta_key] = new_meta
     return out
 
 
@@ -225,7 +238,7 @@ def _validate_items(resource: list[Any], patterns: list[Any], state: AnchorState
             return _at(err, index)
         applied += 1
     if applied == 0 and skips:
-        return replace(skips[0], array_skip=True, path=())
+        return replace(skips[0], path=())
     return None
 
 
