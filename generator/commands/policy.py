@@ -32,11 +32,20 @@ HELP = "Evaluate Kyverno policies offline: apply them to resources, or run kyver
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="policy_command", required=True)
     apply = sub.add_parser("apply", help="apply policies to resources (like `kyverno apply`)")
-    apply.add_argument("--policy", nargs="+", action="extend", required=True, metavar="PATH", help="policy files or folders")
     apply.add_argument(
-        "--resource", nargs="+", action="extend", required=True, metavar="PATH", help="resource files or folders"
+        "--policy", nargs="+", action="extend", required=True, metavar="PATH", help="policy files or folders"
     )
-    apply.add_argument("--values", metavar="FILE", help="a Kyverno CLI Values file (variables instead of a cluster)")
+    apply.add_argument(
+        "--resource",
+        nargs="+",
+        action="extend",
+        required=True,
+        metavar="PATH",
+        help="resource files or folders",
+    )
+    apply.add_argument(
+        "--values", metavar="FILE", help="a Kyverno CLI Values file (variables instead of a cluster)"
+    )
     apply.add_argument("--userinfo", metavar="FILE", help="a Kyverno CLI UserInfo file (the admission user)")
     apply.add_argument("--output", choices=("text", "json", "junit", "sarif"), default="text")
     test = sub.add_parser("test", help="run every kyverno-test.yaml under DIR (like `kyverno test`)")
@@ -77,9 +86,8 @@ def _rows_text(rows: Sequence[TestRow]) -> str:
     lines = []
     for r in rows:
         mark = "ok  " if r.passed else "FAIL"
-        lines.append(
-            f"{mark} {r.test_file}[{r.index}] {r.policy}/{r.rule} {r.resource}: expected {r.expected}, got {r.actual}"
-        )
+        where = f"{r.test_file}[{r.index}] {r.policy}/{r.rule} {r.resource}"
+        lines.append(f"{mark} {where}: expected {r.expected}, got {r.actual}")
         if not r.passed and r.message:
             lines.append(f"       {r.message}")
     failed = sum(not r.passed for r in rows)
@@ -104,7 +112,9 @@ def _rows_junit(rows: Sequence[TestRow]) -> str:
             out.append(f"  <testcase classname={classname} name={name}/>")
         else:
             text = escape(f"expected {r.expected}, got {r.actual}: {r.message}")
-            out.append(f'  <testcase classname={classname} name={name}><failure message="{text}"/></testcase>')
+            out.append(
+                f'  <testcase classname={classname} name={name}><failure message="{text}"/></testcase>'
+            )
     out.append("</testsuite>")
     return "\n".join(out) + "\n"
 
@@ -115,7 +125,9 @@ _TEST_FORMATS = {"text": _rows_text, "json": _rows_json, "junit": _rows_junit}
 def _test(args: argparse.Namespace, stdout: TextIO) -> int:
     root: Path = args.dir
     if not root.exists():
-        raise PolicyLoadError(f"{root} does not exist", path=str(root), hint="give a folder holding kyverno-test.yaml files")
+        raise PolicyLoadError(
+            f"{root} does not exist", path=str(root), hint="give a folder holding kyverno-test.yaml files"
+        )
     rows = run_tests(root)
     stdout.write(_TEST_FORMATS[args.output](rows))
     return 0 if all(r.passed for r in rows) else 1

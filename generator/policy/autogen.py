@@ -22,7 +22,11 @@ _ALL = (*_POD_CONTROLLERS, "CronJob")
 
 
 def _bare_kind(kind: str) -> str:
-    return kind.split("/")[-1] if kind.count("/") != 1 or kind[:1].islower() else kind.split("/")[0]
+    """``apps/v1/Deployment`` → ``Deployment``; ``Pod/exec`` → ``Pod``; ``v1/Pod`` → ``Pod``."""
+    parts = kind.split("/")
+    if len(parts) == 2 and not kind[:1].islower():
+        return parts[0]
+    return parts[-1] if len(parts) < 4 else parts[2]
 
 
 def _descriptions(block: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
@@ -43,10 +47,18 @@ def _has_pod(desc: Mapping[str, Any]) -> bool:
 def _supported(desc: Mapping[str, Any]) -> bool:
     kinds = [str(k) for k in desc.get("kinds") or ()]
     other_than_pod = len(kinds) > 1 and any(_bare_kind(k) == "Pod" for k in kinds)
-    return not (desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations") or other_than_pod)
+    return not (
+        desc.get("name")
+        or desc.get("names")
+        or desc.get("selector")
+        or desc.get("annotations")
+        or other_than_pod
+    )
 
 
-def autogen_controllers(annotations: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+def autogen_controllers(
+    annotations: Mapping[str, Any], rules: Iterable[Mapping[str, Any]]
+) -> tuple[str, ...]:
     """Controllers rules are generated for; empty when autogen does not apply."""
     needed = False
     for rule in rules:

@@ -1,4 +1,4 @@
-"""Condition operators of ``preconditions`` and ``deny.conditions`` (upstream ``pkg/engine/variables/operator``).
+"""Operators of ``preconditions`` and ``deny.conditions`` (upstream ``pkg/engine/variables/operator``).
 
 ``evaluate_operator(op, key, value)`` compares an already-substituted key with a value. Each operator
 is a small pure function in ``OPERATORS`` (looked up case-insensitively, as upstream). Unknown operators
@@ -174,7 +174,11 @@ def _number(value: Any) -> tuple[str, Fraction] | None:
         return ("number", Fraction(value))
     if isinstance(value, str):
         d = parse_duration(value)
-        if d is not None and value.strip() not in ("0",) and not value.strip().lstrip("+-").replace(".", "").isdigit():
+        if (
+            d is not None
+            and value.strip() not in ("0",)
+            and not value.strip().lstrip("+-").replace(".", "").isdigit()
+        ):
             return ("duration", d)
         q = parse_quantity(value)
         if q is not None:

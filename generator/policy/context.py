@@ -58,7 +58,11 @@ def pod_spec(resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if kind == "Pod":
         return spec
     if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec") or {}) if isinstance(spec.get("jobTemplate"), Mapping) else {}
+        spec = (
+            ((spec.get("jobTemplate") or {}).get("spec") or {})
+            if isinstance(spec.get("jobTemplate"), Mapping)
+            else {}
+        )
     template = spec.get("template") if isinstance(spec, Mapping) else None
     inner = template.get("spec") if isinstance(template, Mapping) else None
     return inner if isinstance(inner, Mapping) else None

@@ -21,7 +21,7 @@ from generator.policy import pss
 from generator.policy.context import build_context
 from generator.policy.match import Request, UserInfo, rule_matches
 from generator.policy.model import Policy, Rule, RuleResult, Status
-from generator.policy.validation import Outcome, check_conditions, load_context, validate_block
+from generator.policy.validation import Frame, Outcome, check_conditions, load_context, validate_block
 from generator.policy.values import Values
 from generator.policy.variables import VariableError, set_path
 
@@ -48,6 +48,7 @@ def _cel_module() -> Any:
 
 
 _CEL = _cel_module()
+_DEFAULT_ADMISSION = Admission()
 
 
 def _exception_applies(admission: Admission, policy: Policy, rule: Rule, request: Request) -> bool:
@@ -67,7 +68,9 @@ def _exception_applies(admission: Admission, policy: Policy, rule: Rule, request
 
 def _cel(rule: Rule, ctx: Mapping[str, Any], resource: Mapping[str, Any], request: Request) -> Outcome | None:
     if _CEL is None:
-        return Outcome("error", "CEL rules are not available in this build (generator.policy.cel_rules missing)")
+        return Outcome(
+            "error", "CEL rules are not available in this build (generator.policy.cel_rules missing)"
+        )
     req = ctx.get("request") or {}
     ns_object = {
         "apiVersion": "v1",
@@ -84,12 +87,15 @@ def _cel(rule: Rule, ctx: Mapping[str, Any], resource: Mapping[str, Any], reques
         if rule.cel_preconditions and not _CEL.evaluate_cel_preconditions(rule.cel_preconditions, **kwargs):
             return Outcome("skip", "cel preconditions not met")
         result = _CEL.evaluate_validate_cel(rule.validate.get("cel"), **kwargs)
-    except Exception as e:  # noqa: BLE001 - a CEL failure is the rule's error result, never a crash
+    except Exception as e:  # a CEL failure is the rule's error result, never a crash
         return Outcome("error", f"CEL evaluation failed: {e}")
     return Outcome(str(result.status), str(result.message or ""))
 
 
-def _rule_outcome(rule: Rule, ctx: dict[str, Any], resource: Mapping[str, Any], request: Request, values: Values, policy: Policy) -> Outcome | None:
+def _rule_outcome(
+    rule: Rule, ctx: dict[str, Any], request: Request, values: Values, policy: Policy
+) -> Outcome | None:
+    resource = request.resource
     provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
     provided.update(values.for_rule(policy.name, rule.origin or rule.name))
     kind = rule.kind
@@ -107,23 +113,19 @@ def _rule_outcome(rule: Rule, ctx: dict[str, Any], resource: Mapping[str, Any], 
             return _cel(rule, ctx, resource, request)
         if request.operation == "DELETE":
             return None
-        return pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
+        outcome: Outcome = pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
+        return outcome
     if rule.cel_preconditions:
-        cel = _cel(Rule(rule.name, {}, None, {"cel": {"expressions": []}}, cel_preconditions=rule.cel_preconditions), ctx, resource, request)
+        cel = _cel(
+            Rule(rule.name, {}, None, {"cel": {"expressions": []}}, cel_preconditions=rule.cel_preconditions),
+            ctx,
+            resource,
+            request,
+        )
         if cel is not None and cel.status == "skip":
             return cel
-    return validate_block(
-        rule.name,
-        rule.validate,
-        rule.validate,
-        ctx,
-        resource,
-        0,
-        request.operation == "DELETE",
-        preconditions=rule.preconditions,
-        context=rule.context,
-        provided=provided,
-    )
+    frame = Frame(rule.name, rule.validate, ctx, resource, request.operation == "DELETE", provided)
+    return validate_block(frame, rule.validate, preconditions=rule.preconditions, context=rule.context)
 
 
 def _status(outcome: Outcome, policy: Policy) -> Status:
@@ -136,7 +138,11 @@ def _status(outcome: Outcome, policy: Policy) -> Status:
 
 
 def evaluate_policy(
-    policy: Policy, resource: Mapping[str, Any], admission: Admission = Admission(), *, resource_index: int = -1
+    policy: Policy,
+    resource: Mapping[str, Any],
+    admission: Admission = Admission(),
+    *,
+    resource_index: int = -1,
 ) -> list[RuleResult]:
     """Every rule response of ``policy`` for one resource (rules that do not apply give none)."""
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), Mapping) else {}
@@ -167,14 +173,16 @@ def evaluate_policy(
             outcome: Outcome | None = Outcome("skip", "rule is skipped due to policy exception")
         else:
             if base is None:
-                base = build_context(resource, operation=operation, user=admission.user, values=resource_values)
+                base = build_context(
+                    resource, operation=operation, user=admission.user, values=resource_values
+                )
             ctx = dict(base)
             rule_values = values.for_rule(policy.name, rule.origin or rule.name)
             if rule_values:
                 ctx = copy.deepcopy(base)
                 for key, value in rule_values.items():
                     set_path(ctx, str(key), copy.deepcopy(value))
-            outcome = _rule_outcome(rule, ctx, resource, request, values, policy)
+            outcome = _rule_outcome(rule, ctx, request, values, policy)
         if outcome is None:
             continue
         results.append(
@@ -197,7 +205,9 @@ def evaluate_policy(
 
 
 def evaluate(
-    policies: Sequence[Policy], documents: Iterable[Document | Mapping[str, Any]], admission: Admission = Admission()
+    policies: Sequence[Policy],
+    documents: Iterable[Document | Mapping[str, Any]],
+    admission: Admission = Admission(),
 ) -> Iterator[RuleResult]:
     """Lazily evaluate every policy on every document, in document then policy order."""
     for index, doc in enumerate(documents):

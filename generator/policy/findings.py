@@ -32,7 +32,7 @@ def result_to_finding(result: RuleResult, doc: Document | None = None) -> Findin
     if doc is not None:
         try:
             line, column = locate(doc, path)
-        except Exception:  # noqa: BLE001 - a location is a nicety; never fail a report on it
+        except Exception:  # a location is a nicety; never fail a report on it
             line, column = doc.line, None
     message = result.message if result.status != "error" else f"rule error: {result.message}"
     return Finding(
@@ -50,10 +50,10 @@ def result_to_finding(result: RuleResult, doc: Document | None = None) -> Findin
 
 
 def iter_findings(
-    policies: Sequence[Policy], documents: Sequence[Document], admission: Admission = Admission()
+    policies: Sequence[Policy], documents: Sequence[Document], admission: Admission | None = None
 ) -> Iterator[Finding]:
     """Lazily yield a finding for every fail/warn/error result of ``policies`` on ``documents``."""
-    for result in evaluate(policies, documents, admission):
+    for result in evaluate(policies, documents, admission or Admission()):
         if result.status in ("fail", "warn", "error"):
             yield result_to_finding(result, documents[result.resource_index])
 

@@ -156,7 +156,12 @@ def _resources(docs: list[Document]) -> list[Mapping[str, Any]]:
     for doc in docs:
         body = _with_namespace(doc.body)
         meta = body.get("metadata") or {}
-        key = (str(body.get("apiVersion")), str(body.get("kind")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+        key = (
+            str(body.get("apiVersion")),
+            str(body.get("kind")),
+            str(meta.get("namespace", "")),
+            str(meta.get("name", "")),
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -165,10 +170,10 @@ def _resources(docs: list[Document]) -> list[Mapping[str, Any]]:
 
 
 def _select(resources: list[Mapping[str, Any]], ref: str, namespace: str | None) -> list[Mapping[str, Any]]:
+    ns: str | None = namespace or None
+    name = ref
     if "/" in ref:
         ns, _, name = ref.partition("/")
-    else:
-        ns, name = (namespace or None), ref
     out = []
     for body in resources:
         meta = body.get("metadata") or {}
@@ -180,7 +185,9 @@ def _select(resources: list[Mapping[str, Any]], ref: str, namespace: str | None)
     return out
 
 
-def _entry_fields(entry: Any, test: Path, index: int) -> tuple[str, str, str, list[str] | None, str | None, str]:
+def _entry_fields(
+    entry: Any, test: Path, index: int
+) -> tuple[str, str, str, list[str] | None, str | None, str]:
     where = ("results", index)
     if not isinstance(entry, Mapping):
         raise PolicyLoadError("a results entry must be a mapping", path=str(test), yaml_path=where)
@@ -202,8 +209,8 @@ def _entry_fields(entry: Any, test: Path, index: int) -> tuple[str, str, str, li
     else:
         refs = None
     namespace = entry.get("namespace")
-    operation = str(entry.get("operation") or "") or None
-    return policy, rule, expected, refs, (str(namespace) if namespace else None), operation or ""
+    operation = str(entry.get("operation") or "")
+    return policy, rule, expected, refs, (str(namespace) if namespace else None), operation
 
 
 class _Evaluator:
@@ -214,7 +221,9 @@ class _Evaluator:
         self.admission = admission
         self.cache: dict[tuple[str, int, str], dict[str, tuple[str, str]]] = {}
 
-    def responses(self, policy: str, resource: Mapping[str, Any], operation: str) -> dict[str, tuple[str, str]] | None:
+    def responses(
+        self, policy: str, resource: Mapping[str, Any], operation: str
+    ) -> dict[str, tuple[str, str]] | None:
         pol = self.policies.get(policy)
         if pol is None:
             return None
@@ -251,7 +260,9 @@ def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow
     if test.get("userinfo"):
         user = load_user_info(_files(base, test["userinfo"], "userinfo", path)[0])
     exceptions = tuple(
-        d.body for d in _load_docs(_files(base, test.get("exceptions"), "exceptions", path)) if d.kind == "PolicyException"
+        d.body
+        for d in _load_docs(_files(base, test.get("exceptions"), "exceptions", path))
+        if d.kind == "PolicyException"
     )
     operation = values.global_values.get("request.operation") or "CREATE"
     evaluator = _Evaluator(policies, Admission(str(operation), user, values, exceptions))
@@ -263,11 +274,23 @@ def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow
         if refs is None:
             refs = [str((r.get("metadata") or {}).get("name", "")) for r in resources]
         for ref in refs:
-            yield _check(evaluator, resources, rel, index, policy, rule, expected, ref, namespace, op)
+            yield _check(
+                evaluator,
+                resources=resources,
+                rel=rel,
+                index=index,
+                policy=policy,
+                rule=rule,
+                expected=expected,
+                ref=ref,
+                namespace=namespace,
+                operation=op,
+            )
 
 
 def _check(
     evaluator: _Evaluator,
+    *,
     resources: list[Mapping[str, Any]],
     rel: str,
     index: int,
@@ -281,9 +304,27 @@ def _check(
     selected = _select(resources, ref, namespace)
     row = TestRow(rel, index, policy, rule, ref, expected, expected, "")
     if not selected:
-        return TestRow(rel, index, policy, rule, ref, expected, "error", f"resource {ref!r} not found in the Test's resources")
+        return TestRow(
+            rel,
+            index,
+            policy,
+            rule,
+            ref,
+            expected,
+            "error",
+            f"resource {ref!r} not found in the Test's resources",
+        )
     if policy not in evaluator.policies:
-        return TestRow(rel, index, policy, rule, ref, expected, "error", f"policy {policy!r} not found in the Test's policies")
+        return TestRow(
+            rel,
+            index,
+            policy,
+            rule,
+            ref,
+            expected,
+            "error",
+            f"policy {policy!r} not found in the Test's policies",
+        )
     messages = []
     for body in selected:
         responses = evaluator.responses(policy, body, operation) or {}
@@ -295,7 +336,9 @@ def _check(
         if status != expected:
             return TestRow(rel, index, policy, rule, ref, expected, status, message)
         messages.append(message)
-    return TestRow(row.test_file, index, policy, rule, ref, expected, expected, "; ".join(dict.fromkeys(messages)))
+    return TestRow(
+        row.test_file, index, policy, rule, ref, expected, expected, "; ".join(dict.fromkeys(messages))
+    )
 
 
 def run_test_file(path: Path, root: Path) -> list[TestRow]:
@@ -315,7 +358,9 @@ def run_tests(root: Path) -> list[TestRow]:
     """
     files = find_test_files(root)
     if not files:
-        raise PolicyLoadError(f"no {TEST_FILE} found under {root}", path=str(root), hint="give the folder holding the tests")
+        raise PolicyLoadError(
+            f"no {TEST_FILE} found under {root}", path=str(root), hint="give the folder holding the tests"
+        )
     rows: list[TestRow] = []
     for path in files:
         rows.extend(run_test_file(path, root))

@@ -24,12 +24,14 @@ _API_VERSIONS = frozenset({"kyverno.io/v1", "kyverno.io/v2beta1", "kyverno.io/v2
 _VALIDATIONS = ("pattern", "anyPattern", "deny", "foreach", "podSecurity", "cel", "manifests", "assert")
 
 
-def _error(doc: Document, yaml_path: tuple[str | int, ...], message: str, hint: str | None = None) -> PolicyLoadError:
+def _error(
+    doc: Document, yaml_path: tuple[str | int, ...], message: str, hint: str | None = None
+) -> PolicyLoadError:
     line = doc.line
     column = None
     try:
         line, column = locate(doc, yaml_path)
-    except Exception:  # noqa: BLE001 - locating is best effort for the message only
+    except Exception:  # locating is best effort for the message only
         line = doc.line
     return PolicyLoadError(message, path=doc.file, line=line, column=column, yaml_path=yaml_path, hint=hint)
 
@@ -51,7 +53,9 @@ def _kinds(rule: Mapping[str, Any]) -> frozenset[str]:
     if isinstance(match, Mapping):
         blocks.append(match.get("resources"))
         for key in ("any", "all"):
-            blocks.extend((item or {}).get("resources") for item in match.get(key) or () if isinstance(item, Mapping))
+            blocks.extend(
+                (item or {}).get("resources") for item in match.get(key) or () if isinstance(item, Mapping)
+            )
     kinds: set[str] = set()
     for block in blocks:
         if not isinstance(block, Mapping):
@@ -59,7 +63,9 @@ def _kinds(rule: Mapping[str, Any]) -> frozenset[str]:
         for kind in block.get("kinds") or ():
             text = str(kind)
             parts = text.split("/")
-            bare = parts[0] if len(parts) == 2 and parts[0][:1].isupper() else parts[-1 if len(parts) < 4 else 2]
+            bare = (
+                parts[0] if len(parts) == 2 and parts[0][:1].isupper() else parts[-1 if len(parts) < 4 else 2]
+            )
             if len(parts) == 2 and not parts[0][:1].isupper():
                 bare = parts[1]
             kinds.add("*" if "*" in bare or "?" in bare else bare)
@@ -88,11 +94,19 @@ def _check_rule(doc: Document, policy: str, index: int, rule: Any) -> None:
             f"policy {policy}, rule {name}: `validate` needs one of {', '.join(_VALIDATIONS[:6])}",
         )
     if "anyPattern" in validate and not isinstance(validate["anyPattern"], list):
-        raise _error(doc, (*where, "validate", "anyPattern"), f"policy {policy}, rule {name}: `anyPattern` must be a list")
+        raise _error(
+            doc,
+            (*where, "validate", "anyPattern"),
+            f"policy {policy}, rule {name}: `anyPattern` must be a list",
+        )
     if "foreach" in validate and not isinstance(validate["foreach"], list):
-        raise _error(doc, (*where, "validate", "foreach"), f"policy {policy}, rule {name}: `foreach` must be a list")
+        raise _error(
+            doc, (*where, "validate", "foreach"), f"policy {policy}, rule {name}: `foreach` must be a list"
+        )
     if "deny" in validate and not isinstance(validate["deny"], (Mapping, type(None))):
-        raise _error(doc, (*where, "validate", "deny"), f"policy {policy}, rule {name}: `deny` must be a mapping")
+        raise _error(
+            doc, (*where, "validate", "deny"), f"policy {policy}, rule {name}: `deny` must be a mapping"
+        )
 
 
 def _rule(raw: Mapping[str, Any], index: int, default_action: FailureAction, origin: str = "") -> Rule:
@@ -149,14 +163,20 @@ def policy_from_document(doc: Document) -> Policy:
         rules=tuple(out),
         file=doc.file,
         line=doc.line,
-        annotations={str(k): str(v) for k, v in annotations.items()} if isinstance(annotations, Mapping) else {},
+        annotations={str(k): str(v) for k, v in annotations.items()}
+        if isinstance(annotations, Mapping)
+        else {},
         apply_one=str(spec.get("applyRules", "All")) == "One",
     )
 
 
 def policies_from_documents(docs: Iterable[Document]) -> list[Policy]:
     """Every Kyverno policy among ``docs`` (other kinds are skipped)."""
-    return [policy_from_document(d) for d in docs if d.kind in POLICY_KINDS and d.api_version.startswith("kyverno.io/")]
+    return [
+        policy_from_document(d)
+        for d in docs
+        if d.kind in POLICY_KINDS and d.api_version.startswith("kyverno.io/")
+    ]
 
 
 def load_policies(paths: Iterable[str | os.PathLike[str]]) -> list[Policy]:

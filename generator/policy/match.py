@@ -9,7 +9,7 @@ removes the resource when its filters match. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ def parse_kind_selector(selector: str) -> tuple[str, str, str, str]:
     if len(parts) == 1:
         return "*", "*", parts[0], ""
     if len(parts) == 2:
-        if parts[0][:1].isupper() or parts[0] == "*" and parts[1][:1].islower():
+        if parts[0][:1].isupper() or (parts[0] == "*" and parts[1][:1].islower()):
             return "*", "*", parts[0], parts[1]
         return "*", parts[0], parts[1], ""
     if len(parts) == 3:
@@ -92,7 +92,10 @@ def _kind_matches(kinds: Iterable[Any], request: Request) -> bool:
 def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     match_labels = selector.get("matchLabels") or {}
     for key, value in match_labels.items():
-        if not any(wildcard.match(str(key), str(lk)) and wildcard.match(str(value), str(lv)) for lk, lv in labels.items()):
+        if not any(
+            wildcard.match(str(key), str(lk)) and wildcard.match(str(value), str(lv))
+            for lk, lv in labels.items()
+        ):
             return False
     for expr in selector.get("matchExpressions") or ():
         key = str(expr.get("key", ""))
@@ -131,7 +134,7 @@ def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
     namespace = str(meta.get("namespace", "") or "")
     if request.kind == "Namespace":
         namespace = name
-    checks = (
+    checks: tuple[tuple[str, Callable[[Any], bool]], ...] = (
         ("kinds", lambda v: _kind_matches(v, request)),
         ("name", lambda v: wildcard.match(str(v), name)),
         ("names", lambda v: any(wildcard.match(str(n), name) for n in v)),
@@ -163,7 +166,9 @@ def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
 
 def _is_empty(block: Mapping[str, Any]) -> bool:
     desc = block.get("resources") or {}
-    return not any(desc.get(k) for k in desc) and not any(block.get(k) for k in ("roles", "clusterRoles", "subjects"))
+    return not any(desc.get(k) for k in desc) and not any(
+        block.get(k) for k in ("roles", "clusterRoles", "subjects")
+    )
 
 
 def _filter_matches(block: Mapping[str, Any], request: Request) -> bool:

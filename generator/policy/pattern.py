@@ -148,7 +148,9 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
     return out
 
 
-def _validate_map(resource: Mapping[str, Any], pattern: Mapping[str, Any], state: AnchorState) -> PatternError | None:
+def _validate_map(
+    resource: Mapping[str, Any], pattern: Mapping[str, Any], state: AnchorState
+) -> PatternError | None:
     pattern = _expand_metadata(pattern, resource)
     anchors = sorted(k for k in pattern if parse_anchor(k)[0])
     plain = [k for k in pattern if not parse_anchor(k)[0]]
@@ -168,7 +170,9 @@ def _default(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorS
     return _at(_descend(value, pattern, state), key)
 
 
-def _conditional(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+def _conditional(
+    resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState
+) -> PatternError | None:
     if key not in resource:
         return PatternError("conditional", "conditional anchor key doesn't exist in the resource", (key,))
     err = _descend(resource[key], pattern, state)
@@ -194,16 +198,22 @@ def _equality(resource: Mapping[str, Any], key: str, pattern: Any, state: Anchor
 
 def _negation(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
     if key in resource:
-        return PatternError("negation", f"negation anchor matched in resource: /{key}/ is not allowed", (key,))
+        return PatternError(
+            "negation", f"negation anchor matched in resource: /{key}/ is not allowed", (key,)
+        )
     return None
 
 
-def _existence(resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState) -> PatternError | None:
+def _existence(
+    resource: Mapping[str, Any], key: str, pattern: Any, state: AnchorState
+) -> PatternError | None:
     if key not in resource:
         return None
     value = resource[key]
     if not isinstance(value, list):
-        return PatternError("fail", "existence ^() anchor can be used only on list/array type resource", (key,))
+        return PatternError(
+            "fail", "existence ^() anchor can be used only on list/array type resource", (key,)
+        )
     if not isinstance(pattern, list):
         return PatternError("fail", "invalid pattern type: pattern has to be a list", (key,))
     for item in pattern:

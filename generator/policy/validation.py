@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from generator.policy.conditions import evaluate_operator
 from generator.policy.pattern import match_pattern
 from generator.policy.variables import VariableError, query, substitute
 
-__all__ = ["Outcome", "check_conditions", "load_context", "validate_block"]
+__all__ = ["Frame", "Outcome", "check_conditions", "load_context", "validate_block"]
 
 #: Upstream returns a ``skip`` response for a foreach that applied to no element; the CLI's
 #: ``kyverno test`` then reads it as *not applicable*. We report no response at all.
@@ -31,6 +31,20 @@ class Outcome:
     status: str
     message: str = ""
     path: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What every step of one rule's validation reads: the rule, its context and the resource."""
+
+    rule: str
+    validate: Mapping[str, Any]
+    """The rule's ``validate`` block (its ``message`` is used by nested foreach steps too)."""
+    ctx: dict[str, Any]
+    resource: Any
+    deleting: bool = False
+    provided: Mapping[str, Any] | None = None
+    """Context values from the Values file (for cluster-backed context entries)."""
 
 
 def _condition_list(block: Any) -> tuple[list[Any], list[Any]]:
@@ -102,7 +116,9 @@ def load_context(entries: Any, ctx: dict[str, Any], provided: Mapping[str, Any])
                 value = substitute(var["default"], ctx, lenient=True)
             ctx[name] = value
             continue
-        source = next((k for k in ("apiCall", "configMap", "imageRegistry", "globalReference") if k in entry), "unknown")
+        source = next(
+            (k for k in ("apiCall", "configMap", "imageRegistry", "globalReference") if k in entry), "unknown"
+        )
         return (
             f"context entry {name!r} ({source}) needs a cluster; "
             "give its value in the values file (policies[].resources[].values or globalValues)"
@@ -121,10 +137,16 @@ def _message(validate: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, 
     return (out if isinstance(out, str) else str(out)), True
 
 
-def _pattern_message(rule: str, validate: Mapping[str, Any], ctx: Mapping[str, Any], path: str, detail: str) -> str:
+def _pattern_message(
+    rule: str, validate: Mapping[str, Any], ctx: Mapping[str, Any], path: str, detail: str
+) -> str:
     msg, _ok = _message(validate, ctx)
     if not msg:
-        return f"validation error: rule {rule} failed at path {path}" if path else f"validation error: rule {rule} execution error: {detail}"
+        return (
+            f"validation error: rule {rule} failed at path {path}"
+            if path
+            else f"validation error: rule {rule} execution error: {detail}"
+        )
     if not msg.endswith("."):
         msg += "."
     if path:
@@ -150,7 +172,9 @@ def _validate_patterns(
         if result.status == "skip":
             return Outcome("skip", result.message)
         path = _slash(result.path) if result.status == "fail" else ""
-        return Outcome(result.status, _pattern_message(rule, validate, ctx, path, result.message), result.path)
+        return Outcome(
+            result.status, _pattern_message(rule, validate, ctx, path, result.message), result.path
+        )
     try:
         patterns = substitute(block.get("anyPattern") or [], ctx)
     except VariableError as e:
@@ -195,20 +219,18 @@ def _deny(rule: str, validate: Mapping[str, Any], deny: Any, ctx: Mapping[str, A
     return Outcome("fail", "; ".join(parts) if parts else f"validation error: rule {rule} failed")
 
 
-def _foreach(
-    rule: str, validate: Mapping[str, Any], entries: Any, ctx: dict[str, Any], resource: Any, nesting: int, deleting: bool
-) -> Outcome | None:
+def _foreach(frame: Frame, entries: Any, nesting: int) -> Outcome | None:
     applied = 0
     for entry in entries or ():
         if not isinstance(entry, Mapping):
             continue
         try:
-            elements = query(str(entry.get("list", "")), ctx, strict=True)
+            elements = query(str(entry.get("list", "")), frame.ctx, strict=True)
         except VariableError:
             continue
         if not isinstance(elements, list):
             elements = [elements]
-        outcome, count = _elements(rule, validate, entry, elements, ctx, resource, nesting, deleting)
+        outcome, count = _elements(frame, entry, elements, nesting)
         if outcome.status != "pass":
             return outcome
         applied += count
@@ -218,30 +240,25 @@ def _foreach(
 
 
 def _elements(
-    rule: str,
-    validate: Mapping[str, Any],
-    entry: Mapping[str, Any],
-    elements: list[Any],
-    ctx: dict[str, Any],
-    resource: Any,
-    nesting: int,
-    deleting: bool,
+    frame: Frame, entry: Mapping[str, Any], elements: list[Any], nesting: int
 ) -> tuple[Outcome, int]:
     applied = 0
     scope = entry.get("elementScope")
     for index, element in enumerate(elements):
         if element is None:
             continue
-        ectx = dict(ctx)
+        ectx = dict(frame.ctx)
         ectx["element"] = element
         ectx["elementIndex"] = index
         ectx[f"element{nesting}"] = element
         ectx[f"elementIndex{nesting}"] = index
         scoped = isinstance(element, Mapping) if scope is None else bool(scope)
         if scoped and not isinstance(element, Mapping):
-            return Outcome("error", "failed to process foreach: elementScope=true needs map elements"), applied
+            return Outcome(
+                "error", "failed to process foreach: elementScope=true needs map elements"
+            ), applied
         target = element if scoped else None
-        result = validate_block(rule, validate, entry, ectx, resource, nesting + 1, deleting, element=target)
+        result = validate_block(replace(frame, ctx=ectx), entry, nesting + 1, element=target)
         if result is None or result.status == "skip":
             continue
         if result.status == "error":
@@ -255,18 +272,13 @@ def _elements(
 
 
 def validate_block(
-    rule: str,
-    validate: Mapping[str, Any],
+    frame: Frame,
     block: Mapping[str, Any],
-    ctx: dict[str, Any],
-    resource: Any,
     nesting: int = 0,
-    deleting: bool = False,
     *,
     element: Any = None,
     preconditions: Any = None,
     context: Any = None,
-    provided: Mapping[str, Any] | None = None,
 ) -> Outcome | None:
     """Evaluate one validate block; ``block`` is ``rule.validate`` or a ``foreach`` entry.
 
@@ -276,7 +288,8 @@ def validate_block(
         conds, entries = preconditions, context
     else:
         conds, entries = block.get("preconditions"), block.get("context")
-    error = load_context(entries, ctx, provided or {})
+    rule, validate, ctx, resource = frame.rule, frame.validate, frame.ctx, frame.resource
+    error = load_context(entries, ctx, frame.provided or {})
     if error:
         return Outcome("error", f"failed to load context: {error}")
     try:
@@ -290,14 +303,18 @@ def validate_block(
     if "pattern" in block or "anyPattern" in block:
         if element is not None:
             return _validate_patterns(rule, validate, block, element, ctx)
-        if deleting:
+        if frame.deleting:
             return None
         outcome = _validate_patterns(rule, validate, block, resource, ctx)
         request = ctx.get("request") or {}
-        if request.get("operation") == "UPDATE" and request.get("oldObject") is resource and outcome.status != "pass":
+        if (
+            request.get("operation") == "UPDATE"
+            and request.get("oldObject") is resource
+            and outcome.status != "pass"
+        ):
             # upstream re-validates the old object; an unchanged result on UPDATE is a skip
             return Outcome("skip", "skipping modified resource as validation results have not changed")
         return outcome
     if "foreach" in block:
-        return _foreach(rule, validate, block.get("foreach"), ctx, resource, nesting, deleting)
+        return _foreach(frame, block.get("foreach"), nesting)
     return None

@@ -25,7 +25,9 @@ from generator.policy.jp_functions import KyvernoFunctions
 __all__ = ["VariableError", "has_variables", "query", "set_path", "split_path", "substitute"]
 
 _VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
-_SIMPLE_PATH = re.compile(r'^\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")(?:\s*\.\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"))*\s*$')
+_SIMPLE_PATH = re.compile(
+    r'^\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")(?:\s*\.\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"))*\s*$'
+)
 _OPTIONS = jmespath.Options(custom_functions=KyvernoFunctions())
 
 
@@ -117,7 +119,9 @@ def substitute(node: Any, ctx: Mapping[str, Any], *, lenient: bool = False) -> A
         return _substitute_string(node, ctx, lenient) if "{{" in node else node
     if isinstance(node, Mapping):
         return {
-            (_as_text(substitute(k, ctx, lenient=lenient)) if "{{" in k else k): substitute(v, ctx, lenient=lenient)
+            (_as_text(substitute(k, ctx, lenient=lenient)) if "{{" in k else k): substitute(
+                v, ctx, lenient=lenient
+            )
             for k, v in node.items()
         }
     if isinstance(node, list):
