@@ -1,0 +1,64 @@
+"""The shared CEL library: compile-once programs with the Kubernetes CEL functions.
+
+Used by the schema validator (CRD ``x-kubernetes-validations``) and the Kyverno engine
+(``validate.cel``, ``celPreconditions``). Built on ``common-expression-language`` (cel-rust),
+extended with the Kubernetes libraries (regex ``find``, strings, lists, quantity, URL, IP/CIDR),
+cel-go extensions and the optional syntax ``x.?f`` / ``m[?k]`` the Rust parser lacks.
+
+    program = compile_expression("self.all(k, k.find('^[a-z]+') != '')")   # cached by source
+    program.evaluate({"self": {...}})                                       # -> Python value
+    evaluate("object.spec.replicas > 1", {"object": obj})                  # both at once
+
+Anything that cannot be evaluated raises a :class:`CelError` (syntax, unsupported function,
+runtime failure): report it, never count it as a pass. ``KNOWN_GAPS.yaml`` lists what is
+not supported and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
+from generator.cel.program import CelProgram, compile_expression, normalize_value
+from generator.cel.variables import LazyVariables
+
+__all__ = [
+    "CelError",
+    "CelEvaluationError",
+    "CelProgram",
+    "CelSyntaxError",
+    "CelUnsupportedError",
+    "LazyVariables",
+    "compile_expression",
+    "evaluate",
+    "evaluate_bool",
+    "normalize_value",
+]
+
+
+def evaluate(
+    source: str, activation: Mapping[str, Any], *, variables: Mapping[str, Any] | None = None
+) -> Any:
+    """Compile (cached) and evaluate ``source``; see :meth:`CelProgram.evaluate`.
+
+    Raises:
+        CelError: the expression cannot be compiled or evaluated.
+    """
+    return compile_expression(source).evaluate(activation, variables=variables)
+
+
+def evaluate_bool(
+    source: str, activation: Mapping[str, Any], *, variables: Mapping[str, Any] | None = None
+) -> bool:
+    """Evaluate a validation rule or condition, which must yield a bool.
+
+    Raises:
+        CelError: it cannot be evaluated, or its result is not a bool.
+    """
+    result = evaluate(source, activation, variables=variables)
+    if not isinstance(result, bool):
+        raise CelEvaluationError(
+            f"expected a bool result, got {type(result).__name__} {result!r}", expression=source
+        )
+    return result

@@ -1,0 +1,209 @@
+"""Compile-once CEL programs and their evaluation over Python values.
+
+:func:`compile_expression` parses an expression once per distinct source text (a process-wide
+cache, so a rule evaluated on 10,000 documents is parsed once), rewrites the syntax cel-rust
+lacks (``generator.cel.syntax``) and checks statically that every function it calls is native
+or in our library: an unsupported one is reported at compile time, never as a pass.
+
+:meth:`CelProgram.evaluate` runs it with an *activation* (``self``, ``object``, ``request``…)
+and returns a Python value. Every failure becomes a :class:`CelEvaluationError`.
+
+Values in: dicts, lists, str, int, float, bool, None, bytes; ``datetime``/``timedelta`` are
+CEL timestamps/durations. ``date`` objects (PyYAML's reading of an unquoted ``2024-01-01``),
+tuples, sets and other mappings are normalised to what the API server would see (strings,
+lists, dicts). Values out: the same types, plus ``cel.OptionalValue`` and the tagged maps of
+``generator.cel.library.opaque``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import cel
+
+from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
+from generator.cel.library import FUNCTIONS, short_name
+from generator.cel.native import NATIVE_FUNCTIONS, NATIVE_OPERATORS
+from generator.cel.syntax import VARIABLE, rewrite
+
+__all__ = ["CelProgram", "compile_expression", "normalize_value"]
+
+# cel-rust logs every failing Python callback on the "cel" logger before raising; we turn the
+# failure into a CelEvaluationError ourselves, so the log line would only be noise on stderr.
+_cel_log = logging.getLogger("cel")
+_cel_log.addHandler(logging.NullHandler())
+_cel_log.propagate = False
+
+_BY_SHORT_NAME: dict[str, list[str]] = {}
+for _name in FUNCTIONS:
+    _BY_SHORT_NAME.setdefault(short_name(_name), []).append(_name)
+
+_KNOWN = NATIVE_FUNCTIONS | NATIVE_OPERATORS | frozenset(_BY_SHORT_NAME) | {VARIABLE}
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
+_CALLBACK = re.compile(
+    r"Function '([^']+)' error: (?:Python function call failed: )?(.*?)(?:\. Check function.*)?$", re.S
+)
+
+_FEATURE_NAMES = {"bind": "cel.bind", "optMap": "optMap", "optFlatMap": "optFlatMap"}
+"""Display names for unsupported functions whose reported name is only the last segment."""
+
+
+def normalize_value(value: Any) -> Any:
+    """Turn a loaded YAML/JSON value into one cel-rust can convert, as the API server sees it.
+
+    ``date`` becomes its ISO text (Kubernetes objects carry strings, never dates); tuples and
+    sets become lists; other mappings become dicts with keys as given.
+    """
+    if isinstance(value, bool | int | float | str | bytes | timedelta | datetime) or value is None:
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {_normalize_key(k): normalize_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize_value(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(normalize_value(v) for v in value)
+    if isinstance(value, cel.OptionalValue):
+        return value
+    raise CelEvaluationError(f"cannot pass a {type(value).__name__} value to CEL", expression="")
+
+
+def _normalize_key(key: Any) -> Any:
+    if isinstance(key, bool | int | str):
+        return key
+    if isinstance(key, date):
+        return key.isoformat()
+    return str(key)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CelProgram:
+    """A parsed, checked CEL expression; evaluate it any number of times."""
+
+    source: str
+    """The expression as written."""
+    variable_names: frozenset[str]
+    """Names read as ``variables.<name>`` (Kyverno/ValidatingAdmissionPolicy variables)."""
+    uses_whole_variables: bool
+    """``variables`` is used as a value of its own, so every variable must be evaluated."""
+    _program: Any
+    _functions: Mapping[str, Callable[..., Any]]
+
+    def evaluate(self, activation: Mapping[str, Any], *, variables: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate with ``activation`` (top-level names) and optional ``variables``.
+
+        Args:
+            activation: ``{"self": ..., "object": ..., "request": ...}``; a name the
+                expression reads but the activation lacks is an evaluation error.
+            variables: values of ``variables.<name>``; a lazy mapping (see
+                ``generator.cel.variables.LazyVariables``) is read only for the names the
+                evaluation actually reaches.
+
+        Returns:
+            The result as a Python value.
+
+        Raises:
+            CelEvaluationError: evaluation failed (missing key, no such overload, an error in a
+                variable, a value that cannot be converted…).
+        """
+        failures: list[CelError] = []
+        functions = dict(self._functions)
+        if self.variable_names or self.uses_whole_variables:
+            functions[VARIABLE] = self._variable_reader(variables, failures)
+        values = dict(activation)
+        if self.uses_whole_variables:
+            values["variables"] = (
+                {name: variables[name] for name in variables} if variables is not None else {}
+            )
+        try:
+            try:
+                context = cel.Context(values, functions)
+            except ValueError:
+                context = cel.Context(normalize_value(values), functions)
+            return self._program.execute(context)
+        except CelError:
+            raise
+        except Exception as e:
+            if failures:
+                raise failures[0] from e
+            raise CelEvaluationError(_describe(e), expression=self.source) from e
+
+    def _variable_reader(
+        self, variables: Mapping[str, Any] | None, failures: list[CelError]
+    ) -> Callable[[str], Any]:
+        def read(name: str) -> Any:
+            if variables is None or name not in variables:
+                failures.append(
+                    CelEvaluationError(f"undeclared reference to 'variables.{name}'", expression=self.source)
+                )
+                raise KeyError(name)
+            try:
+                return variables[name]
+            except CelError as e:
+                failures.append(e)
+                raise
+
+        return read
+
+
+def _describe(error: Exception) -> str:
+    """A one-line reason for a cel-rust exception."""
+    text = str(error).strip()
+    if isinstance(error, KeyError):
+        return f"no such key: {error.args[0] if error.args else text}"
+    m = _UNDEFINED.search(text)
+    if m:
+        return f"undeclared reference to {m.group(1)!r}"
+    m = _CALLBACK.search(text)
+    if m:
+        return f"{m.group(1)}(): {m.group(2).strip()}"
+    if isinstance(error, TypeError) and text.startswith("No such overload"):
+        return "no such overload (CEL does not convert between types)"
+    first = text.splitlines()[0] if text else type(error).__name__
+    # cel-rust appends advice for the expression author ("CEL does not coerce…"); keep the fact.
+    return first.split(". CEL does not", 1)[0]
+
+
+_CACHE: dict[str, CelProgram | CelError] = {}
+
+
+def compile_expression(source: str) -> CelProgram:
+    """Parse and check ``source`` once; later calls with the same text return the same program.
+
+    Raises:
+        CelSyntaxError: the expression does not parse.
+        CelUnsupportedError: it calls a function (or uses syntax) this library lacks.
+    """
+    cached = _CACHE.get(source)
+    if cached is None:
+        try:
+            cached = _compile(source)
+        except CelError as e:
+            cached = e
+        _CACHE[source] = cached
+    if isinstance(cached, CelError):
+        raise cached
+    return cached
+
+
+def _compile(source: str) -> CelProgram:
+    if not isinstance(source, str) or not source.strip():
+        raise CelSyntaxError("empty expression", expression=str(source))
+    rewritten = rewrite(source)
+    try:
+        program = cel.compile(rewritten.source)
+    except Exception as e:
+        first = str(e).split("\n", 1)[0].replace(f"Failed to parse expression '{rewritten.source}': ", "")
+        raise CelSyntaxError(first, expression=source) from e
+    used = set(program.functions())
+    unknown = sorted(used - _KNOWN)
+    if unknown:
+        raise CelUnsupportedError(_FEATURE_NAMES.get(unknown[0], unknown[0]), expression=source)
+    functions = {name: FUNCTIONS[name] for short in used for name in _BY_SHORT_NAME.get(short, ())}
+    return CelProgram(source, rewritten.variables, rewritten.whole_variables, program, functions)
