@@ -3,7 +3,7 @@
 For each policy and resource: a namespaced ``Policy`` only sees its namespace; each rule (written
 or auto-generated) that ``match``es and is not ``exclude``d gets a response from its kind of
 validation (pattern/anyPattern/deny/foreach here, ``podSecurity`` in ``pss``, ``cel`` in
-``cel_rules`` when available). A PolicyException that matches turns the rule into ``skip``; a fail
+``cel_rules``). A PolicyException that matches turns the rule into ``skip``; a fail
 of a policy annotated ``policies.kyverno.io/scored: "false"`` becomes ``warn``. Rules are indexed by
 kind so a document is only matched against rules that can match it. Pure: no I/O.
 """
@@ -11,13 +11,13 @@ kind so a document is only matched against rules that can match it. Pure: no I/O
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.cel import CelError
 from generator.documents import Document
-from generator.policy import pss
+from generator.policy import cel_rules, pss
 from generator.policy.context import build_context
 from generator.policy.match import Request, UserInfo, rule_matches
 from generator.policy.model import Policy, Rule, RuleResult, Status
@@ -40,14 +40,6 @@ class Admission:
     """``PolicyException`` bodies."""
 
 
-def _cel_module() -> Any:
-    try:
-        return importlib.import_module("generator.policy.cel_rules")
-    except ImportError:
-        return None
-
-
-_CEL = _cel_module()
 _DEFAULT_ADMISSION = Admission()
 
 
@@ -66,30 +58,43 @@ def _exception_applies(admission: Admission, policy: Policy, rule: Rule, request
     return False
 
 
-def _cel(rule: Rule, ctx: Mapping[str, Any], resource: Mapping[str, Any], request: Request) -> Outcome | None:
-    if _CEL is None:
-        return Outcome(
-            "error", "CEL rules are not available in this build (generator.policy.cel_rules missing)"
-        )
+def _cel_kwargs(ctx: Mapping[str, Any], request: Request) -> dict[str, Any]:
     req = ctx.get("request") or {}
-    ns_object = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": req.get("namespace", ""), "labels": dict(request.namespace_labels)},
-    }
-    kwargs = {
+    namespace = str(req.get("namespace", "") or "")
+    ns_object = None
+    if namespace and request.kind != "Namespace":
+        ns_object = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": dict(request.namespace_labels)},
+        }
+    operation = request.operation
+    return {
         "obj": req.get("object"),
-        "old_obj": req.get("oldObject"),
+        "old_obj": req.get("oldObject") if operation in ("UPDATE", "DELETE") else None,
         "request": req,
-        "namespace_object": ns_object if req.get("namespace") else None,
+        "namespace_object": ns_object,
     }
+
+
+def _cel(rule: Rule, ctx: Mapping[str, Any], request: Request) -> Outcome:
+    result = cel_rules.evaluate_validate_cel(
+        rule.validate.get("cel") or {},
+        **_cel_kwargs(ctx, request),
+        preconditions=rule.cel_preconditions,
+        rule_name=rule.name,
+        rule_message=str(rule.validate.get("message") or ""),
+    )
+    return Outcome(result.status, result.message)
+
+
+def _cel_preconditions_hold(rule: Rule, ctx: Mapping[str, Any], request: Request) -> Outcome | None:
+    """``celPreconditions`` on a non-CEL rule: ``skip`` when one is false, ``error`` when one fails."""
     try:
-        if rule.cel_preconditions and not _CEL.evaluate_cel_preconditions(rule.cel_preconditions, **kwargs):
-            return Outcome("skip", "cel preconditions not met")
-        result = _CEL.evaluate_validate_cel(rule.validate.get("cel"), **kwargs)
-    except Exception as e:  # a CEL failure is the rule's error result, never a crash
-        return Outcome("error", f"CEL evaluation failed: {e}")
-    return Outcome(str(result.status), str(result.message or ""))
+        held = cel_rules.evaluate_cel_preconditions(rule.cel_preconditions, **_cel_kwargs(ctx, request))
+    except CelError as e:
+        return Outcome("error", f"failed to evaluate celPreconditions: {e}")
+    return None if held else Outcome("skip", cel_rules.PRECONDITIONS_NOT_MET)
 
 
 def _rule_outcome(
@@ -110,20 +115,15 @@ def _rule_outcome(
         if not held:
             return Outcome("skip", "; ".join(p for p in ("preconditions not met", msg) if p))
         if kind == "cel":
-            return _cel(rule, ctx, resource, request)
+            return _cel(rule, ctx, request)
         if request.operation == "DELETE":
             return None
         outcome: Outcome = pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
         return outcome
     if rule.cel_preconditions:
-        cel = _cel(
-            Rule(rule.name, {}, None, {"cel": {"expressions": []}}, cel_preconditions=rule.cel_preconditions),
-            ctx,
-            resource,
-            request,
-        )
-        if cel is not None and cel.status == "skip":
-            return cel
+        skipped = _cel_preconditions_hold(rule, ctx, request)
+        if skipped is not None:
+            return skipped
     frame = Frame(rule.name, rule.validate, ctx, resource, request.operation == "DELETE", provided)
     return validate_block(frame, rule.validate, preconditions=rule.preconditions, context=rule.context)
 
