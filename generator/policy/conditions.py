@@ -167,22 +167,18 @@ def _all_not_in(key: Any, values: Any) -> bool:
 
 
 def _number(value: Any) -> tuple[str, Fraction] | None:
-    """A value as a comparable number: ``("duration", s)``, ``("number", n)``; ``None`` if neither."""
+    """A value as a comparable number, tried as upstream does: number, quantity, then duration."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
         return ("number", Fraction(value))
     if isinstance(value, str):
-        d = parse_duration(value)
-        if (
-            d is not None
-            and value.strip() not in ("0",)
-            and not value.strip().lstrip("+-").replace(".", "").isdigit()
-        ):
-            return ("duration", d)
         q = parse_quantity(value)
         if q is not None:
             return ("number", q)
+        d = parse_duration(value)
+        if d is not None:
+            return ("duration", d)
     return None
 
 

@@ -171,11 +171,11 @@ class KyvernoFunctions(functions.Functions):
         cleaned = posixpath.normpath(s.replace("\\", "/"))
         return "/" + cleaned.lstrip("/") if s.startswith("/") else cleaned
 
-    @functions.signature({"types": ["object", "array"]})
-    def _func_items(self, obj: Any, *names: str) -> list[dict[str, Any]]:
+    @functions.signature({"types": ["object", "array"]}, _STR, _STR)
+    def _func_items(self, obj: Any, key_name: str, value_name: str) -> list[dict[str, Any]]:
         if isinstance(obj, dict):
-            return [{"key": k, "value": obj[k]} for k in sorted(obj)]
-        return [{"index": i, "value": v} for i, v in enumerate(obj)]
+            return [{key_name: k, value_name: obj[k]} for k in sorted(obj)]
+        return [{key_name: i, value_name: v} for i, v in enumerate(obj)]
 
     @functions.signature({"types": ["array"]}, {"types": ["array"]})
     def _func_object_from_lists(self, keys: list[Any], values: list[Any]) -> dict[str, Any]:
