@@ -45,7 +45,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("op", "key", "value", "expected"), CASES, ids=[f"{o}:{k}:{v}" for o, k, v, _ in CASES])
+@pytest.mark.parametrize(
+    ("op", "key", "value", "expected"), CASES, ids=[f"{o}:{k}:{v}" for o, k, v, _ in CASES]
+)
 def test_operator(op, key, value, expected):
     assert evaluate_operator(op, key, value) is expected
 

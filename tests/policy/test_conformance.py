@@ -51,7 +51,9 @@ def test_known_gaps_have_reasons() -> None:
 
 @pytest.mark.needs_shared
 @pytest.mark.parametrize(
-    "test_file", CASES or [None], ids=[p.parent.relative_to(_corpus() / "cases").parts[0] for p in CASES] or ["corpus"]
+    "test_file",
+    CASES or [None],
+    ids=[p.parent.relative_to(_corpus() / "cases").parts[0] for p in CASES] or ["corpus"],
 )
 def test_case(conformance_dir: Path, test_file: Path | None) -> None:
     assert test_file is not None, "conformance corpus has no cases"

@@ -66,7 +66,8 @@ def test_parse_quantity(text, expected):
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("250ms", 0.25), ("0", 0), ("5", None)]
+    ("text", "seconds"),
+    [("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("250ms", 0.25), ("0", 0), ("5", None)],
 )
 def test_parse_duration(text, seconds):
     result = parse_duration(text)

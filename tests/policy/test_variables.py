@@ -25,7 +25,9 @@ def test_whole_string_keeps_type(ctx):
 
 
 def test_embedded_variables_become_text(ctx):
-    assert substitute("pod {{request.object.metadata.name}} in {{request.namespace}}", ctx) == "pod web in apps"
+    assert (
+        substitute("pod {{request.object.metadata.name}} in {{request.namespace}}", ctx) == "pod web in apps"
+    )
     assert substitute("n={{ length(request.object.spec.containers) }}", ctx) == "n=2"
 
 
@@ -76,7 +78,12 @@ def test_parse_image():
         "referenceWithTag": "docker.io/nginx:latest",
     }
     info = parse_image("localhost:5000/a/b@sha256:abc")
-    assert (info["registry"], info["path"], info["digest"], info["tag"]) == ("localhost:5000", "a/b", "sha256:abc", "")
+    assert (info["registry"], info["path"], info["digest"], info["tag"]) == (
+        "localhost:5000",
+        "a/b",
+        "sha256:abc",
+        "",
+    )
 
 
 @pytest.mark.parametrize(
