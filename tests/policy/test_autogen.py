@@ -15,29 +15,17 @@ RULE = {
 }
 
 
+CONTROLLERS = ["DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController"]
+
+
 def test_controllers_by_default():
-    assert set(autogen_controllers({}, [RULE])) == {
-        "DaemonSet",
-        "Deployment",
-        "Job",
-        "StatefulSet",
-        "ReplicaSet",
-        "ReplicationController",
-        "CronJob",
-    }
+    assert set(autogen_controllers({}, [RULE])) == {*CONTROLLERS, "CronJob"}
 
 
 def test_generated_rules_wrap_patterns_and_rewrite_variables():
     controller, cronjob = generate_rules({}, [RULE])
     assert controller["name"] == "autogen-check"
-    assert controller["match"]["any"][0]["resources"]["kinds"] == [
-        "DaemonSet",
-        "Deployment",
-        "Job",
-        "StatefulSet",
-        "ReplicaSet",
-        "ReplicationController",
-    ]
+    assert controller["match"]["any"][0]["resources"]["kinds"] == CONTROLLERS
     assert controller["validate"]["pattern"] == {"spec": {"template": RULE["validate"]["pattern"]}}
     assert controller["validate"]["message"] == "{{ request.object.spec.template.spec.containers[0].name }}"
     assert controller["preconditions"]["all"][0]["key"] == "{{request.object.spec.template.metadata.name}}"
