@@ -23,6 +23,7 @@ from generator.policy.operators import validate_value
 __all__ = ["AnchorState", "PatternError", "match_pattern", "parse_anchor"]
 
 ErrorKind = Literal["fail", "conditional", "global", "negation"]
+_FIRST = frozenset({"(", "^(", "=(", "X("})
 _ANCHOR = re.compile(r"^([+<^=X]?)\((.+)\)$")
 
 
@@ -48,14 +49,15 @@ class PatternError:
 
 @dataclass(slots=True)
 class AnchorState:
-    """Upstream's ``AnchorMap``: whether each conditional/existence/negation anchor key was ever present."""
+    """Upstream's ``AnchorMap``: whether each conditional/existence anchor key was ever present."""
 
     seen: dict[str, bool] = field(default_factory=dict)
 
     def check(self, pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> None:
         for key in pattern:
             modifier, name = parse_anchor(key)
-            if modifier in ("(", "^(", "X("):
+            # negation keys are not tracked since kyverno/kyverno#8953 (an absent X(key) is the normal case)
+            if modifier in ("(", "^("):
                 self.seen[key] = self.seen.get(key, False) or name in resource
 
     def keys_missing(self) -> bool:
@@ -152,8 +154,10 @@ def _validate_map(
     resource: Mapping[str, Any], pattern: Mapping[str, Any], state: AnchorState
 ) -> PatternError | None:
     pattern = _expand_metadata(pattern, resource)
-    anchors = sorted(k for k in pattern if parse_anchor(k)[0])
-    plain = [k for k in pattern if not parse_anchor(k)[0]]
+    # upstream evaluates condition/existence/equality/negation anchors first, sorted by key; global
+    # (``<(``) and add (``+(``) anchors go with the plain keys, nested-anchor keys first
+    anchors = sorted(k for k in pattern if parse_anchor(k)[0] in _FIRST)
+    plain = [k for k in pattern if parse_anchor(k)[0] not in _FIRST]
     plain.sort(key=lambda k: not _has_anchor(pattern[k]))
     for key in anchors + plain:
         modifier, name = parse_anchor(key)
