@@ -128,6 +128,25 @@ def _rule_outcome(
     return validate_block(frame, rule.validate, preconditions=rule.preconditions, context=rule.context)
 
 
+_BY_KIND: dict[int, tuple[Policy, dict[str, tuple[Rule, ...]]]] = {}
+
+
+def _rules_for(policy: Policy, kind: str) -> tuple[Rule, ...]:
+    """The policy's rules that can match ``kind`` (indexed once per policy and kind)."""
+    cached = _BY_KIND.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_BY_KIND) > 10_000:
+            _BY_KIND.clear()
+        cached = (policy, {})
+        _BY_KIND[id(policy)] = cached
+    index = cached[1]
+    rules = index.get(kind)
+    if rules is None:
+        rules = tuple(r for r in policy.rules if kind in r.kinds or "*" in r.kinds)
+        index[kind] = rules
+    return rules
+
+
 def _status(outcome: Outcome, policy: Policy) -> Status:
     status = outcome.status
     if status == "fail" and not policy.scored:
@@ -145,15 +164,15 @@ def evaluate_policy(
     resource_index: int = -1,
 ) -> list[RuleResult]:
     """Every rule response of ``policy`` for one resource (rules that do not apply give none)."""
-    meta = resource.get("metadata") if isinstance(resource.get("metadata"), Mapping) else {}
+    kind = str(resource.get("kind", ""))
+    candidates = _rules_for(policy, kind)
+    if not candidates:
+        return []
+    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
     assert isinstance(meta, Mapping)
     name = str(meta.get("name", "") or "")
     namespace = str(meta.get("namespace", "") or "")
-    kind = str(resource.get("kind", ""))
     if policy.kind == "Policy" and namespace != policy.namespace:
-        return []
-    candidates = [r for r in policy.rules if kind in r.kinds or "*" in r.kinds]
-    if not candidates:
         return []
     values = admission.values
     resource_values = values.for_resource(policy.name, name)
@@ -207,10 +226,20 @@ def evaluate_policy(
 def evaluate(
     policies: Sequence[Policy],
     documents: Iterable[Document | Mapping[str, Any]],
-    admission: Admission = Admission(),
+    admission: Admission = _DEFAULT_ADMISSION,
 ) -> Iterator[RuleResult]:
-    """Lazily evaluate every policy on every document, in document then policy order."""
+    """Lazily evaluate every policy on every document, in document then policy order.
+
+    Policies are indexed by the kinds their rules can match, so a document only meets the
+    policies that may apply to it.
+    """
+    by_kind: dict[str, list[Policy]] = {}
     for index, doc in enumerate(documents):
         body = doc.body if isinstance(doc, Document) else doc
-        for policy in policies:
+        kind = str(body.get("kind", ""))
+        relevant = by_kind.get(kind)
+        if relevant is None:
+            relevant = [p for p in policies if _rules_for(p, kind)]
+            by_kind[kind] = relevant
+        for policy in relevant:
             yield from evaluate_policy(policy, body, admission, resource_index=index)
