@@ -46,11 +46,15 @@ spec:
   - name: replicas
     match: {any: [{resources: {kinds: [Deployment]}}]}
     validate:
-      deny: {conditions: {any: [{key: "{{ request.object.spec.replicas || `1` }}", operator: LessThan, value: 1}]}}
+      deny:
+        conditions:
+          any: [{key: "{{ request.object.spec.replicas || `1` }}", operator: LessThan, value: 1}]
   - name: service-type
     match: {any: [{resources: {kinds: [Service]}}]}
     validate:
-      deny: {conditions: {any: [{key: "{{ request.object.spec.type || 'ClusterIP' }}", operator: Equals, value: NodePort}]}}
+      deny:
+        conditions:
+          any: [{key: "{{ request.object.spec.type || 'ClusterIP' }}", operator: Equals, value: NodePort}]
   - name: namespace-label
     match: {any: [{resources: {kinds: [Namespace]}}]}
     validate:
@@ -83,7 +87,9 @@ def _time(policies: Sequence[Policy], docs: Sequence[Document]) -> tuple[float, 
         start = time.perf_counter()
         results = sum(1 for _ in evaluate(policies, docs))
         best = min(best, time.perf_counter() - start)
-    candidates = sum(1 for d in docs for p in policies for r in p.rules if d.kind in r.kinds or "*" in r.kinds)
+    candidates = sum(
+        1 for d in docs for p in policies for r in p.rules if d.kind in r.kinds or "*" in r.kinds
+    )
     return best, results, candidates
 
 
@@ -106,7 +112,8 @@ def run(fleet: Fleet) -> list[str]:
         seconds, results, candidates = _time(subset, docs)
         ratio = seconds / fleet.parse_seconds if fleet.parse_seconds else float("nan")
         lines.append(
-            f"policy ({label}): {len(subset)} policies, {rules} rules (autogen included) on {len(docs)} documents: "
+            f"policy ({label}): {len(subset)} policies, {rules} rules (autogen included), "
+            f"{len(docs)} documents: "
             f"{seconds:.3f} s best of 3; {candidates / seconds:,.0f} rule evaluations/s "
             f"({results} rule results, {len(docs) / seconds:,.0f} documents/s); "
             f"added time {ratio:.2f}x parse time"

@@ -151,18 +151,18 @@ def _subjects_match(subjects: Iterable[Mapping[str, Any]], user: UserInfo) -> bo
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value in ("", [], {})
 
 
 def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
     """Every field the filter sets matches (unset fields match anything)."""
-    kinds = desc.get("kinds")
+    kinds: Any = desc.get("kinds")
     if not _empty(kinds) and not _kind_matches(kinds, request):
         return False
     meta = request.metadata
     name = str(meta.get("name", "") or "")
     namespace = name if request.kind == "Namespace" else str(meta.get("namespace", "") or "")
-    value = desc.get("name")
+    value: Any = desc.get("name")
     if not _empty(value) and not wildcard.match(str(value), name):
         return False
     value = desc.get("names")

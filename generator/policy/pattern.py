@@ -93,7 +93,9 @@ def _plan(pattern: Mapping[str, Any]) -> _Plan:
     wild = False
     if meta_key is not None and isinstance(pattern[meta_key], dict):
         for section in pattern[meta_key].values():
-            if isinstance(section, dict) and any(wildcard.contains_wildcard(parse_anchor(k)[1]) for k in section):
+            if isinstance(section, dict) and any(
+                wildcard.contains_wildcard(parse_anchor(k)[1]) for k in section
+            ):
                 wild = True
     plan = _Plan(steps, tracked, wild)
     if len(_PLANS) > 100_000:
