@@ -21,6 +21,7 @@ from jmespath import exceptions, functions
 
 from generator.policy import wildcard
 from generator.policy.quantity import parse_duration, parse_quantity
+from generator.policy.x509 import decode_certificate
 
 __all__ = ["KyvernoFunctions"]
 
@@ -163,6 +164,13 @@ class KyvernoFunctions(functions.Functions):
     @functions.signature(_STR)
     def _func_parse_yaml(self, s: str) -> Any:
         return yaml.safe_load(s)
+
+    @functions.signature(_STR)
+    def _func_x509_decode(self, s: str) -> dict[str, Any]:
+        try:
+            return decode_certificate(s)
+        except (ValueError, IndexError) as e:
+            raise exceptions.JMESPathError(f"x509_decode: {e}") from e
 
     @functions.signature(_STR)
     def _func_path_canonicalize(self, s: str) -> str:
