@@ -216,6 +216,7 @@ def evaluate_policy(
                 failure_action=rule.failure_action,
                 path=outcome.path,
                 resource_index=resource_index,
+                context=tuple((alt.path, alt.message) for alt in outcome.context),
             )
         )
         if policy.apply_one and outcome.status in ("fail", "error"):

@@ -9,6 +9,7 @@ for an Enforce rule, ``warning`` for Audit (and for ``warn`` results), as ``kyve
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from generator.documents import Document, locate
 from generator.findings import Finding, Severity
@@ -24,22 +25,21 @@ def _severity(result: RuleResult) -> Severity:
     return "error" if result.failure_action == "Enforce" else "warning"
 
 
-def result_to_finding(result: RuleResult, doc: Document | None = None) -> Finding:
-    """One failing/erroring rule result as a ``Finding`` (line located in ``doc`` when given)."""
-    path = tuple(p for p in result.path if p != "")
+def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ...], message: str) -> Finding:
+    """A finding about ``result``'s resource at ``path``, located in ``doc`` when given."""
+    yaml_path = tuple(p for p in path if p != "")
     line: int | None = None
     column: int | None = None
     if doc is not None:
         try:
-            line, column = locate(doc, path)
+            line, column = locate(doc, yaml_path)
         except Exception:  # a location is a nicety; never fail a report on it
             line, column = doc.line, None
-    message = result.message if result.status != "error" else f"rule error: {result.message}"
     return Finding(
         file=doc.file if doc is not None else "",
         line=line,
         column=column,
-        yaml_path=path,
+        yaml_path=yaml_path,
         rule=f"{result.policy}/{result.rule}",
         message=message,
         severity=_severity(result),
@@ -47,6 +47,13 @@ def result_to_finding(result: RuleResult, doc: Document | None = None) -> Findin
         namespace=result.namespace,
         name=result.name,
     )
+
+
+def result_to_finding(result: RuleResult, doc: Document | None = None) -> Finding:
+    """One failing/erroring rule result as a ``Finding``; ``anyPattern`` alternatives become its context."""
+    message = result.message if result.status != "error" else f"rule error: {result.message}"
+    children = tuple(_finding(result, doc, path, text) for path, text in result.context)
+    return replace(_finding(result, doc, result.path, message), context=children)
 
 
 def iter_findings(

@@ -15,6 +15,7 @@ from typing import Any
 
 from generator.policy.conditions import evaluate_operator
 from generator.policy.pattern import match_pattern
+from generator.policy.relevance import Alternative, best_match, by_relevance
 from generator.policy.variables import VariableError, query, substitute
 
 __all__ = ["Frame", "Outcome", "check_conditions", "load_context", "validate_block"]
@@ -31,6 +32,8 @@ class Outcome:
     status: str
     message: str = ""
     path: tuple[str | int, ...] = ()
+    context: tuple[Alternative, ...] = ()
+    """Failed ``anyPattern`` alternatives, most relevant first (see ``relevance``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,27 +184,31 @@ def _validate_patterns(
         return Outcome("error", f"variable substitution failed: {e}")
     failed: list[str] = []
     skipped: list[str] = []
-    first_path: tuple[str | int, ...] = ()
+    alternatives: list[Alternative] = []
     for index, pattern in enumerate(patterns):
         result = match_pattern(target, pattern)
         if result.status == "pass":
             return Outcome("pass", f"validation rule '{rule}' anyPattern[{index}] passed.")
         if result.status == "skip":
             skipped.append(f"rule {rule}[{index}] skipped: {result.message}")
-        elif result.status == "fail":
+            continue
+        if result.status == "fail":
             failed.append(f"rule {rule}[{index}] failed at path {_slash(result.path)}")
-            first_path = first_path or result.path
         else:
             failed.append(f"rule {rule}[{index}] failed: {result.message}")
+        alternatives.append(Alternative(index, result.path, f"anyPattern[{index}]: {result.message}"))
     if skipped and not failed:
         return Outcome("skip", " ".join(skipped))
     if failed:
         msg, _ok = _message(validate, ctx)
         text = " ".join(failed)
+        best = best_match(alternatives)
+        best_path = best.path if best else ()
+        context = tuple(sorted(alternatives, key=by_relevance))
         if not msg:
-            return Outcome("fail", f"validation error: {text}", first_path)
+            return Outcome("fail", f"validation error: {text}", best_path, context)
         sep = " " if msg.endswith(".") else ". "
-        return Outcome("fail", f"validation error: {msg}{sep}{text}", first_path)
+        return Outcome("fail", f"validation error: {msg}{sep}{text}", best_path, context)
     msg, _ok = _message(validate, ctx)
     return Outcome("pass", msg)
 

@@ -268,3 +268,24 @@ def test_evaluate_is_lazy_and_ordered():
     pols = [policy([rule(NO_LATEST)], name="a"), policy([rule(NO_LATEST)], name="b")]
     results = evaluate(pols, [pod("x"), pod("y")])
     assert [(r.name, r.policy) for r in results] == [("x", "a"), ("x", "b"), ("y", "a"), ("y", "b")]
+
+
+def test_any_pattern_best_match_is_order_independent():
+    shallow = {"metadata": {"labels": {"team": "?*"}}}
+    deep = {"spec": {"containers": [{"securityContext": {"runAsNonRoot": True}}]}}
+    results = []
+    for alternatives in ([shallow, deep], [deep, shallow]):
+        (result,) = evaluate_policy(policy([rule({"anyPattern": alternatives})]), pod())
+        results.append(result)
+    assert [r.path for r in results] == [("metadata", "labels"), ("metadata", "labels")]
+    assert [len(r.context) for r in results] == [2, 2]
+    assert results[0].context[0][0] == ("metadata", "labels")
+
+
+def test_any_pattern_finding_carries_alternatives():
+    from generator.documents import Document
+
+    pol = policy([rule({"anyPattern": [{"spec": {"hostPID": True}}, {"spec": {"hostIPC": True}}]})])
+    (finding,) = iter_findings([pol], [Document("p.yaml", 0, 1, pod())])
+    assert [c.json_path for c in finding.context] == ["$.spec.hostPID", "$.spec.hostIPC"]
+    assert finding.json_path == "$.spec.hostPID"
