@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.render",
     "generator.commands.schema",
     "generator.commands.validate",
+    "generator.commands.policy",
     "generator.commands.check",
 )
 

@@ -22,7 +22,11 @@ _ALL = (*_POD_CONTROLLERS, "CronJob")
 
 
 def _bare_kind(kind: str) -> str:
-    return kind.split("/")[-1] if kind.count("/") != 1 or kind[:1].islower() else kind.split("/")[0]
+    """``apps/v1/Deployment`` → ``Deployment``; ``Pod/exec`` → ``Pod``; ``v1/Pod`` → ``Pod``."""
+    parts = kind.split("/")
+    if len(parts) == 2 and not kind[:1].islower():
+        return parts[0]
+    return parts[-1] if len(parts) < 4 else parts[2]
 
 
 def _descriptions(block: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:

@@ -1,4 +1,4 @@
-"""Condition operators of ``preconditions`` and ``deny.conditions`` (upstream ``pkg/engine/variables/operator``).
+"""Operators of ``preconditions`` and ``deny.conditions`` (upstream ``pkg/engine/variables/operator``).
 
 ``evaluate_operator(op, key, value)`` compares an already-substituted key with a value. Each operator
 is a small pure function in ``OPERATORS`` (looked up case-insensitively, as upstream). Unknown operators
@@ -79,7 +79,9 @@ def _in_list(key: Any, values: Any) -> bool | None:
                 return True
         return False
     if isinstance(values, str):
-        if wildcard.match(values, skey) or _in_range(key, values):
+        if _RANGE.match(values) or _NOT_RANGE.match(values):
+            return _in_range(key, values)
+        if wildcard.match(values, skey):
             return True
         try:
             parsed = json.loads(values)
@@ -165,22 +167,18 @@ def _all_not_in(key: Any, values: Any) -> bool:
 
 
 def _number(value: Any) -> tuple[str, Fraction] | None:
-    """A value as a comparable number: ``("duration", s)``, ``("number", n)``; ``None`` if neither."""
+    """A value as a comparable number, tried as upstream does: number, quantity, then duration."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
         return ("number", Fraction(value))
     if isinstance(value, str):
-        d = parse_duration(value)
-        if (
-            d is not None
-            and value.strip() not in ("0",)
-            and not value.strip().lstrip("+-").replace(".", "").isdigit()
-        ):
-            return ("duration", d)
         q = parse_quantity(value)
         if q is not None:
             return ("number", q)
+        d = parse_duration(value)
+        if d is not None:
+            return ("duration", d)
     return None
 
 

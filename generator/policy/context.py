@@ -101,7 +101,8 @@ def build_context(
     assert isinstance(meta, Mapping)
     deleting = operation == "DELETE"
     obj = None if deleting else resource
-    old = resource if deleting else old_resource
+    # the CLI has no stored object: an UPDATE compares the resource with itself, as upstream's CLI
+    old = resource if deleting or (operation == "UPDATE" and old_resource is None) else old_resource
     request: dict[str, Any] = {
         "operation": operation,
         "object": obj,

@@ -52,6 +52,8 @@ CLUSTER_SCOPED = frozenset(
 class TestRow:
     """One checked expectation; the JSON output's row."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     test_file: str
     index: int
     policy: str
@@ -170,10 +172,10 @@ def _resources(docs: list[Document]) -> list[Mapping[str, Any]]:
 
 
 def _select(resources: list[Mapping[str, Any]], ref: str, namespace: str | None) -> list[Mapping[str, Any]]:
+    ns: str | None = namespace or None
+    name = ref
     if "/" in ref:
         ns, _, name = ref.partition("/")
-    else:
-        ns, name = (namespace or None), ref
     out = []
     for body in resources:
         meta = body.get("metadata") or {}
@@ -209,8 +211,8 @@ def _entry_fields(
     else:
         refs = None
     namespace = entry.get("namespace")
-    operation = str(entry.get("operation") or "") or None
-    return policy, rule, expected, refs, (str(namespace) if namespace else None), operation or ""
+    operation = str(entry.get("operation") or "")
+    return policy, rule, expected, refs, (str(namespace) if namespace else None), operation
 
 
 class _Evaluator:
@@ -274,11 +276,23 @@ def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow
         if refs is None:
             refs = [str((r.get("metadata") or {}).get("name", "")) for r in resources]
         for ref in refs:
-            yield _check(evaluator, resources, rel, index, policy, rule, expected, ref, namespace, op)
+            yield _check(
+                evaluator,
+                resources=resources,
+                rel=rel,
+                index=index,
+                policy=policy,
+                rule=rule,
+                expected=expected,
+                ref=ref,
+                namespace=namespace,
+                operation=op,
+            )
 
 
 def _check(
     evaluator: _Evaluator,
+    *,
     resources: list[Mapping[str, Any]],
     rel: str,
     index: int,

@@ -31,7 +31,7 @@ def _error(
     column = None
     try:
         line, column = locate(doc, yaml_path)
-    except Exception:  # noqa: BLE001 - locating is best effort for the message only
+    except Exception:  # locating is best effort for the message only
         line = doc.line
     return PolicyLoadError(message, path=doc.file, line=line, column=column, yaml_path=yaml_path, hint=hint)
 

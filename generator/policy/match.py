@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from generator.policy import wildcard
@@ -37,10 +38,11 @@ class Request:
     user: UserInfo = field(default_factory=UserInfo)
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     subresource: str = ""
+    kind: str = field(init=False, default="")
+    """The resource's kind, read once (match/exclude look at it for every rule)."""
 
-    @property
-    def kind(self) -> str:
-        return str(self.resource.get("kind", ""))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", str(self.resource.get("kind", "")))
 
     @property
     def group_version(self) -> tuple[str, str]:
@@ -54,13 +56,14 @@ class Request:
         return meta if isinstance(meta, Mapping) else {}
 
 
+@lru_cache(maxsize=1024)
 def parse_kind_selector(selector: str) -> tuple[str, str, str, str]:
     """``"apps/v1/Deployment"`` → ``(group, version, kind, subresource)``; unspecified parts are ``*``."""
     parts = selector.split("/")
     if len(parts) == 1:
         return "*", "*", parts[0], ""
     if len(parts) == 2:
-        if parts[0][:1].isupper() or parts[0] == "*" and parts[1][:1].islower():
+        if parts[0][:1].isupper() or (parts[0] == "*" and parts[1][:1].islower()):
             return "*", "*", parts[0], parts[1]
         return "*", parts[0], parts[1], ""
     if len(parts) == 3:
@@ -70,7 +73,26 @@ def parse_kind_selector(selector: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], "/".join(parts[3:])
 
 
+_SIMPLE: dict[int, tuple[Any, frozenset[str] | None]] = {}
+
+
+def _simple_kinds(kinds: Any) -> frozenset[str] | None:
+    """Plain kind names (no group, version, subresource or wildcard) as a set; else ``None``."""
+    cached = _SIMPLE.get(id(kinds))
+    if cached is not None and cached[0] is kinds:
+        return cached[1]
+    texts = [str(k) for k in kinds]
+    simple = None if any("/" in t or wildcard.contains_wildcard(t) for t in texts) else frozenset(texts)
+    if len(_SIMPLE) > 10_000:
+        _SIMPLE.clear()
+    _SIMPLE[id(kinds)] = (kinds, simple)
+    return simple
+
+
 def _kind_matches(kinds: Iterable[Any], request: Request) -> bool:
+    simple = _simple_kinds(kinds)
+    if simple is not None:
+        return request.kind in simple and not request.subresource
     group, version = request.group_version
     for raw in kinds:
         text = str(raw)
@@ -128,29 +150,38 @@ def _subjects_match(subjects: Iterable[Mapping[str, Any]], user: UserInfo) -> bo
     return False
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
 def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
+    """Every field the filter sets matches (unset fields match anything)."""
+    kinds: Any = desc.get("kinds")
+    if not _empty(kinds) and not _kind_matches(kinds, request):
+        return False
     meta = request.metadata
     name = str(meta.get("name", "") or "")
-    namespace = str(meta.get("namespace", "") or "")
-    if request.kind == "Namespace":
-        namespace = name
-    checks = (
-        ("kinds", lambda v: _kind_matches(v, request)),
-        ("name", lambda v: wildcard.match(str(v), name)),
-        ("names", lambda v: any(wildcard.match(str(n), name) for n in v)),
-        ("namespaces", lambda v: any(wildcard.match(str(n), namespace) for n in v)),
-        ("annotations", lambda v: wildcard.match_labels(v, meta.get("annotations") or {})),
-        ("selector", lambda v: _selector_matches(v, meta.get("labels") or {})),
-        ("namespaceSelector", lambda v: _selector_matches(v, request.namespace_labels)),
-        ("operations", lambda v: request.operation in [str(o) for o in v]),
-    )
-    for key, check in checks:
-        value = desc.get(key)
-        if value in (None, "", [], {}):
-            continue
-        if not check(value):
-            return False
-    return True
+    namespace = name if request.kind == "Namespace" else str(meta.get("namespace", "") or "")
+    value: Any = desc.get("name")
+    if not _empty(value) and not wildcard.match(str(value), name):
+        return False
+    value = desc.get("names")
+    if not _empty(value) and not any(wildcard.match(str(n), name) for n in value):
+        return False
+    value = desc.get("namespaces")
+    if not _empty(value) and not any(wildcard.match(str(n), namespace) for n in value):
+        return False
+    value = desc.get("annotations")
+    if not _empty(value) and not wildcard.match_labels(value, meta.get("annotations") or {}):
+        return False
+    value = desc.get("selector")
+    if not _empty(value) and not _selector_matches(value, meta.get("labels") or {}):
+        return False
+    value = desc.get("namespaceSelector")
+    if not _empty(value) and not _selector_matches(value, request.namespace_labels):
+        return False
+    value = desc.get("operations")
+    return _empty(value) or request.operation in [str(o) for o in value]
 
 
 def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:

@@ -90,3 +90,5 @@ class RuleResult:
     """Path of the offending field, where the pattern engine knows it."""
     resource_index: int = -1
     """Position of the resource in the evaluated sequence."""
+    context: tuple[tuple[tuple[str | int, ...], str], ...] = ()
+    """(path, message) of each failed ``anyPattern`` alternative, most relevant first."""

@@ -8,6 +8,7 @@ comparisons as Go durations or Kubernetes quantities before plain strings. Pure;
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -26,8 +27,10 @@ _NOT_IN_RANGE = re.compile(r"^-?\d+(\.\d+)?[A-Za-z]*!-\d+(\.\d+)?[A-Za-z]*$")
 
 def format_go_float(value: float) -> str:
     """Go's ``strconv.FormatFloat(v, 'E', -1, 64)``: ``1.5`` → ``1.5E+00`` (how Kyverno compares floats)."""
-    if value != value or value in (float("inf"), float("-inf")):
-        return {True: "NaN"}.get(value != value, "+Inf" if value > 0 else "-Inf")
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "0E+00"
     sign, digits, exp = Decimal(repr(value)).normalize().as_tuple()
@@ -174,7 +177,7 @@ def _validate_float(value: Any, pattern: float) -> bool:
 def _validate_nil(value: Any) -> bool:
     if isinstance(value, (dict, list)):
         return False
-    return value is None or value is False or value == 0 or value == ""
+    return value is None or value is False or value in (0, "")
 
 
 @lru_cache(maxsize=8192, typed=True)

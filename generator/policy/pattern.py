@@ -23,6 +23,7 @@ from generator.policy.operators import validate_value
 __all__ = ["AnchorState", "PatternError", "match_pattern", "parse_anchor"]
 
 ErrorKind = Literal["fail", "conditional", "global", "negation"]
+_FIRST = frozenset({"(", "^(", "=(", "X("})
 _ANCHOR = re.compile(r"^([+<^=X]?)\((.+)\)$")
 
 
@@ -48,18 +49,59 @@ class PatternError:
 
 @dataclass(slots=True)
 class AnchorState:
-    """Upstream's ``AnchorMap``: whether each conditional/existence/negation anchor key was ever present."""
+    """Upstream's ``AnchorMap``: whether each conditional/existence anchor key was ever present."""
 
     seen: dict[str, bool] = field(default_factory=dict)
 
-    def check(self, pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> None:
-        for key in pattern:
-            modifier, name = parse_anchor(key)
-            if modifier in ("(", "^(", "X("):
-                self.seen[key] = self.seen.get(key, False) or name in resource
+    def check(self, tracked: tuple[tuple[str, str], ...], resource: Mapping[str, Any]) -> None:
+        for key, name in tracked:
+            self.seen[key] = self.seen.get(key, False) or name in resource
 
     def keys_missing(self) -> bool:
         return not all(self.seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A pattern map compiled once: handler steps in upstream's order, anchors to track."""
+
+    steps: tuple[tuple[Callable[..., PatternError | None], str, Any], ...]
+    tracked: tuple[tuple[str, str], ...]
+    """(key, name) of conditional/existence anchors; negation keys are not tracked since
+    kyverno/kyverno#8953 (an absent ``X(key)`` is the normal case)."""
+    metadata_wildcards: bool
+    """The map has a ``metadata`` key whose labels/annotations use wildcard keys."""
+
+
+_PLANS: dict[int, tuple[Mapping[str, Any], _Plan]] = {}
+
+
+def _plan(pattern: Mapping[str, Any]) -> _Plan:
+    """The compiled plan of a pattern map, cached by identity (patterns are compiled once per rule)."""
+    cached = _PLANS.get(id(pattern))
+    if cached is not None and cached[0] is pattern:
+        return cached[1]
+    parsed = {k: parse_anchor(k) for k in pattern}
+    # upstream evaluates condition/existence/equality/negation anchors first, sorted by key; global
+    # (``<(``) and add (``+(``) anchors go with the plain keys, nested-anchor keys first
+    anchors = sorted(k for k in pattern if parsed[k][0] in _FIRST)
+    plain = [k for k in pattern if parsed[k][0] not in _FIRST]
+    plain.sort(key=lambda k: not _has_anchor(pattern[k]))
+    steps = tuple((_HANDLERS.get(parsed[k][0], _default), parsed[k][1], pattern[k]) for k in anchors + plain)
+    tracked = tuple((k, parsed[k][1]) for k in pattern if parsed[k][0] in ("(", "^("))
+    meta_key = _find(pattern, "metadata")
+    wild = False
+    if meta_key is not None and isinstance(pattern[meta_key], dict):
+        for section in pattern[meta_key].values():
+            if isinstance(section, dict) and any(
+                wildcard.contains_wildcard(parse_anchor(k)[1]) for k in section
+            ):
+                wild = True
+    plan = _Plan(steps, tracked, wild)
+    if len(_PLANS) > 100_000:
+        _PLANS.clear()
+    _PLANS[id(pattern)] = (pattern, plan)
+    return plan
 
 
 def parse_anchor(key: str) -> tuple[str, str]:
@@ -77,16 +119,22 @@ def _at(err: PatternError | None, step: str | int) -> PatternError | None:
 
 
 def _descend(resource: Any, pattern: Any, state: AnchorState) -> PatternError | None:
-    if isinstance(pattern, Mapping):
-        if not isinstance(resource, Mapping):
+    if isinstance(pattern, dict):
+        if not isinstance(resource, dict):
             return PatternError("fail", "pattern and resource have different structures")
-        state.check(pattern, resource)
-        return _validate_map(resource, pattern, state)
+        plan = _plan(pattern)
+        if plan.metadata_wildcards:
+            expanded = _expand_metadata(pattern, resource)
+            if expanded is not pattern:
+                plan = _plan(expanded)
+        if plan.tracked:
+            state.check(plan.tracked, resource)
+        return _validate_map(resource, plan, state)
     if isinstance(pattern, list):
         if not isinstance(resource, list):
             return PatternError("fail", "resource does not satisfy the expected overlay pattern")
         return _validate_array(resource, pattern, state)
-    if isinstance(resource, list):
+    if type(resource) is list:
         for item in resource:
             if not validate_value(item, pattern):
                 return PatternError("fail", f"resource value '{item}' does not match '{pattern}'")
@@ -104,47 +152,53 @@ def _has_anchor(pattern: Any) -> bool:
     return False
 
 
+def _find(pattern: Mapping[str, Any], name: str) -> str | None:
+    return next((k for k in pattern if parse_anchor(k)[1] == name), None)
+
+
+def _expand_keys(pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    expanded: dict[str, Any] = {}
+    changed = False
+    for key, value in pattern.items():
+        modifier, name = parse_anchor(key)
+        if not wildcard.contains_wildcard(name):
+            expanded[key] = value
+            continue
+        changed = True
+        hits = [str(k) for k in resource if wildcard.match(name, str(k))]
+        for hit in hits or [name]:
+            expanded[f"{modifier}{hit})" if modifier else hit] = value
+    return expanded if changed else None
+
+
 def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) -> Mapping[str, Any]:
     """Wildcard label/annotation keys under ``metadata`` become the resource's matching keys."""
-    meta = pattern.get("metadata")
+    meta_key = _find(pattern, "metadata")
     res_meta = resource.get("metadata")
-    if not isinstance(meta, Mapping) or not isinstance(res_meta, Mapping):
+    if meta_key is None or not isinstance(pattern[meta_key], Mapping) or not isinstance(res_meta, Mapping):
         return pattern
+    meta = pattern[meta_key]
     new_meta = dict(meta)
     changed = False
     for section in ("labels", "annotations"):
-        pat = meta.get(section)
+        key = _find(meta, section)
         res = res_meta.get(section)
-        if not isinstance(pat, Mapping) or not isinstance(res, Mapping):
+        if key is None or not isinstance(meta[key], Mapping) or not isinstance(res, Mapping):
             continue
-        expanded: dict[str, Any] = {}
-        for key, value in pat.items():
-            modifier, name = parse_anchor(key)
-            if not wildcard.contains_wildcard(name):
-                expanded[key] = value
-                continue
-            hits = [k for k in res if wildcard.match(name, str(k))]
-            for hit in hits or [name]:
-                expanded[f"{modifier}{hit})" if modifier else hit] = value
+        expanded = _expand_keys(meta[key], res)
+        if expanded is not None:
+            new_meta[key] = expanded
             changed = True
-        new_meta[section] = expanded
     if not changed:
         return pattern
     out = dict(pattern)
-    out["metadata"] = new_meta
+    out[meta_key] = new_meta
     return out
 
 
-def _validate_map(
-    resource: Mapping[str, Any], pattern: Mapping[str, Any], state: AnchorState
-) -> PatternError | None:
-    pattern = _expand_metadata(pattern, resource)
-    anchors = sorted(k for k in pattern if parse_anchor(k)[0])
-    plain = [k for k in pattern if not parse_anchor(k)[0]]
-    plain.sort(key=lambda k: not _has_anchor(pattern[k]))
-    for key in anchors + plain:
-        modifier, name = parse_anchor(key)
-        err = _HANDLERS.get(modifier, _default)(resource, name, pattern[key], state)
+def _validate_map(resource: Mapping[str, Any], plan: _Plan, state: AnchorState) -> PatternError | None:
+    for handler, name, sub in plan.steps:
+        err = handler(resource, name, sub, state)
         if err is not None:
             return err
     return None
@@ -235,7 +289,7 @@ def _validate_items(resource: list[Any], patterns: list[Any], state: AnchorState
             return _at(err, index)
         applied += 1
     if applied == 0 and skips:
-        return replace(skips[0], array_skip=True, path=())
+        return replace(skips[0], path=())
     return None
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from generator.policy.conditions import evaluate_operator
 from generator.policy.pattern import match_pattern
+from generator.policy.relevance import Alternative, best_match, by_relevance
 from generator.policy.variables import VariableError, query, substitute
 
-__all__ = ["Outcome", "check_conditions", "load_context", "validate_block"]
+__all__ = ["Frame", "Outcome", "check_conditions", "load_context", "validate_block"]
 
 #: Upstream returns a ``skip`` response for a foreach that applied to no element; the CLI's
 #: ``kyverno test`` then reads it as *not applicable*. We report no response at all.
@@ -31,6 +32,22 @@ class Outcome:
     status: str
     message: str = ""
     path: tuple[str | int, ...] = ()
+    context: tuple[Alternative, ...] = ()
+    """Failed ``anyPattern`` alternatives, most relevant first (see ``relevance``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What every step of one rule's validation reads: the rule, its context and the resource."""
+
+    rule: str
+    validate: Mapping[str, Any]
+    """The rule's ``validate`` block (its ``message`` is used by nested foreach steps too)."""
+    ctx: dict[str, Any]
+    resource: Any
+    deleting: bool = False
+    provided: Mapping[str, Any] | None = None
+    """Context values from the Values file (for cluster-backed context entries)."""
 
 
 def _condition_list(block: Any) -> tuple[list[Any], list[Any]]:
@@ -167,27 +184,31 @@ def _validate_patterns(
         return Outcome("error", f"variable substitution failed: {e}")
     failed: list[str] = []
     skipped: list[str] = []
-    first_path: tuple[str | int, ...] = ()
+    alternatives: list[Alternative] = []
     for index, pattern in enumerate(patterns):
         result = match_pattern(target, pattern)
         if result.status == "pass":
             return Outcome("pass", f"validation rule '{rule}' anyPattern[{index}] passed.")
         if result.status == "skip":
             skipped.append(f"rule {rule}[{index}] skipped: {result.message}")
-        elif result.status == "fail":
+            continue
+        if result.status == "fail":
             failed.append(f"rule {rule}[{index}] failed at path {_slash(result.path)}")
-            first_path = first_path or result.path
         else:
             failed.append(f"rule {rule}[{index}] failed: {result.message}")
+        alternatives.append(Alternative(index, result.path, f"anyPattern[{index}]: {result.message}"))
     if skipped and not failed:
         return Outcome("skip", " ".join(skipped))
     if failed:
         msg, _ok = _message(validate, ctx)
         text = " ".join(failed)
+        best = best_match(alternatives)
+        best_path = best.path if best else ()
+        context = tuple(sorted(alternatives, key=by_relevance))
         if not msg:
-            return Outcome("fail", f"validation error: {text}", first_path)
+            return Outcome("fail", f"validation error: {text}", best_path, context)
         sep = " " if msg.endswith(".") else ". "
-        return Outcome("fail", f"validation error: {msg}{sep}{text}", first_path)
+        return Outcome("fail", f"validation error: {msg}{sep}{text}", best_path, context)
     msg, _ok = _message(validate, ctx)
     return Outcome("pass", msg)
 
@@ -205,26 +226,18 @@ def _deny(rule: str, validate: Mapping[str, Any], deny: Any, ctx: Mapping[str, A
     return Outcome("fail", "; ".join(parts) if parts else f"validation error: rule {rule} failed")
 
 
-def _foreach(
-    rule: str,
-    validate: Mapping[str, Any],
-    entries: Any,
-    ctx: dict[str, Any],
-    resource: Any,
-    nesting: int,
-    deleting: bool,
-) -> Outcome | None:
+def _foreach(frame: Frame, entries: Any, nesting: int) -> Outcome | None:
     applied = 0
     for entry in entries or ():
         if not isinstance(entry, Mapping):
             continue
         try:
-            elements = query(str(entry.get("list", "")), ctx, strict=True)
+            elements = query(str(entry.get("list", "")), frame.ctx, strict=True)
         except VariableError:
             continue
         if not isinstance(elements, list):
             elements = [elements]
-        outcome, count = _elements(rule, validate, entry, elements, ctx, resource, nesting, deleting)
+        outcome, count = _elements(frame, entry, elements, nesting)
         if outcome.status != "pass":
             return outcome
         applied += count
@@ -234,21 +247,14 @@ def _foreach(
 
 
 def _elements(
-    rule: str,
-    validate: Mapping[str, Any],
-    entry: Mapping[str, Any],
-    elements: list[Any],
-    ctx: dict[str, Any],
-    resource: Any,
-    nesting: int,
-    deleting: bool,
+    frame: Frame, entry: Mapping[str, Any], elements: list[Any], nesting: int
 ) -> tuple[Outcome, int]:
     applied = 0
     scope = entry.get("elementScope")
     for index, element in enumerate(elements):
         if element is None:
             continue
-        ectx = dict(ctx)
+        ectx = dict(frame.ctx)
         ectx["element"] = element
         ectx["elementIndex"] = index
         ectx[f"element{nesting}"] = element
@@ -259,7 +265,7 @@ def _elements(
                 "error", "failed to process foreach: elementScope=true needs map elements"
             ), applied
         target = element if scoped else None
-        result = validate_block(rule, validate, entry, ectx, resource, nesting + 1, deleting, element=target)
+        result = validate_block(replace(frame, ctx=ectx), entry, nesting + 1, element=target)
         if result is None or result.status == "skip":
             continue
         if result.status == "error":
@@ -273,18 +279,13 @@ def _elements(
 
 
 def validate_block(
-    rule: str,
-    validate: Mapping[str, Any],
+    frame: Frame,
     block: Mapping[str, Any],
-    ctx: dict[str, Any],
-    resource: Any,
     nesting: int = 0,
-    deleting: bool = False,
     *,
     element: Any = None,
     preconditions: Any = None,
     context: Any = None,
-    provided: Mapping[str, Any] | None = None,
 ) -> Outcome | None:
     """Evaluate one validate block; ``block`` is ``rule.validate`` or a ``foreach`` entry.
 
@@ -294,7 +295,8 @@ def validate_block(
         conds, entries = preconditions, context
     else:
         conds, entries = block.get("preconditions"), block.get("context")
-    error = load_context(entries, ctx, provided or {})
+    rule, validate, ctx, resource = frame.rule, frame.validate, frame.ctx, frame.resource
+    error = load_context(entries, ctx, frame.provided or {})
     if error:
         return Outcome("error", f"failed to load context: {error}")
     try:
@@ -308,9 +310,18 @@ def validate_block(
     if "pattern" in block or "anyPattern" in block:
         if element is not None:
             return _validate_patterns(rule, validate, block, element, ctx)
-        if deleting:
+        if frame.deleting:
             return None
-        return _validate_patterns(rule, validate, block, resource, ctx)
+        outcome = _validate_patterns(rule, validate, block, resource, ctx)
+        request = ctx.get("request") or {}
+        if (
+            request.get("operation") == "UPDATE"
+            and request.get("oldObject") is resource
+            and outcome.status != "pass"
+        ):
+            # upstream re-validates the old object; an unchanged result on UPDATE is a skip
+            return Outcome("skip", "skipping modified resource as validation results have not changed")
+        return outcome
     if "foreach" in block:
-        return _foreach(rule, validate, block.get("foreach"), ctx, resource, nesting, deleting)
+        return _foreach(frame, block.get("foreach"), nesting)
     return None

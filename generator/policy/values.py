@@ -71,7 +71,7 @@ def values_from(data: Mapping[str, Any], source: str = "") -> Values:
     for item in data.get("namespaceSelector") or ():
         if isinstance(item, Mapping) and item.get("name"):
             labels[str(item["name"])] = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
-    policies = data.get("policies") or ()
+    policies = data.get("policies") or []
     if not isinstance(policies, list):
         raise PolicyLoadError("`policies` must be a list", path=source or None, yaml_path=("policies",))
     return Values(

@@ -109,12 +109,35 @@ def _substitute_string(text: str, ctx: Mapping[str, Any], lenient: bool) -> Any:
     return text.replace("\\{{", "{{")
 
 
+_HAS_VARIABLES: dict[int, tuple[Any, bool]] = {}
+
+
+def _cached_has_variables(node: Any) -> bool:
+    """``has_variables`` remembered per object: rule patterns are the same objects on every document."""
+    cached = _HAS_VARIABLES.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    found = has_variables(node)
+    if len(_HAS_VARIABLES) > 100_000:
+        _HAS_VARIABLES.clear()
+    _HAS_VARIABLES[id(node)] = (node, found)
+    return found
+
+
 def substitute(node: Any, ctx: Mapping[str, Any], *, lenient: bool = False) -> Any:
     """Copy of ``node`` with every ``{{ expr }}`` replaced by its value in ``ctx``.
+
+    A node without variables is returned as is (not copied): callers never mutate patterns.
 
     Raises:
         VariableError: strict mode and a variable cannot be resolved.
     """
+    if isinstance(node, (dict, list)) and not _cached_has_variables(node):
+        return node
+    return _substitute(node, ctx, lenient)
+
+
+def _substitute(node: Any, ctx: Mapping[str, Any], lenient: bool) -> Any:
     if isinstance(node, str):
         return _substitute_string(node, ctx, lenient) if "{{" in node else node
     if isinstance(node, Mapping):
