@@ -197,7 +197,8 @@ class Engine:
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
         if compiled.plan is not None:
-            if rules & _BLOCKING:
+            blocked = bool(rules & _BLOCKING)
+            if blocked and compiled.plan.has_rules:
                 issues.append(
                     (
                         (),
@@ -207,13 +208,12 @@ class Engine:
                         "warning",
                     )
                 )
-            else:
-                issues.extend(self._plan_issues(compiled.plan, body))
+            issues.extend(self._plan_issues(compiled.plan, body, cel=not blocked))
         return best_first(self._finding(doc, *i) for i in issues)
 
-    def _plan_issues(self, plan: Node, body: Any) -> Iterator[tuple[Path, str, str, Severity]]:
+    def _plan_issues(self, plan: Node, body: Any, *, cel: bool) -> Iterator[tuple[Path, str, str, Severity]]:
         unevaluated: Severity = "error" if self.options.strict else "warning"
-        for issue in iter_checks(plan, body):
+        for issue in iter_checks(plan, body, cel=cel):
             yield issue.path, issue.rule, issue.message, unevaluated if issue.unevaluated else "error"
 
     def _unknown_kind(self, doc: Document) -> Finding:

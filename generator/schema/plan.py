@@ -64,6 +64,16 @@ class Node:
         )
 
     @property
+    def has_rules(self) -> bool:
+        """Whether this node or any below it holds a CEL rule."""
+        return bool(
+            self.checks
+            or any(c.has_rules for c in self.props.values())
+            or (self.additional is not None and self.additional.has_rules)
+            or (self.items is not None and self.items.has_rules)
+        )
+
+    @property
     def has_defaults(self) -> bool:
         return bool(
             self.defaults
@@ -163,24 +173,29 @@ def _duplicates(node: Node, value: list[Any], path: Path) -> Iterator[Issue]:
         seen.add(key)
 
 
-def iter_checks(node: Node, value: Any, path: Path = ()) -> Iterator[Issue]:
-    """List-type uniqueness and CEL rules, each at its own place in the (defaulted) document."""
+def iter_checks(node: Node, value: Any, path: Path = (), *, cel: bool = True) -> Iterator[Issue]:
+    """List-type uniqueness and (when ``cel``) CEL rules, each at its place in the (defaulted) document.
+
+    ``cel=False`` when the object has type or enum errors: the server then skips the CEL rules
+    (``hasBlockingErr``) but still checks list types.
+    """
     if value is None:
         return
-    for check in node.checks:
-        for rel, rule, message, unevaluated in check(value):
-            yield Issue((*path, *rel), rule, message, unevaluated)
+    if cel:
+        for check in node.checks:
+            for rel, rule, message, unevaluated in check(value):
+                yield Issue((*path, *rel), rule, message, unevaluated)
     if isinstance(value, Mapping):
         if node.props:
             for name, child in node.props.items():
                 if name in value:
-                    yield from iter_checks(child, value[name], (*path, name))
+                    yield from iter_checks(child, value[name], (*path, name), cel=cel)
         elif node.additional is not None:
             for name, sub in value.items():
-                yield from iter_checks(node.additional, sub, (*path, str(name)))
+                yield from iter_checks(node.additional, sub, (*path, str(name)), cel=cel)
     elif isinstance(value, list):
         if node.list_type is not None:
             yield from _duplicates(node, value, path)
         if node.items is not None:
             for i, item in enumerate(value):
-                yield from iter_checks(node.items, item, (*path, i))
+                yield from iter_checks(node.items, item, (*path, i), cel=cel)
