@@ -61,3 +61,32 @@ def _errors(findings: list[Finding]) -> list[tuple[str, str, str]]:
 def errors() -> Callable[[list[Finding]], list[tuple[str, str, str]]]:
     """``errors(findings)`` → ``(json_path, rule, message)`` of the error findings, for compact asserts."""
     return _errors
+
+
+CRD_HEAD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: {plural}.{group}}}
+spec:
+  group: {group}
+  scope: {scope}
+  names: {{kind: {kind}, plural: {plural}}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+"""
+
+
+def crd_yaml(kind: str, group: str, schema: str, *, scope: str = "Namespaced") -> str:
+    """A one-version CRD; ``schema`` is the openAPIV3Schema as YAML text (any indentation)."""
+    head = CRD_HEAD.format(kind=kind, group=group, plural=kind.lower() + "s", scope=scope)
+    return head + textwrap.indent(textwrap.dedent(schema).strip("\n"), " " * 8) + "\n"
+
+
+@pytest.fixture(scope="session")
+def make_crd() -> Callable[..., str]:
+    """``make_crd(kind, group, schema_yaml, scope=...)`` → CRD YAML text."""
+    return crd_yaml

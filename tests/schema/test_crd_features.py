@@ -10,20 +10,7 @@ import pytest
 from generator.documents import load_file
 from generator.schema import Engine, Options
 
-CRD = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {kind: Widget, plural: widgets}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
+SCHEMA = """
         type: object
         properties:
           spec:
@@ -78,9 +65,9 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def crds(tmp_path_factory: pytest.TempPathFactory) -> str:
+def crds(tmp_path_factory: pytest.TempPathFactory, make_crd) -> str:
     root = tmp_path_factory.mktemp("crds")
-    (root / "widget.yaml").write_text(textwrap.dedent(CRD).lstrip(), encoding="utf-8")
+    (root / "widget.yaml").write_text(make_crd("Widget", "example.com", SCHEMA), encoding="utf-8")
     return str(root)
 
 

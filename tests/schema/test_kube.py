@@ -1,0 +1,39 @@
+"""kubernetes-validate's schema files, located and bundled once."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import UsageError
+from generator.schema.kube import KubeSchemas, available_versions, pick_version
+
+
+def test_versions_are_sorted_and_newest_is_default():
+    versions = available_versions()
+    assert versions == tuple(sorted(versions, key=lambda v: tuple(map(int, v.split(".")))))
+    assert pick_version(None) == versions[-1]
+
+
+@pytest.mark.parametrize("given", ["1.30", "v1.30", "1.30.4"])
+def test_version_spellings(given):
+    assert pick_version(given) == "1.30"
+
+
+def test_unknown_version_is_a_usage_error():
+    with pytest.raises(UsageError, match="choose one of"):
+        pick_version("1.2")
+
+
+def test_bundle_is_self_contained():
+    schema = KubeSchemas(pick_version(None), strict=False).schema_for("apps/v1", "Deployment")
+    assert schema is not None
+    text = str(schema)
+    assert "_definitions.json" not in text
+    assert "io.k8s.api.apps.v1.DeploymentSpec" in schema["$defs"]
+
+
+def test_group_prefix_clash_is_not_a_match():
+    # networking.istio.io and networking.k8s.io share the file prefix "networking"
+    kube = KubeSchemas(pick_version(None), strict=False)
+    assert kube.schema_for("networking.k8s.io/v1", "Ingress") is not None
+    assert kube.schema_for("networking.istio.io/v1", "Ingress") is None
