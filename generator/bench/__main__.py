@@ -13,6 +13,7 @@ from generator.bench import Fleet, parse_seconds
 #: Section modules; each defines ``run(fleet: Fleet) -> list[str]`` (lines of figures).
 SECTIONS: tuple[str, ...] = (
     # one line per section
+    "generator.bench.schema_bench",
 )
 
 

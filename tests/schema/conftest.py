@@ -12,6 +12,15 @@ from generator.documents import load_file
 from generator.findings import Finding
 from generator.schema import Engine, Options
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _crd_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the parsed-CRD cache of these tests out of the user's ~/.cache."""
+    import os
+
+    os.environ["GITOPS_GEN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 _ENGINES: dict[tuple[str, bool, tuple[str, ...]], Engine] = {}
 
 Check = Callable[..., list[Finding]]

@@ -37,3 +37,28 @@ def test_group_prefix_clash_is_not_a_match():
     kube = KubeSchemas(pick_version(None), strict=False)
     assert kube.schema_for("networking.k8s.io/v1", "Ingress") is not None
     assert kube.schema_for("networking.istio.io/v1", "Ingress") is None
+
+
+def test_crd_cache_is_keyed_by_content(tmp_path, monkeypatch):
+    from generator.schema.crd import cache_dir, load_yaml_cached
+
+    monkeypatch.setenv("GITOPS_GEN_CACHE", str(tmp_path / "cache"))
+    crd = tmp_path / "c.yaml"
+    crd.write_text("a: 1\n---\nb: [x]\n")
+    assert load_yaml_cached(str(crd)) == [{"a": 1}, {"b": ["x"]}]
+    assert len(list((cache_dir() / "crds").iterdir())) == 1
+    assert load_yaml_cached(str(crd)) == [{"a": 1}, {"b": ["x"]}]
+    crd.write_text("a: 2\n")
+    assert load_yaml_cached(str(crd)) == [{"a": 2}]
+
+
+def test_corrupt_crd_cache_is_ignored(tmp_path, monkeypatch):
+    from generator.schema.crd import cache_dir, load_yaml_cached
+
+    monkeypatch.setenv("GITOPS_GEN_CACHE", str(tmp_path / "cache"))
+    crd = tmp_path / "c.yaml"
+    crd.write_text("a: 1\n")
+    load_yaml_cached(str(crd))
+    (entry,) = (cache_dir() / "crds").iterdir()
+    entry.write_text("{not json")
+    assert load_yaml_cached(str(crd)) == [{"a": 1}]
