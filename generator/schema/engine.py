@@ -217,11 +217,12 @@ class Engine:
             yield issue.path, issue.rule, issue.message, unevaluated if issue.unevaluated else "error"
 
     def _unknown_kind(self, doc: Document) -> Finding:
-        where = (
-            "no CRD for this kind"
-            if self._crds.knows_group(doc.api_version)
-            else "no CRD in --crd-dir serves this API group"
-        )
+        if not self.options.crd_dirs:
+            where = "no CRD directory was given (--crd-dir or $GITOPS_GEN_CRDS)"
+        elif self._crds.knows_group(doc.api_version):
+            where = "no CRD in --crd-dir defines this kind and version"
+        else:
+            where = "no CRD in --crd-dir serves this API group"
         return self._finding(
             doc,
             (),
