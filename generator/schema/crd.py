@@ -43,6 +43,8 @@ class CrdVersion:
     """The version's ``openAPIV3Schema`` (``{}`` when the CRD has none: anything goes)."""
     source: str
     """CRD file it came from, for messages."""
+    status_subresource: bool = False
+    """The version has a ``status`` subresource: the server drops ``status`` on create."""
 
 
 def crd_versions(body: Mapping[str, Any], source: str) -> list[CrdVersion]:
@@ -87,6 +89,7 @@ def crd_versions(body: Mapping[str, Any], source: str) -> list[CrdVersion]:
                 namespaced=spec.get("scope", "Namespaced") == "Namespaced",
                 schema=schema,
                 source=source,
+                status_subresource="status" in ((v.get("subresources") or spec.get("subresources")) or {}),
             )
         )
     return out

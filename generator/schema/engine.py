@@ -55,6 +55,8 @@ class _Kind:
     plan: Node | None
     has_defaults: bool
     crd: bool
+    drops_status: bool = False
+    """A CRD version with a status subresource: ``status`` is dropped on create (PrepareForCreate)."""
 
 
 def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
@@ -161,7 +163,8 @@ class Engine:
             )
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
-            return _Kind(validator, plan, plan is not None and plan.has_defaults, crd=True)
+            has_defaults = plan is not None and plan.has_defaults
+            return _Kind(validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource)
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
@@ -174,6 +177,8 @@ class Engine:
             return [self._unknown_kind(doc)]
         body: Any = doc.body
         issues: list[tuple[Path, str, str, Severity]] = []
+        if compiled.drops_status and "status" in body:
+            body = {k: v for k, v in body.items() if k != "status"}
         if compiled.has_defaults and compiled.plan is not None:
             body = apply_defaults(compiled.plan, body)
         try:

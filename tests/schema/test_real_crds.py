@@ -89,15 +89,30 @@ def test_nodepool_disruption_without_consolidate_after(check, errors):
     ]
 
 
-def test_nodepool_status_conditions_list_map(check, errors):
-    status = (
-        "status: {conditions: ["
-        "{type: Ready, status: 'True', lastTransitionTime: '2024-01-01T00:00:00Z', reason: A, message: ''},"
-        "{type: Ready, status: 'False', lastTransitionTime: '2024-01-01T00:00:00Z', reason: B, message: ''}]}"
-    )
-    found = errors(check(nodepool() + status + "\n"))
-    assert found == [
-        ("$.status.conditions[1]", "x-kubernetes-list-type", 'Duplicate value: {"type": "Ready"}')
+def test_status_is_dropped_on_create_with_a_status_subresource(check, errors):
+    status = "status: {conditions: [{type: Ready}, {type: Ready}], bogus: 1}"
+    assert errors(check(nodepool() + status + "\n", strict=True)) == []
+
+
+ROLLOUT = """
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web, namespace: docproc-web}
+spec:
+  selector: {matchLabels: {app: web}}
+  strategy: {canary: {steps: [{setWeight: 50}]}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx}
+      - {name: web, image: envoy}
+"""
+
+
+def test_rollout_containers_list_map_duplicate_name(check, errors):
+    assert errors(check(ROLLOUT)) == [
+        ("$.spec.template.spec.containers[1]", "x-kubernetes-list-type", 'Duplicate value: {"name": "web"}')
     ]
 
 
