@@ -62,3 +62,13 @@ def test_corrupt_crd_cache_is_ignored(tmp_path, monkeypatch):
     (entry,) = (cache_dir() / "crds").iterdir()
     entry.write_text("{not json")
     assert load_yaml_cached(str(crd)) == [{"a": 1}]
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"), [("1.33", "1.33"), ("1.99", None), ("1.10", None), ("x", None)]
+)
+def test_nearest_shipped(declared, expected):
+    from generator.schema.kube import nearest_shipped
+
+    newest = available_versions()[-1]
+    assert nearest_shipped(declared) == (newest if declared == "1.99" else expected)
