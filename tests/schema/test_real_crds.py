@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 NODEPOOL = """
 apiVersion: karpenter.sh/v1
 kind: NodePool
@@ -225,3 +227,14 @@ def test_authorization_policy_service_accounts_with_principals(check, errors):
 def test_authorization_policy_enum(check, errors):
     found = errors(check(AUTHORIZATION_POLICY.format(spec="action: PERMIT")))
     assert [(p, r) for p, r, _ in found] == [("$.spec.action", "enum")]
+
+
+def test_long_cel_rule_is_shortened_in_text_only(cli, tree, tmp_path, crd_dir):
+    tree({"np.yaml": nodepool("- {key: karpenter.k8s.aws/custom, operator: Exists}")})
+    text = cli("validate", str(tmp_path / "np.yaml"), "--crd-dir", str(crd_dir))
+    assert text.code == 1
+    line = next(ln for ln in text.out.splitlines() if "restricted" in ln)
+    assert line.endswith("…]")
+    as_json = cli("validate", str(tmp_path / "np.yaml"), "--crd-dir", str(crd_dir), "-o", "json")
+    (finding,) = json.loads(as_json.out)["findings"]
+    assert len(finding["rule"]) > 1000
