@@ -119,7 +119,7 @@ def check_metadata(body: Mapping[str, Any], *, kind: str) -> Iterator[MetaIssue]
         errs = name_rule(name)
         if errs:
             yield ("metadata", "name"), "metadata.name", _invalid(name, errs)
-    elif not (isinstance(generate, str) and generate):
+    elif name in (None, "") and not (isinstance(generate, str) and generate):
         yield ("metadata", "name"), "metadata.name", "Required value: name or generateName is required"
     namespace = meta.get("namespace")
     if isinstance(namespace, str) and namespace:

@@ -53,6 +53,12 @@ def check(crd_dir: Path, tmp_path: Path) -> Check:
 
 
 @pytest.fixture
+def shared_engine(crd_dir: Path) -> Engine:
+    """The session's engine over ../shared/crds (non-strict, newest Kubernetes)."""
+    return engine_for((str(crd_dir),))
+
+
+@pytest.fixture
 def check_builtin(tmp_path: Path) -> Check:
     """Like ``check`` but without CRDs: for built-in kinds only (no ../shared needed)."""
 

@@ -162,3 +162,9 @@ def test_older_kubernetes_version_lacks_newer_kinds(check_builtin, errors):
     assert errors(check_builtin(text)) == []
     old = check_builtin(text, version="1.29")
     assert [(f.rule, f.severity) for f in old] == [("unknown-kind", "warning")]
+
+
+def test_yaml_boolean_name_is_one_type_error(check_builtin, errors):
+    # `name: NO` is a boolean to YAML 1.1 readers (PyYAML, kubectl): one finding, not two
+    found = errors(check_builtin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: NO}\n"))
+    assert [(p, r) for p, r, _ in found] == [("$.metadata.name", "type")]
