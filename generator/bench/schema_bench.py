@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from generator.bench import Fleet
+from generator.bench import Fleet, parse_seconds
 
 __all__ = ["run"]
 
@@ -53,9 +53,15 @@ def _validate_command(fleet: Fleet) -> list[str]:
 
 
 def _run_cli(fleet: Fleet, repeat: int = REPEAT) -> dict[str, Any]:
-    """Best-of-``repeat`` wall time (as the parse time is), and the highest peak memory seen."""
+    """Best-of-``repeat`` wall time, highest peak memory, and the parse time re-measured in between.
+
+    On a shared machine the load changes within a minute, so the ratio that counts compares runs
+    made under the same conditions (``parse_interleaved``).
+    """
     best: dict[str, Any] = {}
+    parse_best = float("inf")
     for _ in range(repeat):
+        parse_best = min(parse_best, parse_seconds(fleet.files, repeat=1)[0])
         out = subprocess.run(
             [sys.executable, "-c", _WRAPPER, *_validate_command(fleet)],
             capture_output=True,
@@ -68,6 +74,7 @@ def _run_cli(fleet: Fleet, repeat: int = REPEAT) -> dict[str, Any]:
             best = result
         else:
             best["peak_kib"] = max(result["peak_kib"], best["peak_kib"])
+    best["parse_interleaved"] = parse_best
     return best
 
 
@@ -128,12 +135,14 @@ def run(fleet: Fleet) -> list[str]:
     kv_per_doc = _kubernetes_validate_per_doc(sample, version) if version else float("nan")
     engine_per_doc = _engine_per_doc(sample, fleet)
     ratio = seconds / fleet.parse_seconds if fleet.parse_seconds else float("nan")
+    parse_now = float(cli["parse_interleaved"])
     peak_mib = cli["peak_kib"] / 1024
     return [
         f"schema: gitops-gen validate {fleet.root} ({docs} documents, Kubernetes {version or '?'}): "
         f"{seconds:.2f} s wall (best of {REPEAT}), {docs / seconds:,.0f} documents/s",
-        f"schema: whole validate run = {ratio:.2f}x the PyYAML C-loader parse time "
-        f"({fleet.parse_seconds:.2f} s) [target <= 1.3x]",
+        f"schema: whole validate run = {seconds / parse_now:.2f}x the PyYAML C-loader parse time "
+        f"measured between the runs ({parse_now:.2f} s) [target <= 1.3x]; "
+        f"{ratio:.2f}x the fleet's parse time measured at start ({fleet.parse_seconds:.2f} s)",
         f"schema: kubernetes-validate per-document API on {len(sample)} built-in documents: "
         f"{kv_per_doc * 1000:.2f} ms/doc ({1 / kv_per_doc:,.0f} docs/s)",
         f"schema: ours per document, whole run incl. parse: {ours_per_doc * 1000:.3f} ms "

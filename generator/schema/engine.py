@@ -182,10 +182,11 @@ class Engine:
         if compiled.has_defaults and compiled.plan is not None:
             body = apply_defaults(compiled.plan, body)
         try:
-            errors = list(compiled.validator.iter_errors(body))
-        except ValueError:
+            valid = compiled.validator.is_valid(body)  # the common case, cheaper than iter_errors
+        except ValueError:  # a value JSON lacks (date, non-string key): as the server reads it
             body = normalize(body)
-            errors = list(compiled.validator.iter_errors(body))
+            valid = compiled.validator.is_valid(body)
+        errors = [] if valid else list(compiled.validator.iter_errors(body))
         if errors and compiled.crd:
             nulls = [
                 tuple(e.instance_path) for e in errors if e.instance is None and _in_object(e.instance_path)

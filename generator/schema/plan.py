@@ -127,7 +127,7 @@ def apply_defaults(node: Node, value: Any) -> Any:
     are deep-copied, and defaulted values are walked too (a default may hold nested defaults), as
     the API server's ``structuraldefaulting.Default`` does.
     """
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):  # documents are plain dicts (YAML/JSON); dict is far cheaper than Mapping
         out: dict[str, Any] | None = None
         for name, default, nullable in node.defaults:
             if name not in value or (value[name] is None and not nullable):
@@ -153,20 +153,26 @@ def apply_defaults(node: Node, value: Any) -> Any:
     return value
 
 
-def _key(value: Any) -> str:
+def _key(value: Any) -> Any:
+    """A hashable identity: the value itself when hashable (the common scalar case), else its JSON."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, tuple) and all(isinstance(v, str | int | float | bool) or v is None for v in value):
+        return tuple((type(v).__name__, v) for v in value)
     return json.dumps(value, sort_keys=True, default=str)
 
 
 def _duplicates(node: Node, value: list[Any], path: Path) -> Iterator[Issue]:
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for i, item in enumerate(value):
         if node.list_type == "map":
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
-            ident = {k: item.get(k) for k in node.map_keys}
+            key = _key(tuple(item.get(k) for k in node.map_keys))
+            ident: Any = {k: item.get(k) for k in node.map_keys}
         else:
+            key = _key(item)
             ident = item
-        key = _key(ident)
         if key in seen:
             shown = json.dumps(ident, sort_keys=True, default=str)
             yield Issue((*path, i), "x-kubernetes-list-type", f"Duplicate value: {shown}")
@@ -185,7 +191,7 @@ def iter_checks(node: Node, value: Any, path: Path = (), *, cel: bool = True) ->
         for check in node.checks:
             for rel, rule, message, unevaluated in check(value):
                 yield Issue((*path, *rel), rule, message, unevaluated)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         if node.props:
             for name, child in node.props.items():
                 if name in value:
