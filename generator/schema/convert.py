@@ -35,6 +35,19 @@ def _types(node: Mapping[str, Any]) -> list[str] | None:
     return [t] if isinstance(t, str) else None
 
 
+def _is_int_or_string(branches: Any) -> bool:
+    if not isinstance(branches, list):
+        return False
+    return (
+        sorted(str(b.get("type")) for b in branches if isinstance(b, Mapping) and len(b) == 1)
+        == [
+            "integer",
+            "string",
+        ]
+        and len(branches) == 2
+    )
+
+
 def _convert(node: Mapping[str, Any], *, strict: bool, structural: bool) -> dict[str, Any]:
     """Convert one node; ``structural`` is False inside allOf/anyOf/oneOf/not (value checks only)."""
     out: dict[str, Any] = {}
@@ -49,6 +62,8 @@ def _convert(node: Mapping[str, Any], *, strict: bool, structural: bool) -> dict
             out[key] = {k: _convert(v, strict=strict, structural=structural) for k, v in value.items()}
         elif key in ("additionalProperties", "items") and isinstance(value, Mapping):
             out[key] = _convert(value, strict=strict, structural=structural)
+        elif key == "anyOf" and node.get("x-kubernetes-int-or-string") and _is_int_or_string(value):
+            continue  # the type list says the same, with a clearer message
         elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
             out[key] = [_convert(v, strict=strict, structural=False) for v in value if isinstance(v, Mapping)]
         elif key == "not" and isinstance(value, Mapping):

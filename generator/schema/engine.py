@@ -55,6 +55,8 @@ class _Kind:
     plan: Node | None
     has_defaults: bool
     crd: bool
+    drops_status: bool = False
+    """A CRD version with a status subresource: ``status`` is dropped on create (PrepareForCreate)."""
 
 
 def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
@@ -161,7 +163,8 @@ class Engine:
             )
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
-            return _Kind(validator, plan, plan is not None and plan.has_defaults, crd=True)
+            has_defaults = plan is not None and plan.has_defaults
+            return _Kind(validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource)
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
@@ -174,13 +177,16 @@ class Engine:
             return [self._unknown_kind(doc)]
         body: Any = doc.body
         issues: list[tuple[Path, str, str, Severity]] = []
+        if compiled.drops_status and "status" in body:
+            body = {k: v for k, v in body.items() if k != "status"}
         if compiled.has_defaults and compiled.plan is not None:
             body = apply_defaults(compiled.plan, body)
         try:
-            errors = list(compiled.validator.iter_errors(body))
-        except ValueError:
+            valid = compiled.validator.is_valid(body)  # the common case, cheaper than iter_errors
+        except ValueError:  # a value JSON lacks (date, non-string key): as the server reads it
             body = normalize(body)
-            errors = list(compiled.validator.iter_errors(body))
+            valid = compiled.validator.is_valid(body)
+        errors = [] if valid else list(compiled.validator.iter_errors(body))
         if errors and compiled.crd:
             nulls = [
                 tuple(e.instance_path) for e in errors if e.instance is None and _in_object(e.instance_path)
@@ -197,7 +203,8 @@ class Engine:
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
         if compiled.plan is not None:
-            if rules & _BLOCKING:
+            blocked = bool(rules & _BLOCKING)
+            if blocked and compiled.plan.has_rules:
                 issues.append(
                     (
                         (),
@@ -207,21 +214,21 @@ class Engine:
                         "warning",
                     )
                 )
-            else:
-                issues.extend(self._plan_issues(compiled.plan, body))
+            issues.extend(self._plan_issues(compiled.plan, body, cel=not blocked))
         return best_first(self._finding(doc, *i) for i in issues)
 
-    def _plan_issues(self, plan: Node, body: Any) -> Iterator[tuple[Path, str, str, Severity]]:
+    def _plan_issues(self, plan: Node, body: Any, *, cel: bool) -> Iterator[tuple[Path, str, str, Severity]]:
         unevaluated: Severity = "error" if self.options.strict else "warning"
-        for issue in iter_checks(plan, body):
+        for issue in iter_checks(plan, body, cel=cel):
             yield issue.path, issue.rule, issue.message, unevaluated if issue.unevaluated else "error"
 
     def _unknown_kind(self, doc: Document) -> Finding:
-        where = (
-            "no CRD for this kind"
-            if self._crds.knows_group(doc.api_version)
-            else "no CRD in --crd-dir serves this API group"
-        )
+        if not self.options.crd_dirs:
+            where = "no CRD directory was given (--crd-dir or $GITOPS_GEN_CRDS)"
+        elif self._crds.knows_group(doc.api_version):
+            where = "no CRD in --crd-dir defines this kind and version"
+        else:
+            where = "no CRD in --crd-dir serves this API group"
         return self._finding(
             doc,
             (),

@@ -20,7 +20,14 @@ from typing import Any
 
 from generator.errors import SchemaLoadError, UsageError
 
-__all__ = ["KubeSchemas", "available_versions", "object_meta_schema", "pick_version", "schema_root"]
+__all__ = [
+    "KubeSchemas",
+    "available_versions",
+    "nearest_shipped",
+    "object_meta_schema",
+    "pick_version",
+    "schema_root",
+]
 
 _VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)-local$")
 _DEFS_REF = '"/api/_definitions.json#'
@@ -70,6 +77,16 @@ def pick_version(requested: str | None) -> str:
             hint=f"choose one of {', '.join(versions)}",
         )
     return wanted
+
+
+def nearest_shipped(version: str) -> str | None:
+    """The newest shipped version not newer than ``version`` (``X.Y``), as kubernetes-validate picks."""
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", str(version).strip())
+    if m is None:
+        return None
+    wanted = (int(m.group(1)), int(m.group(2)))
+    older = [v for v in available_versions() if tuple(map(int, v.split("."))) <= wanted]
+    return older[-1] if older else None
 
 
 def _version_dir(version: str, strict: bool) -> Path:

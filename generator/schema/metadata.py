@@ -109,7 +109,7 @@ def _invalid(value: str, errs: list[str]) -> str:
 def check_metadata(body: Mapping[str, Any], *, kind: str) -> Iterator[MetaIssue]:
     """Yield what the API server would reject in ``metadata`` (types are the schema's job)."""
     meta = body.get("metadata")
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, dict):
         if meta is None:
             yield ("metadata", "name"), "metadata.name", "Required value: name or generateName is required"
         return
@@ -119,7 +119,7 @@ def check_metadata(body: Mapping[str, Any], *, kind: str) -> Iterator[MetaIssue]
         errs = name_rule(name)
         if errs:
             yield ("metadata", "name"), "metadata.name", _invalid(name, errs)
-    elif not (isinstance(generate, str) and generate):
+    elif name in (None, "") and not (isinstance(generate, str) and generate):
         yield ("metadata", "name"), "metadata.name", "Required value: name or generateName is required"
     namespace = meta.get("namespace")
     if isinstance(namespace, str) and namespace:
@@ -127,7 +127,7 @@ def check_metadata(body: Mapping[str, Any], *, kind: str) -> Iterator[MetaIssue]
         if errs:
             yield ("metadata", "namespace"), "metadata.namespace", _invalid(namespace, errs)
     labels = meta.get("labels")
-    if isinstance(labels, Mapping):
+    if isinstance(labels, dict):
         for key, value in labels.items():
             errs = _qualified_name(str(key))
             if errs:
@@ -137,7 +137,7 @@ def check_metadata(body: Mapping[str, Any], *, kind: str) -> Iterator[MetaIssue]
                 if errs:
                     yield ("metadata", "labels", str(key)), "metadata.labels", _invalid(value, errs)
     annotations = meta.get("annotations")
-    if isinstance(annotations, Mapping):
+    if isinstance(annotations, dict):
         total = 0
         for key, value in annotations.items():
             errs = _qualified_name(str(key).lower())

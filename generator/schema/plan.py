@@ -64,6 +64,16 @@ class Node:
         )
 
     @property
+    def has_rules(self) -> bool:
+        """Whether this node or any below it holds a CEL rule."""
+        return bool(
+            self.checks
+            or any(c.has_rules for c in self.props.values())
+            or (self.additional is not None and self.additional.has_rules)
+            or (self.items is not None and self.items.has_rules)
+        )
+
+    @property
     def has_defaults(self) -> bool:
         return bool(
             self.defaults
@@ -117,7 +127,7 @@ def apply_defaults(node: Node, value: Any) -> Any:
     are deep-copied, and defaulted values are walked too (a default may hold nested defaults), as
     the API server's ``structuraldefaulting.Default`` does.
     """
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):  # documents are plain dicts (YAML/JSON); dict is far cheaper than Mapping
         out: dict[str, Any] | None = None
         for name, default, nullable in node.defaults:
             if name not in value or (value[name] is None and not nullable):
@@ -143,44 +153,55 @@ def apply_defaults(node: Node, value: Any) -> Any:
     return value
 
 
-def _key(value: Any) -> str:
+def _key(value: Any) -> Any:
+    """A hashable identity: the value itself when hashable (the common scalar case), else its JSON."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, tuple) and all(isinstance(v, str | int | float | bool) or v is None for v in value):
+        return tuple((type(v).__name__, v) for v in value)
     return json.dumps(value, sort_keys=True, default=str)
 
 
 def _duplicates(node: Node, value: list[Any], path: Path) -> Iterator[Issue]:
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for i, item in enumerate(value):
         if node.list_type == "map":
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
-            ident = {k: item.get(k) for k in node.map_keys}
+            key = _key(tuple(item.get(k) for k in node.map_keys))
+            ident: Any = {k: item.get(k) for k in node.map_keys}
         else:
+            key = _key(item)
             ident = item
-        key = _key(ident)
         if key in seen:
             shown = json.dumps(ident, sort_keys=True, default=str)
             yield Issue((*path, i), "x-kubernetes-list-type", f"Duplicate value: {shown}")
         seen.add(key)
 
 
-def iter_checks(node: Node, value: Any, path: Path = ()) -> Iterator[Issue]:
-    """List-type uniqueness and CEL rules, each at its own place in the (defaulted) document."""
+def iter_checks(node: Node, value: Any, path: Path = (), *, cel: bool = True) -> Iterator[Issue]:
+    """List-type uniqueness and (when ``cel``) CEL rules, each at its place in the (defaulted) document.
+
+    ``cel=False`` when the object has type or enum errors: the server then skips the CEL rules
+    (``hasBlockingErr``) but still checks list types.
+    """
     if value is None:
         return
-    for check in node.checks:
-        for rel, rule, message, unevaluated in check(value):
-            yield Issue((*path, *rel), rule, message, unevaluated)
-    if isinstance(value, Mapping):
+    if cel:
+        for check in node.checks:
+            for rel, rule, message, unevaluated in check(value):
+                yield Issue((*path, *rel), rule, message, unevaluated)
+    if isinstance(value, dict):
         if node.props:
             for name, child in node.props.items():
                 if name in value:
-                    yield from iter_checks(child, value[name], (*path, name))
+                    yield from iter_checks(child, value[name], (*path, name), cel=cel)
         elif node.additional is not None:
             for name, sub in value.items():
-                yield from iter_checks(node.additional, sub, (*path, str(name)))
+                yield from iter_checks(node.additional, sub, (*path, str(name)), cel=cel)
     elif isinstance(value, list):
         if node.list_type is not None:
             yield from _duplicates(node, value, path)
         if node.items is not None:
             for i, item in enumerate(value):
-                yield from iter_checks(node.items, item, (*path, i))
+                yield from iter_checks(node.items, item, (*path, i), cel=cel)

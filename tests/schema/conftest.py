@@ -12,6 +12,15 @@ from generator.documents import load_file
 from generator.findings import Finding
 from generator.schema import Engine, Options
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _crd_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the parsed-CRD cache of these tests out of the user's ~/.cache."""
+    import os
+
+    os.environ["GITOPS_GEN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 _ENGINES: dict[tuple[str, bool, tuple[str, ...]], Engine] = {}
 
 Check = Callable[..., list[Finding]]
@@ -44,6 +53,12 @@ def check(crd_dir: Path, tmp_path: Path) -> Check:
 
 
 @pytest.fixture
+def shared_engine(crd_dir: Path) -> Engine:
+    """The session's engine over ../shared/crds (non-strict, newest Kubernetes)."""
+    return engine_for((str(crd_dir),))
+
+
+@pytest.fixture
 def check_builtin(tmp_path: Path) -> Check:
     """Like ``check`` but without CRDs: for built-in kinds only (no ../shared needed)."""
 
@@ -61,3 +76,32 @@ def _errors(findings: list[Finding]) -> list[tuple[str, str, str]]:
 def errors() -> Callable[[list[Finding]], list[tuple[str, str, str]]]:
     """``errors(findings)`` → ``(json_path, rule, message)`` of the error findings, for compact asserts."""
     return _errors
+
+
+CRD_HEAD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: {plural}.{group}}}
+spec:
+  group: {group}
+  scope: {scope}
+  names: {{kind: {kind}, plural: {plural}}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+"""
+
+
+def crd_yaml(kind: str, group: str, schema: str, *, scope: str = "Namespaced") -> str:
+    """A one-version CRD; ``schema`` is the openAPIV3Schema as YAML text (any indentation)."""
+    head = CRD_HEAD.format(kind=kind, group=group, plural=kind.lower() + "s", scope=scope)
+    return head + textwrap.indent(textwrap.dedent(schema).strip("\n"), " " * 8) + "\n"
+
+
+@pytest.fixture(scope="session")
+def make_crd() -> Callable[..., str]:
+    """``make_crd(kind, group, schema_yaml, scope=...)`` → CRD YAML text."""
+    return crd_yaml

@@ -64,7 +64,11 @@ def test_missing_required(check_builtin, errors):
           containers: [{image: nginx}]
     """
     assert errors(check_builtin(text)) == [
-        ("$.spec.template.spec.containers[0].name", "required", "Required value: missing required field 'name'")
+        (
+            "$.spec.template.spec.containers[0].name",
+            "required",
+            "Required value: missing required field 'name'",
+        )
     ]
 
 
@@ -75,7 +79,9 @@ def test_int_or_string_builtin_accepts_both(check_builtin, errors):
 
 
 def test_int_or_string_builtin_rejects_float(check_builtin, errors):
-    text = deployment().replace("spec:\n  replicas: 2", "spec:\n  strategy: {rollingUpdate: {maxSurge: 1.5}}\n  replicas: 2")
+    text = deployment().replace(
+        "spec:\n  replicas: 2", "spec:\n  strategy: {rollingUpdate: {maxSurge: 1.5}}\n  replicas: 2"
+    )
     found = errors(check_builtin(text))
     assert [(p, r) for p, r, _ in found] == [("$.spec.strategy.rollingUpdate.maxSurge", "oneOf")]
 
@@ -86,8 +92,9 @@ def test_metadata_name_dns1123(check_builtin, errors):
         (
             "$.metadata.name",
             "metadata.name",
-            "Invalid value: 'Web_1': a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-            "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')",
+            "Invalid value: 'Web_1': a lowercase RFC 1123 subdomain must consist of lower case "
+            "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+            "character (e.g. 'example.com')",
         )
     ]
 
@@ -155,3 +162,9 @@ def test_older_kubernetes_version_lacks_newer_kinds(check_builtin, errors):
     assert errors(check_builtin(text)) == []
     old = check_builtin(text, version="1.29")
     assert [(f.rule, f.severity) for f in old] == [("unknown-kind", "warning")]
+
+
+def test_yaml_boolean_name_is_one_type_error(check_builtin, errors):
+    # `name: NO` is a boolean to YAML 1.1 readers (PyYAML, kubectl): one finding, not two
+    found = errors(check_builtin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: NO}\n"))
+    assert [(p, r) for p, r, _ in found] == [("$.metadata.name", "type")]
