@@ -49,6 +49,9 @@ _CALLBACK = re.compile(
     r"Function '([^']+)' error: (?:Python function call failed: )?(.*?)(?:\. Check function.*)?$", re.S
 )
 
+_NEEDS_CLUSTER = frozenset({"authorizer"})
+"""Bindings that need a live API server (Kubernetes' authz library): never evaluable offline."""
+
 _FEATURE_NAMES = {"bind": "cel.bind", "optMap": "optMap", "optFlatMap": "optFlatMap"}
 """Display names for unsupported functions whose reported name is only the last segment."""
 
@@ -201,6 +204,8 @@ def _compile(source: str) -> CelProgram:
     except Exception as e:
         first = str(e).split("\n", 1)[0].replace(f"Failed to parse expression '{rewritten.source}': ", "")
         raise CelSyntaxError(first, expression=source) from e
+    if _NEEDS_CLUSTER & set(program.variables()):
+        raise CelUnsupportedError(sorted(_NEEDS_CLUSTER & set(program.variables()))[0], expression=source)
     used = set(program.functions())
     unknown = sorted(used - _KNOWN)
     if unknown:
