@@ -9,6 +9,9 @@ cel-go extensions and the optional syntax ``x.?f`` / ``m[?k]`` the Rust parser l
     program.evaluate({"self": {...}})                                       # -> Python value
     evaluate("object.spec.replicas > 1", {"object": obj})                  # both at once
 
+For CRD rules, pass ``self`` through :func:`cel_value` with the node's schema: Kubernetes
+escapes property names such as ``namespace`` (``self.__namespace__``) in rules.
+
 Anything that cannot be evaluated raises a :class:`CelError` (syntax, unsupported function,
 runtime failure): report it, never count it as a pass. ``KNOWN_GAPS.yaml`` lists what is
 not supported and why.
@@ -21,6 +24,7 @@ from typing import Any
 
 from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
 from generator.cel.program import CelProgram, compile_expression, normalize_value
+from generator.cel.schema_values import cel_value, escape_field_name
 from generator.cel.variables import LazyVariables
 
 __all__ = [
@@ -30,9 +34,11 @@ __all__ = [
     "CelSyntaxError",
     "CelUnsupportedError",
     "LazyVariables",
+    "cel_value",
     "compile_expression",
     "evaluate",
     "evaluate_bool",
+    "escape_field_name",
     "normalize_value",
 ]
 
