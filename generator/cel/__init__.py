@@ -36,9 +36,9 @@ __all__ = [
     "LazyVariables",
     "cel_value",
     "compile_expression",
+    "escape_field_name",
     "evaluate",
     "evaluate_bool",
-    "escape_field_name",
     "normalize_value",
 ]
 

@@ -21,9 +21,11 @@ from typing import Any
 __all__ = ["CEL_RESERVED", "cel_value", "escape_field_name"]
 
 CEL_RESERVED = frozenset(
-    "true false null in as break const continue else for function if import let loop package "
-    "namespace return var void while".split()
-)
+    {
+        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function",
+        "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while",
+    }
+)  # fmt: skip
 """CEL keywords and reserved words; a property so named is written ``__name__`` in a rule."""
 
 _ACCESSIBLE = re.compile(r"^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$")
