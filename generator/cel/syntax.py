@@ -139,7 +139,7 @@ class _Scanner:
                 self._emit(src[self.i : end], end, operand=True)
             elif ch in _IDENT_START:
                 self._on_identifier()
-            elif src.startswith(".?", self.i):
+            elif ch == "." and src.startswith("?", _skip_space(src, self.i + 1)):
                 self._on_optional_field()
             elif ch in "[{" and src.startswith("?", _skip_space(src, self.i + 1)):
                 self._on_optional_index(ch)
@@ -186,8 +186,8 @@ class _Scanner:
         self._emit(word, end, operand=True)
 
     def _on_optional_field(self) -> None:
-        j = _skip_space(self.src, self.i + 2)
-        name_end = _ident_end(self.src, j)
+        j = _skip_space(self.src, _skip_space(self.src, self.i + 1) + 1)
+        name_end = _ident_end(self.src, j) if self.src[j : j + 1] in _IDENT_START else j
         if name_end == j:
             raise CelSyntaxError("'.?' must be followed by a field name", expression=self.src)
         self._emit(f".{OPT_FIELD}('{self.src[j:name_end]}')", name_end, operand=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from cel import stdlib
 
-from generator.cel.library import lists, network, optional, quantity, regex, strings
+from generator.cel.library import lists, network, optional, quantity, regex, strings, time
 from generator.cel.library.opaque import type_name
 
 __all__ = ["FUNCTIONS", "short_name"]
@@ -56,6 +56,7 @@ FUNCTIONS: dict[str, Function] = {
     **optional.FUNCTIONS,
     **quantity.FUNCTIONS,
     **network.FUNCTIONS,
+    **time.FUNCTIONS,
     **_math(),
     "bool": stdlib.bool_,
     "base64.encode": stdlib.base64_encode,

@@ -39,9 +39,11 @@ def _str_arg(function: str, value: Any) -> str:
 
 
 def _parse_url(text: str) -> Any:
-    if not text or text.strip() != text or any(ch in text for ch in " \t\n"):
+    if not text or any(ord(ch) < 0x20 or ch == "\x7f" for ch in text):
         raise ValueError(f"URL parse error during conversion from string: {text!r}")
     parts = urlsplit(text)
+    if " " in parts.netloc or " " in parts.scheme:
+        raise ValueError(f"URL parse error during conversion from string: invalid host in {text!r}")
     if not parts.scheme and not text.startswith("/"):
         raise ValueError(
             f"URL parse error during conversion from string: {text!r} is not an absolute URI or path"
@@ -201,9 +203,8 @@ def is_global_unicast(value: Any) -> bool:
 
 def cidr(value: Any) -> dict[str, str]:
     """``cidr('10.0.0.0/8')``."""
-    text = _str_arg("cidr", value)
-    _parse_cidr(text)
-    return tag("cidr", text)
+    addr, net = _parse_cidr(_str_arg("cidr", value))
+    return tag("cidr", f"{addr}/{net.prefixlen}")
 
 
 def is_cidr(text: Any) -> bool:
