@@ -24,6 +24,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR = 0, 1, 2
 #: run(args, stdout, stderr) -> int.
 COMMAND_MODULES: tuple[str, ...] = (
     # one line per subcommand module; keep the order of `gitops-gen --help`
+    "generator.commands.render",
+    "generator.commands.schema",
 )
 
 

@@ -7,8 +7,10 @@ the body is never mutated after rendering.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from generator.sourcemap import SourceMap
 
 __all__ = ["CLUSTER_SCOPE_DIR", "Identity", "Manifest"]
 
@@ -31,8 +33,8 @@ class Manifest:
     """Argo CD component it belongs to: ``argocd``, ``operators``, ``platform`` or ``apps``."""
     body: Mapping[str, Any]
     """The Kubernetes object."""
-    sources: Mapping[tuple[str | int, ...], str] = field(default_factory=dict)
-    """YAML path in ``body`` → ``environments/<env>.yaml:<line>`` of the value that produced it."""
+    sources: SourceMap | None = None
+    """Traces fields of ``body`` back to ``environments/<env>.yaml:<line>`` (lazily)."""
 
     @property
     def api_version(self) -> str:
@@ -61,9 +63,5 @@ class Manifest:
         return f"{self.env}/{self.cluster}/{self.component}/{scope}/{self.kind.lower()}-{self.name}.yaml"
 
     def source_for(self, yaml_path: tuple[str | int, ...]) -> str | None:
-        """Environment-file line behind ``yaml_path``: the longest recorded prefix, if any."""
-        for end in range(len(yaml_path), -1, -1):
-            hit = self.sources.get(tuple(yaml_path[:end]))
-            if hit is not None:
-                return hit
-        return None
+        """``environments/<env>.yaml:<line>`` of the value behind ``yaml_path``, where one did."""
+        return self.sources.lookup(self.body, yaml_path) if self.sources else None

@@ -1,9 +1,117 @@
-"""The pipeline: load + validate environment → plan clusters → render → write → check.
+"""The pipeline: load + validate environment → plan clusters → render → write (→ check).
 
-The only module ``generator.commands`` calls for rendering and checking, and the only one allowed
-to import ``generator.write``.
+The only module ``generator.commands`` calls for rendering, and the only one allowed to import
+``generator.write``. Paths are resolved from an explicit project ``root``; nothing reads cwd.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import EnvFileError, UsageError
+from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
+from generator.manifest import Manifest
+from generator.model import Environment, build_environment
+from generator.plan import plan_clusters
+from generator.render import render_environment
+from generator.templating import TemplateSet, load_templates
+from generator.write import WriteReport, plan_files, write_tree
+
+__all__ = ["Project", "load_env", "render", "render_environments", "selected_envs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """Where a project's inputs and output live (all derived from its root)."""
+
+    root: Path
+
+    @property
+    def environments(self) -> Path:
+        return self.root / "environments"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def policies(self) -> Path:
+        return self.root / "policies"
+
+    @property
+    def rendered(self) -> Path:
+        return self.root / "rendered"
+
+
+def selected_envs(project: Project, envs: Sequence[str] | None) -> list[str]:
+    """The environments to render: the named ones (checked to exist), else all.
+
+    Raises:
+        UsageError: a named environment without a file.
+    """
+    available = list_environments(project.environments)
+    if not envs:
+        return available
+    for name in envs:
+        if name not in available:
+            raise UsageError(
+                f"unknown environment {name!r}",
+                path=f"environments/{name}.yaml",
+                hint=f"available: {', '.join(available) or '(none)'}",
+            )
+    return sorted(set(envs))
+
+
+def load_env(project: Project, name: str) -> tuple[LoadedEnv, Environment]:
+    """Load, schema-check and build one environment.
+
+    Raises:
+        EnvFileError: anything wrong in the environment file, located at file:line:col.
+    """
+    loaded = load_environment(project.environments, name, shown_root=project.root)
+
+    def error_at(message: str, yaml_path: tuple[str | int, ...], hint: str | None) -> EnvFileError:
+        return loaded.error(message, yaml_path, hint)
+
+    return loaded, build_environment(name, loaded.data, error_at)
+
+
+def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, str], ...]:
+    from generator.sourcemap import flatten_leaves
+
+    out = []
+    for path, value in flatten_leaves(loaded.data):
+        mark = loaded.mark(path)
+        out.append((path, value, f"{mark.file}:{mark.line}" if mark else loaded.file))
+    return tuple(out)
+
+
+def render_environments(
+    project: Project, envs: Sequence[str] | None = None, *, templates: TemplateSet | None = None
+) -> tuple[Manifest, ...]:
+    """Load, plan and render environments in memory (no writes)."""
+    names = selected_envs(project, envs)
+    templates = templates or load_templates(project.templates)
+    policies = load_policy_sources(project.policies, shown_root=project.root)
+    manifests: list[Manifest] = []
+    for name in names:
+        loaded, env = load_env(project, name)
+        manifests.extend(
+            render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
+        )
+    return tuple(manifests)
+
+
+def render(project: Project, envs: Sequence[str] | None = None, *, check: bool = False) -> WriteReport:
+    """Render and write (or, with ``check``, only compare) ``rendered/``.
+
+    Everything is rendered and every error raised before the writer touches ``rendered/``.
+    """
+    names = selected_envs(project, envs)
+    files = plan_files(render_environments(project, names))
+    stale: list[str] = []
+    if not envs and project.rendered.is_dir():
+        stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
+    return write_tree(project.rendered, files, names, stale_envs=stale, check=check)

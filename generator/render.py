@@ -1,5 +1,207 @@
-"""Render stage: environment plan + templates → Manifests. Pure: no writes, no clock, no env vars."""
+"""Render stage: (environment, cluster plans, templates, policies) → sorted ``Manifest``s. Pure.
+
+Reads no files, clock, env vars or cwd: templates arrive compiled (``templating.load_templates``),
+policies and source leaves arrive as data. Every template output is parsed back with PyYAML's C
+loader so each document is a real object, checked for apiVersion/kind/metadata.name, keyed by
+identity (duplicates are a ``RenderError``) and sorted by an explicit kind rank.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import sys
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import jinja2
+import yaml
+
+from generator.errors import RenderError, TemplateError
+from generator.manifest import Identity, Manifest
+from generator.model import Environment, Service
+from generator.plan import ClusterPlan
+from generator.sourcemap import SourceMap
+from generator.templating import TemplateSet
+
+__all__ = ["KIND_RANK", "render_environment", "sort_key", "standard_labels"]
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Apply order (cf. lightkube's RANK_ORDER): CRDs, namespaces, identities/config, RBAC, workloads, CRs.
+KIND_RANK: Mapping[str, int] = {
+    "CustomResourceDefinition": 0,
+    "Namespace": 1,
+    "ServiceAccount": 2,
+    "ConfigMap": 2,
+    "Secret": 2,
+    "StorageClass": 2,
+    "PersistentVolumeClaim": 3,
+    "ClusterRole": 4,
+    "ClusterRoleBinding": 4,
+    "Role": 4,
+    "RoleBinding": 4,
+    "Service": 5,
+    "Deployment": 6,
+    "Rollout": 6,
+    "StatefulSet": 6,
+    "HorizontalPodAutoscaler": 7,
+    "PodDisruptionBudget": 7,
+    "NetworkPolicy": 7,
+}
+CR_RANK = 8
+
+Leaves = tuple[tuple[tuple[str | int, ...], Any, str], ...]
+
+
+def sort_key(m: Manifest) -> tuple[str, str, int, str, str, str, str]:
+    """Deterministic order: env, cluster, kind rank, then kind, namespace, name, apiVersion."""
+    rank = KIND_RANK.get(m.kind, CR_RANK)
+    return (m.env, m.cluster, rank, m.kind, m.namespace, m.name, m.api_version)
+
+
+def standard_labels(env: Environment, name: str, team: str | None = None) -> dict[str, str]:
+    """Labels every rendered resource carries (the required-labels policy checks them)."""
+    return {
+        "app.kubernetes.io/managed-by": "gitops-gen",
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/part-of": "docproc",
+        "docproc.io/cost-centre": env.cost_centre,
+        "docproc.io/environment": env.name,
+        "docproc.io/team": team or env.team,
+    }
+
+
+def _template_line(tb: TracebackType | None, filename: str) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(filename):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], what: str) -> str:
+    try:
+        return template.render(ctx)
+    except (jinja2.TemplateError, TypeError) as e:
+        raise TemplateError(
+            f"{type(e).__name__} while rendering {what}: {e}",
+            path=f"templates/{rel}",
+            line=getattr(e, "lineno", None) or _template_line(sys.exc_info()[2], rel),
+            hint="a template refers to a value the environment does not have, or has a Jinja error",
+        ) from e
+
+
+def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise TemplateError(
+            f"template output for {what} is not valid YAML: {getattr(e, 'problem', e)}"
+            + (f" (output line {mark.line + 1})" if mark else ""),
+            path=f"templates/{rel}",
+            hint="check indentation in the template; insert values with the q filter",
+        ) from e
+    for d in docs:
+        meta = d.get("metadata") if isinstance(d, Mapping) else None
+        if (
+            not isinstance(d, Mapping)
+            or not d.get("apiVersion")
+            or not d.get("kind")
+            or not isinstance(meta, Mapping)
+            or not meta.get("name")
+        ):
+            raise RenderError(
+                f"template output for {what} is not an object with apiVersion, kind and metadata.name",
+                path=f"templates/{rel}",
+                hint="every YAML document a template emits must be a complete object",
+            )
+    return docs
+
+
+def _manifests(
+    env: Environment,
+    plan: ClusterPlan,
+    docs: list[Mapping[str, Any]],
+    *,
+    rel: str,
+    what: str,
+    sources: SourceMap,
+    seen: dict[Identity, str],
+) -> list[Manifest]:
+    """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
+    out = []
+    for body in docs:
+        m = Manifest(env.name, plan.name, _component(rel), body, sources)
+        if m.identity in seen:
+            raise RenderError(
+                f"{what} renders {m.kind} {m.namespace}/{m.name} twice (first from {seen[m.identity]})",
+                path=f"templates/{rel}",
+                hint="give the objects distinct names",
+            )
+        seen[m.identity] = rel
+        out.append(m)
+    return out
+
+
+def _component(rel: str) -> str:
+    return rel.split("/", 1)[0]
+
+
+def render_environment(
+    env: Environment,
+    plans: Sequence[ClusterPlan],
+    templates: TemplateSet,
+    *,
+    policies: Sequence[Mapping[str, Any]] = (),
+    leaves: Leaves = (),
+) -> tuple[Manifest, ...]:
+    """Every manifest of every cluster of ``env``, sorted.
+
+    Raises:
+        TemplateError: a template failed (names template:line, env, cluster, service).
+        RenderError: output that is not an object, or two objects with one identity in a cluster.
+    """
+    out: list[Manifest] = []
+    env_map = SourceMap(leaves)
+    for plan in plans:
+        seen: dict[Identity, str] = {}
+        base = {"env": env, "cluster": plan, "clusters": plans, "labels": _labels_fn(env)}
+        for rel, template in templates.cluster.items():
+            what = f"env {env.name}, cluster {plan.name}"
+            docs = _parse(_render_text(template, rel, base, what), rel, what)
+            out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen))
+        for service in env.services:
+            origin = SourceMap(leaves, ("services", service.index))
+            for rel, template in templates.service.items():
+                what = f"env {env.name}, cluster {plan.name}, service {service.name}"
+                docs = _parse(_render_text(template, rel, {**base, "service": service}, what), rel, what)
+                out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=origin, seen=seen))
+        rendered_policies = [_policy(env, p) for p in policies]
+        out.extend(
+            _manifests(
+                env,
+                plan,
+                rendered_policies,
+                rel="platform/policies",
+                what="policies",
+                sources=env_map,
+                seen=seen,
+            )
+        )
+    return tuple(sorted(out, key=sort_key))
+
+
+def _labels_fn(env: Environment) -> Any:
+    def labels(name: str, service: Service | None = None) -> dict[str, str]:
+        return standard_labels(env, name, service.team if service else None)
+
+    return labels
+
+
+def _policy(env: Environment, policy: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A policy source as rendered: unchanged but for the standard labels."""
+    meta = dict(policy.get("metadata") or {})
+    meta["labels"] = {**standard_labels(env, str(meta.get("name", "policy"))), **(meta.get("labels") or {})}
+    return {**policy, "metadata": meta}

@@ -77,3 +77,25 @@ def build_tree(root: Path, files: Mapping[str, str]) -> Path:
 @pytest.fixture
 def tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     return lambda files: build_tree(tmp_path, files)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (to prove a tree unchanged)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A private copy of the project's inputs (environments, templates, policies) to render into."""
+    import shutil
+
+    root = tmp_path / "project"
+    for name in ("environments", "templates", "policies"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, root / name)
+        else:
+            (root / name).mkdir(parents=True)
+    return root
+
+
+SHIPPED_ENVS = ("dev", "staging", "prod")

@@ -1,0 +1,278 @@
+"""Load stage: ``environments/<env>.yaml`` (+ its defaults) → one plain mapping with source marks.
+
+Reads YAML with ruamel.yaml's round-trip loader because it keeps line/column data (and rejects
+duplicate keys); returns plain dicts/lists plus a side index ``yaml_path → Mark`` so models stay
+plain and every later error can still name ``file:line:col``. Validates against the JSON Schema
+shipped as ``generator/env.schema.json``. Must not render or write anything.
+
+Defaults precedence (documented in README): ``environments/_defaults.yaml`` (or the file named by
+``extends:``) is deep-merged *under* the environment: mappings merge key by key, the environment
+wins; lists and scalars from the environment replace the default's wholesale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError
+
+from generator.errors import EnvFileError
+
+__all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
+
+DEFAULTS_NAME = "_defaults"
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where a value was written: file, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedEnv:
+    """A merged, schema-valid environment mapping and where each of its values came from."""
+
+    name: str
+    """Environment name: the file name without ``.yaml``."""
+    file: str
+    """Path of the environment file, as shown in messages."""
+    data: Mapping[str, Any]
+    """Merged plain data (dicts, lists, scalars)."""
+    marks: Mapping[YamlPath, Mark] = field(default_factory=dict)
+    """YAML path → where it was written (the key for mapping entries)."""
+
+    def mark(self, yaml_path: YamlPath) -> Mark | None:
+        """Mark of ``yaml_path`` or of its nearest written ancestor."""
+        for end in range(len(yaml_path), -1, -1):
+            hit = self.marks.get(tuple(yaml_path[:end]))
+            if hit is not None:
+                return hit
+        return None
+
+    def error(self, message: str, yaml_path: YamlPath, hint: str | None = None) -> EnvFileError:
+        """An ``EnvFileError`` located at ``yaml_path`` (file:line:col from the marks)."""
+        mark = self.mark(yaml_path)
+        return EnvFileError(
+            message,
+            path=mark.file if mark else self.file,
+            line=mark.line if mark else None,
+            column=mark.column if mark else None,
+            yaml_path=yaml_path,
+            hint=hint,
+        )
+
+
+@cache
+def env_schema() -> Mapping[str, Any]:
+    """The environment-file JSON Schema shipped with the package (``gitops-gen schema``)."""
+    text = resources.files("generator").joinpath("env.schema.json").read_text(encoding="utf-8")
+    schema: Mapping[str, Any] = json.loads(text)
+    return schema
+
+
+def list_environments(env_dir: Path) -> list[str]:
+    """Names of the environments in ``env_dir``: every ``*.yaml`` not starting with ``_``, sorted."""
+    return sorted(p.stem for p in env_dir.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise EnvFileError("file not found", path=shown, hint="check the environment name") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise EnvFileError(f"cannot read file: {e}", path=shown) from e
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(text)
+    except DuplicateKeyError as e:
+        mark = e.problem_mark
+        key = str(e.problem).split('"')[1] if '"' in str(e.problem) else "?"
+        raise EnvFileError(
+            f"duplicate key {key!r}",
+            path=shown,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="each key may appear once per mapping; remove or merge the duplicate",
+        ) from e
+    except MarkedYAMLError as e:
+        mark = e.problem_mark
+        raise EnvFileError(
+            f"invalid YAML: {e.problem}",
+            path=shown,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="fix the YAML syntax (indentation, quotes, colons)",
+        ) from e
+    marks: dict[YamlPath, Mark] = {(): Mark(shown, 1, 1)}
+    return _plain(tree, (), shown, marks), marks
+
+
+def _plain(node: Any, path: YamlPath, shown: str, marks: dict[YamlPath, Mark]) -> Any:
+    """Ruamel round-trip nodes → plain Python values, recording each entry's mark."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            line, col = node.lc.key(key)
+            sub = (*path, str(key))
+            marks[sub] = Mark(shown, line + 1, col + 1)
+            out[str(key)] = _plain(value, sub, shown, marks)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, value in enumerate(node):
+            line, col = node.lc.item(i)
+            marks[(*path, i)] = Mark(shown, line + 1, col + 1)
+            items.append(_plain(value, (*path, i), shown, marks))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+
+
+def _merge(
+    base: Any, over: Any, path: YamlPath, base_marks: Mapping[YamlPath, Mark], marks: dict[YamlPath, Mark]
+) -> Any:
+    """Deep-merge ``over`` onto ``base``; ``marks`` starts as the overlay's and gains the base's."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(over)
+        for key, value in base.items():
+            sub = (*path, key)
+            if key in over:
+                out[key] = _merge(value, over[key], sub, base_marks, marks)
+            else:
+                out[key] = value
+                marks.update({p: m for p, m in base_marks.items() if p[: len(sub)] == sub})
+        return {k: out[k] for k in sorted(out)}
+    return over
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(options))}"
+
+
+def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> EnvFileError:
+    path: YamlPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = list(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        key = extra[0]
+        return loaded.error(f"unknown key {key!r}", (*path, key), hint=_did_you_mean(key, allowed))
+    if error.validator == "required":
+        return loaded.error(error.message.replace("property", "key"), path, hint="add the missing key")
+    desc = schema.get("description")
+    value = json.dumps(error.instance, default=str)
+    if len(value) > 72:
+        value = value[:69] + "..."
+    if error.validator == "pattern":
+        message = f"{value} is not valid here (must match {schema.get('pattern')})"
+    elif error.validator == "type":
+        message = f"{value} is a {type(error.instance).__name__}, expected {schema.get('type')}"
+    else:
+        message = error.message
+    return loaded.error(message, path, hint=desc or "see `gitops-gen schema` for what is allowed here")
+
+
+def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None) -> LoadedEnv:
+    """Read, merge and schema-check one environment.
+
+    Args:
+        env_dir: the ``environments/`` directory.
+        name: environment name (file stem).
+        shown_root: paths in messages are relative to this (the project root).
+
+    Raises:
+        EnvFileError: unreadable file, YAML error, duplicate key, schema violation.
+    """
+    root = shown_root or env_dir.parent
+
+    def shown(p: Path) -> str:
+        try:
+            return str(p.relative_to(root))
+        except ValueError:
+            return str(p)
+
+    path = env_dir / f"{name}.yaml"
+    data, marks = _read_yaml(path, shown(path))
+    if not isinstance(data, dict):
+        raise EnvFileError(
+            "an environment file must be a mapping", path=shown(path), line=1, hint="see README"
+        )
+    base_name = data.get("extends", DEFAULTS_NAME)
+    if base_name != "none" and isinstance(base_name, str):
+        base_path = env_dir / f"{base_name}.yaml"
+        if base_path.exists():
+            base, base_marks = _read_yaml(base_path, shown(base_path))
+            if not isinstance(base, dict):
+                raise EnvFileError("a defaults file must be a mapping", path=shown(base_path), line=1)
+            data = _merge(base, data, (), base_marks, marks)
+        elif "extends" in data:
+            m = marks[("extends",)]
+            raise EnvFileError(
+                f"extends names {base_name!r} but {shown(base_path)} does not exist",
+                path=m.file,
+                line=m.line,
+                column=m.column,
+                yaml_path=("extends",),
+                hint="name a file in environments/ without .yaml, or 'none'",
+            )
+    loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks)
+    validator = jsonschema.Draft202012Validator(env_schema())
+    best = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if best is not None:
+        raise _schema_error(loaded, best)
+    return loaded
+
+
+def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mapping[str, Any], ...]:
+    """Every ``policies/*/policy.yaml`` (Kyverno ClusterPolicies rendered into each cluster), by name.
+
+    Raises:
+        EnvFileError: a policy file that is not YAML or not a single ClusterPolicy.
+    """
+    import yaml
+
+    out: list[Mapping[str, Any]] = []
+    for path in sorted(policies_dir.glob("*/policy.yaml")):
+        shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
+        try:
+            docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+        except (OSError, yaml.YAMLError) as e:
+            raise EnvFileError(f"cannot load policy: {e}", path=shown, hint="fix the policy file") from e
+        if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":
+            raise EnvFileError(
+                "a policy.yaml must hold exactly one Kyverno ClusterPolicy",
+                path=shown,
+                line=1,
+                hint="one ClusterPolicy per policies/<name>/policy.yaml",
+            )
+        out.append(docs[0])
+    return tuple(out)

@@ -1,0 +1,380 @@
+"""Model stage: a schema-valid environment mapping → frozen, typed ``Environment``.
+
+Checks what a JSON Schema cannot say (unique service names, weights adding up to 100, queues that
+exist, the clusters a topology needs, digests where required) and reports each through the
+``error_at`` callback so the message names file:line. Imports no other ``generator`` module but
+``errors``: the rest of the code receives only these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from generator.errors import EnvFileError
+
+__all__ = [
+    "Cluster",
+    "Environment",
+    "NodePoolSpec",
+    "OperatorChart",
+    "QueueSpec",
+    "Service",
+    "Topology",
+    "build_environment",
+]
+
+YamlPath = tuple[str | int, ...]
+ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
+DUAL_CLUSTERS = ("even", "odd")
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """One EKS cluster of an environment."""
+
+    name: str
+    """``even``/``odd`` in a dual topology, the configured name in a single one."""
+    server: str
+    """API server URL Argo CD deploys to."""
+    ingress_hostname: str
+    """Kong proxy load balancer hostname: the target of this cluster's DNS records."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    kind: Literal["single", "dual"]
+    """single: one cluster; dual: even and odd, alternating releases by sprint parity."""
+    clusters: tuple[Cluster, ...]
+    """Sorted by name."""
+    weights: Mapping[str, int]
+    """Route 53 weight per cluster name (100 for the single cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A microservice of the document processor."""
+
+    index: int
+    """Position in ``services:`` (for source marks)."""
+    name: str
+    type: Literal["http", "worker"]
+    image: str
+    """Repository inside the environment's registry."""
+    digests: Mapping[str, str]
+    """Release version → ``sha256:…`` digest."""
+    port: int
+    """Container port (http services)."""
+    public: bool
+    """Exposed to the internet through Kong."""
+    paths: tuple[str, ...]
+    min_replicas: int
+    max_replicas: int
+    cpu: str
+    memory: str
+    memory_limit: str
+    consumes: tuple[str, ...]
+    publishes: tuple[str, ...]
+    calls: tuple[str, ...]
+    documents: bool
+    """Mounts the shared EFS volume of documents."""
+    env: Mapping[str, str]
+    team: str
+
+    @property
+    def is_http(self) -> bool:
+        return self.type == "http"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    name: str
+    dead_letter: bool
+    delivery_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodePoolSpec:
+    name: str
+    instance_categories: tuple[str, ...]
+    capacity_types: tuple[str, ...]
+    cpu_limit: int
+    memory_limit: str
+    consolidate_after: str
+    disruption_budget: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorChart:
+    """An operator installed from a pinned Helm chart (sync wave 0)."""
+
+    name: str
+    namespace: str
+    repo_url: str
+    chart: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """Everything the planner and the templates need, typed and frozen."""
+
+    name: str
+    team: str
+    cost_centre: str
+    account_id: str
+    region: str
+    kms_key_arn: str
+    eks_version: str
+    topology: Topology
+    sprint: int
+    version: str
+    previous_version: str
+    dns_zone: str
+    hostname: str
+    beta_hostname: str
+    dns_routing: str
+    health_check_id: str
+    registries: tuple[str, ...]
+    registry: str
+    require_digest: bool
+    argocd_repo: str
+    argocd_revision: str
+    argocd_namespace: str
+    operators: tuple[OperatorChart, ...]
+    ami_alias: str
+    node_pools: tuple[NodePoolSpec, ...]
+    rabbitmq_replicas: int
+    rabbitmq_storage: str
+    queues: tuple[QueueSpec, ...]
+    efs_performance_mode: str
+    efs_throughput_mode: str
+    efs_size: str
+    bucket: str
+    glacier_after_days: int
+    expire_after_days: int
+    oidc_issuer: str
+    rate_limit_per_minute: int
+    services: tuple[Service, ...]
+
+
+def _check_unique(items: list[Mapping[str, Any]], section: YamlPath, error_at: ErrorAt) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = item["name"]
+        if name in seen:
+            raise error_at(
+                f"duplicate name {name!r} (first at {'.'.join(map(str, section))}[{seen[name]}])",
+                (*section, i, "name"),
+                "names must be unique; rename or remove one",
+            )
+        seen[name] = i
+
+
+def _topology(data: Mapping[str, Any], error_at: ErrorAt) -> Topology:
+    topo = data["topology"]
+    names = sorted(topo["clusters"])
+    clusters = tuple(
+        Cluster(n, topo["clusters"][n]["server"], topo["clusters"][n]["ingressHostname"]) for n in names
+    )
+    weights_raw: Mapping[str, int] = topo.get("weights", {})
+    if topo["type"] == "single":
+        if len(names) != 1:
+            raise error_at(
+                f"a single topology has exactly one cluster, found {len(names)}",
+                ("topology", "clusters"),
+                "remove clusters or set type: dual",
+            )
+        if weights_raw:
+            raise error_at("weights are only for dual topologies", ("topology", "weights"), "remove weights")
+        return Topology("single", clusters, {names[0]: 100})
+    if names != list(DUAL_CLUSTERS):
+        raise error_at(
+            f"a dual topology has clusters 'even' and 'odd', found {names}",
+            ("topology", "clusters"),
+            "name the two clusters even and odd",
+        )
+    if sorted(weights_raw) != list(DUAL_CLUSTERS):
+        raise error_at(
+            "a dual topology needs a weight for each of even and odd",
+            ("topology", "weights"),
+            "e.g. weights: {even: 90, odd: 10}",
+        )
+    total = sum(weights_raw.values())
+    if total != 100:
+        raise error_at(
+            f"weights add up to {total}, not 100",
+            ("topology", "weights"),
+            "Route 53 weights between the clusters must add up to 100",
+        )
+    return Topology("dual", clusters, {n: weights_raw[n] for n in DUAL_CLUSTERS})
+
+
+def _env_value(value: object) -> str:
+    """Container env values are strings; booleans are written as Kubernetes tools write them."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
+    res = s.get("resources", {})
+    reps = s.get("replicas", {"min": 2, "max": 4})
+    return Service(
+        index=i,
+        name=s["name"],
+        type=s["type"],
+        image=s["image"],
+        digests=dict(s.get("digests", {})),
+        port=s.get("port", 8080),
+        public=s.get("public", False),
+        paths=tuple(s.get("paths", ())),
+        min_replicas=reps["min"],
+        max_replicas=reps["max"],
+        cpu=res.get("cpu", "100m"),
+        memory=res.get("memory", "256Mi"),
+        memory_limit=res.get("memoryLimit", res.get("memory", "256Mi")),
+        consumes=tuple(s.get("consumes", ())),
+        publishes=tuple(s.get("publishes", ())),
+        calls=tuple(s.get("calls", ())),
+        documents=s.get("documents", False),
+        env={
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in sorted(s.get("env", {}).items())
+        },
+        team=s.get("team", team),
+    )
+
+
+def _check_services(data: Mapping[str, Any], services: tuple[Service, ...], error_at: ErrorAt) -> None:
+    queues = {q["name"] for q in data["rabbitmq"].get("queues", [])}
+    names = {s.name for s in services}
+    for s in services:
+        for field_name, refs, known, what in (
+            ("consumes", s.consumes, queues, "queue"),
+            ("publishes", s.publishes, queues, "queue"),
+            ("calls", s.calls, names, "service"),
+        ):
+            for j, ref in enumerate(refs):
+                if ref not in known:
+                    raise error_at(
+                        f"unknown {what} {ref!r}",
+                        ("services", s.index, field_name, j),
+                        f"known {what}s: {', '.join(sorted(known)) or '(none)'}",
+                    )
+        if s.min_replicas > s.max_replicas:
+            raise error_at(
+                f"replicas.min ({s.min_replicas}) is above replicas.max ({s.max_replicas})",
+                ("services", s.index, "replicas"),
+                "set min <= max",
+            )
+        if s.public and not s.is_http:
+            raise error_at("only http services can be public", ("services", s.index, "public"), None)
+        if s.public and not s.paths:
+            raise error_at(
+                "a public service needs at least one path", ("services", s.index), "add paths: [/v1/...]"
+            )
+
+
+def _check_images(data: Mapping[str, Any], services: tuple[Service, ...], error_at: ErrorAt) -> None:
+    images = data["images"]
+    if images["registry"] not in images["registries"]:
+        raise error_at(
+            f"registry {images['registry']!r} is not in the allowed registries",
+            ("images", "registry"),
+            "add it to images.registries or pick an allowed one",
+        )
+    if not images.get("requireDigest", False):
+        return
+    versions = [data["release"]["version"]]
+    if data["topology"]["type"] == "dual":
+        versions.append(data["release"].get("previousVersion", ""))
+    for s in services:
+        for v in versions:
+            if v not in s.digests:
+                raise error_at(
+                    f"images.requireDigest is set but service {s.name!r} has no digest for version {v!r}",
+                    ("services", s.index, "digests") if s.digests else ("services", s.index),
+                    f"add digests: {{{v!r}: sha256:<64 hex>}} from the registry",
+                )
+
+
+def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> Environment:
+    """Typed environment from schema-valid data; semantic errors via ``error_at``.
+
+    Raises:
+        EnvFileError: built by ``error_at`` for the first inconsistency found.
+    """
+    _check_unique(data["services"], ("services",), error_at)
+    _check_unique(data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
+    _check_unique(data["rabbitmq"].get("queues", []), ("rabbitmq", "queues"), error_at)
+    _check_unique(data["argocd"].get("operators", []), ("argocd", "operators"), error_at)
+    topology = _topology(data, error_at)
+    release = data["release"]
+    if topology.kind == "dual" and "previousVersion" not in release:
+        raise error_at(
+            "a dual topology needs release.previousVersion", ("release",), "the other cluster's tag"
+        )
+    if topology.kind == "dual" and "betaHostname" not in data["dns"]:
+        raise error_at("a dual topology needs dns.betaHostname", ("dns",), "e.g. beta.api.example.com")
+    team = data["owner"]["team"]
+    services = tuple(_service(i, s, team) for i, s in enumerate(data["services"]))
+    _check_services(data, services, error_at)
+    _check_images(data, services, error_at)
+    dns = data["dns"]
+    storage = data["storage"]
+    efs = storage.get("efs", {})
+    return Environment(
+        name=name,
+        team=team,
+        cost_centre=data["owner"]["costCentre"],
+        account_id=data["aws"]["accountId"],
+        region=data["aws"]["region"],
+        kms_key_arn=data["aws"]["kmsKeyArn"],
+        eks_version=data["eks"]["version"],
+        topology=topology,
+        sprint=release["sprint"],
+        version=release["version"],
+        previous_version=release.get("previousVersion", release["version"]),
+        dns_zone=dns["zone"],
+        hostname=dns["hostname"],
+        beta_hostname=dns.get("betaHostname", ""),
+        dns_routing=dns.get("routing", "latency"),
+        health_check_id=dns.get("healthCheckId", ""),
+        registries=tuple(data["images"]["registries"]),
+        registry=data["images"]["registry"],
+        require_digest=data["images"].get("requireDigest", False),
+        argocd_repo=data["argocd"]["repoURL"],
+        argocd_revision=data["argocd"]["targetRevision"],
+        argocd_namespace=data["argocd"].get("namespace", "argocd"),
+        operators=tuple(
+            OperatorChart(o["name"], o["namespace"], o["repoURL"], o["chart"], o["version"])
+            for o in data["argocd"].get("operators", [])
+        ),
+        ami_alias=data["karpenter"]["amiAlias"],
+        node_pools=tuple(
+            NodePoolSpec(
+                name=p["name"],
+                instance_categories=tuple(p.get("instanceCategories", ("c", "m"))),
+                capacity_types=tuple(p.get("capacityTypes", ("on-demand",))),
+                cpu_limit=p["cpuLimit"],
+                memory_limit=p["memoryLimit"],
+                consolidate_after=p.get("consolidateAfter", "5m"),
+                disruption_budget=p.get("disruptionBudget", "10%"),
+            )
+            for p in data["karpenter"]["nodePools"]
+        ),
+        rabbitmq_replicas=data["rabbitmq"]["replicas"],
+        rabbitmq_storage=data["rabbitmq"]["storage"],
+        queues=tuple(
+            QueueSpec(q["name"], q.get("deadLetter", True), q.get("deliveryLimit", 5))
+            for q in data["rabbitmq"].get("queues", [])
+        ),
+        efs_performance_mode=efs.get("performanceMode", "generalPurpose"),
+        efs_throughput_mode=efs.get("throughputMode", "elastic"),
+        efs_size=efs.get("size", "100Gi"),
+        bucket=storage["s3"]["bucket"],
+        glacier_after_days=storage["s3"]["glacierAfterDays"],
+        expire_after_days=storage["s3"].get("expireAfterDays", 0),
+        oidc_issuer=data["kong"]["oidcIssuer"],
+        rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
+        services=services,
+    )

@@ -1,0 +1,91 @@
+"""Source maps: which line of ``environments/<env>.yaml`` produced a rendered field.
+
+Computed lazily, only when a finding needs it, so rendering stays fast: a rendered scalar is
+traced back to the environment value it equals (or contains, for composed strings such as image
+references), searching first the subtree the manifest was rendered from (its service), then the
+whole environment. A heuristic, documented as one: equal values in two places resolve to the
+first in document order of the origin subtree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SourceMap", "flatten_leaves"]
+
+YamlPath = tuple[str | int, ...]
+MIN_CONTAINED = 4
+
+
+def flatten_leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:
+    """Every scalar of ``data`` with its path, in document order."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from flatten_leaves(value, (*path, key))
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            yield from flatten_leaves(value, (*path, i))
+    else:
+        yield path, data
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMap:
+    """Resolves rendered YAML paths to ``file:line`` of the environment value behind them."""
+
+    leaves: tuple[tuple[YamlPath, Any, str], ...]
+    """(env path, value, "file:line") for every scalar of the environment."""
+    origin: YamlPath = ()
+    """Env subtree the manifest was rendered from, e.g. ``("services", 2)``; searched first."""
+
+    def _candidates(self) -> Iterator[tuple[YamlPath, Any, str]]:
+        n = len(self.origin)
+        if n:
+            yield from (leaf for leaf in self.leaves if leaf[0][:n] == self.origin)
+        yield from self.leaves
+
+    def resolve(self, value: Any) -> str | None:
+        """``file:line`` of the env value equal to (else contained in) ``value``."""
+        if isinstance(value, bool) or value is None:
+            return None
+        contained: tuple[int, str] | None = None
+        text = str(value)
+        for _path, leaf, where in self._candidates():
+            if isinstance(leaf, bool) or leaf is None:
+                continue
+            if leaf == value or str(leaf) == text:
+                return where
+            leaf_text = str(leaf)
+            if (
+                isinstance(value, str)
+                and len(leaf_text) >= MIN_CONTAINED
+                and leaf_text in text
+                and (contained is None or len(leaf_text) > contained[0])
+            ):
+                contained = (len(leaf_text), where)
+        return contained[1] if contained else None
+
+    def lookup(self, body: Mapping[str, Any], yaml_path: YamlPath) -> str | None:
+        """Source of the value at ``yaml_path`` in ``body``, else of its nearest resolvable ancestor."""
+        node: Any = body
+        chain: list[Any] = [body]
+        for part in yaml_path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            chain.append(node)
+        for node in reversed(chain):
+            for _path, leaf in flatten_leaves(node):
+                hit = self.resolve(leaf)
+                if hit is not None:
+                    return hit
+        return self.resolve_origin()
+
+    def resolve_origin(self) -> str | None:
+        for path, _value, where in self.leaves:
+            if self.origin and path[: len(self.origin)] == self.origin:
+                return where
+        return None

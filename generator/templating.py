@@ -1,0 +1,114 @@
+"""The one Jinja environment factory: sandboxed, StrictUndefined, filters and globals in one place.
+
+Values from environment files enter templates only as data through the ``q`` filter (JSON, which
+YAML reads as a flow scalar/collection), so a value is never evaluated as a template nor able to
+break the YAML structure. Templates are loaded once, up front, by ``load_templates``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from generator.errors import TemplateError
+
+__all__ = ["TemplateSet", "jinja_env", "load_templates"]
+
+TEMPLATE_SUFFIX = ".yaml.j2"
+
+
+def q(value: Any) -> str:
+    """Insert ``value`` as YAML data (JSON flow syntax), never as template or YAML source."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, tuple | frozenset):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot insert a {type(value).__name__} into YAML")
+
+
+def dns_label(value: str) -> str:
+    """Lower-case, '-'-separated, at most 63 characters: usable as a Kubernetes name part."""
+    out = "".join(c if c.isalnum() else "-" for c in value.lower()).strip("-")
+    return out[:63].rstrip("-")
+
+
+def prefix(value: str, text: str) -> str:
+    """``text + value``: builds names such as SPIFFE principals from service names."""
+    return f"{text}{value}"
+
+
+def suffix(value: str, text: str) -> str:
+    """``value + text``."""
+    return f"{value}{text}"
+
+
+def contains(container: Any, item: Any) -> bool:
+    """Test: ``item in container`` (for ``selectattr("calls", "contains", name)``)."""
+    return item in container
+
+
+def jinja_env(template_dir: Path) -> SandboxedEnvironment:
+    """The sandboxed environment every template renders in."""
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["q"] = q
+    env.filters["dns_label"] = dns_label
+    env.filters["prefix"] = prefix
+    env.filters["suffix"] = suffix
+    env.tests["contains"] = contains
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSet:
+    """Compiled templates by scope: ``cluster`` ones render once per cluster, ``service`` per service."""
+
+    directory: Path
+    cluster: Mapping[str, jinja2.Template]
+    """Relative name → template, for ``templates/<component>/*.yaml.j2``."""
+    service: Mapping[str, jinja2.Template]
+    """Relative name → template, for ``templates/<component>/service/*.yaml.j2``."""
+
+
+def load_templates(template_dir: Path) -> TemplateSet:
+    """Compile every template once.
+
+    Raises:
+        TemplateError: a template with a syntax error (names template and line).
+    """
+    env = jinja_env(template_dir)
+    cluster: dict[str, jinja2.Template] = {}
+    service: dict[str, jinja2.Template] = {}
+    for path in sorted(template_dir.rglob(f"*{TEMPLATE_SUFFIX}")):
+        rel = path.relative_to(template_dir).as_posix()
+        try:
+            template = env.get_template(rel)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(
+                f"template syntax error: {e.message}",
+                path=f"templates/{rel}",
+                line=e.lineno,
+                hint="fix the Jinja syntax",
+            ) from e
+        (service if "/service/" in f"/{rel}" else cluster)[rel] = template
+    if not cluster and not service:
+        raise TemplateError("no templates found", path=str(template_dir), hint=f"expected *{TEMPLATE_SUFFIX}")
+    return TemplateSet(template_dir, cluster, service)

@@ -1,0 +1,147 @@
+"""Every bad-input class of an environment file: one located message, exit 2, rendered/ untouched."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult, tree_bytes
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+CASES = [
+    pytest.param(
+        "dev.yaml",
+        "  routing: latency\n",
+        "  routng: latency\n",
+        r"environments/dev\.yaml:\d+:3: dns\.routng: unknown key 'routng'",
+        "did you mean 'routing'?",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "dev.yaml",
+        "  sprint: 42\n",
+        "  sprint: forty-two\n",
+        r"environments/dev\.yaml:\d+:\d+: release\.sprint: \"forty-two\" is a str, expected integer",
+        "Current sprint",
+        id="wrong-type",
+    ),
+    pytest.param(
+        "dev.yaml",
+        "  routing: latency\n",
+        "  routing: latency\n  zone: again.example.com\n",
+        r"environments/dev\.yaml:\d+:\d+: duplicate key 'zone'",
+        "each key may appear once",
+        id="duplicate-yaml-key",
+    ),
+    pytest.param(
+        "prod.yaml",
+        "  - name: query-api\n",
+        "  - name: ingest-api\n",
+        r"environments/prod\.yaml:\d+:\d+: services\[3\]\.name: duplicate name 'ingest-api' \(first at services\[0\]\)",
+        "names must be unique",
+        id="duplicate-service",
+    ),
+    pytest.param(
+        "prod.yaml",
+        "  - name: query-api\n",
+        "  - name: Query_API\n",
+        r"environments/prod\.yaml:\d+:\d+: services\[3\]\.name: \"Query_API\" is not valid here",
+        "DNS-1123",
+        id="not-dns-1123",
+    ),
+    pytest.param(
+        "prod.yaml",
+        "    odd: 10\n",
+        "    odd: 0\n",
+        r"environments/prod\.yaml:\d+:\d+: topology\.weights: weights add up to 90, not 100",
+        "must add up to 100",
+        id="weights-sum",
+    ),
+    pytest.param(
+        "prod.yaml",
+        "    publishes: [classify]\n",
+        "    publishes: [clasify]\n",
+        r"environments/prod\.yaml:\d+:\d+: services\[1\]\.publishes\[0\]: unknown queue 'clasify'",
+        "known queues: classify, ocr",
+        id="unknown-queue",
+    ),
+    pytest.param(
+        "prod.yaml",
+        '      "2026.41.3": sha256:2a4c',
+        '      "2026.41.0": sha256:2a4c',
+        r"environments/prod\.yaml:\d+:\d+: services\[0\]\.digests: .*no digest for version '2026\.41\.3'",
+        "add digests",
+        id="missing-digest",
+    ),
+    pytest.param(
+        "dev.yaml",
+        "release:\n",
+        "release: [\n",
+        r"environments/dev\.yaml:\d+:\d+: invalid YAML",
+        "fix the YAML syntax",
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        "dev.yaml",
+        "    main:\n",
+        "    main:\n      extra: 1\n",
+        r"environments/dev\.yaml:\d+:\d+: topology\.clusters\.main\.extra: unknown key 'extra'",
+        "allowed keys",
+        id="unknown-nested-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "where", "hint"), CASES)
+def test_bad_environment_is_one_located_message_and_exit_2(
+    project: Path, cli: Callable[..., CliResult], file: str, old: str, new: str, where: str, hint: str
+) -> None:
+    assert cli("render", "--root", str(project), "-q").code == 0
+    before = tree_bytes(project / "rendered")
+    _edit(project / "environments" / file, old, new)
+
+    result = cli("render", "--root", str(project))
+
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    assert re.search(where, result.err), result.err
+    assert hint in result.err
+    assert result.err.count("error:") == 1
+    assert tree_bytes(project / "rendered") == before
+
+
+def test_line_and_column_point_at_the_key(project: Path, cli: Callable[..., CliResult]) -> None:
+    env = project / "environments" / "dev.yaml"
+    _edit(env, "  routing: latency\n", "  routng: latency\n")
+    line = env.read_text().splitlines().index("  routng: latency") + 1
+    result = cli("render", "--root", str(project))
+    assert f"environments/dev.yaml:{line}:3: dns.routng" in result.err
+
+
+def test_unknown_environment_is_usage_error(project: Path, cli: Callable[..., CliResult]) -> None:
+    result = cli("render", "--root", str(project), "--env", "qa")
+    assert result.code == 2
+    assert "unknown environment 'qa'" in result.err
+    assert "dev, prod, staging" in result.err
+
+
+def test_defaults_value_errors_point_at_defaults_file(project: Path, cli: Callable[..., CliResult]) -> None:
+    _edit(project / "environments" / "_defaults.yaml", "  storage: 20Gi\n", "  storage: lots\n")
+    result = cli("render", "--root", str(project), "--env", "staging")
+    assert result.code == 2
+    assert re.search(r"environments/_defaults\.yaml:\d+:\d+: rabbitmq\.storage", result.err), result.err
+
+
+def test_bad_flag_is_exit_2(cli: Callable[..., CliResult]) -> None:
+    result = cli("render", "--bogus")
+    assert result.code == 2
+    assert "unrecognized arguments" in result.err
