@@ -125,17 +125,24 @@ class CelProgram:
                 {name: variables[name] for name in variables} if variables is not None else {}
             )
         try:
-            try:
-                context = cel.Context(values, functions)
-            except ValueError:
-                context = cel.Context(normalize_value(values), functions)
-            return self._program.execute(context)
+            return self._execute(values, functions)
         except CelError:
             raise
         except Exception as e:
             if failures:
                 raise failures[0] from e
             raise CelEvaluationError(_describe(e), expression=self.source) from e
+
+    def _execute(self, values: dict[str, Any], functions: dict[str, Callable[..., Any]]) -> Any:
+        """Run the program; a plain dict is the cheaper context when no function is needed."""
+        try:
+            context: Any = cel.Context(values, functions) if functions else values
+            return self._program.execute(context)
+        except ValueError as e:
+            if "Conversion Error" not in str(e) and "Failed to convert" not in str(e):
+                raise
+        normalized = normalize_value(values)
+        return self._program.execute(cel.Context(normalized, functions) if functions else normalized)
 
     def _variable_reader(
         self, variables: Mapping[str, Any] | None, failures: list[CelError]
