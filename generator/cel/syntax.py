@@ -134,12 +134,11 @@ def _matching(src: str, start: int) -> int:
 
 @dataclass(slots=True)
 class _Open:
-    """An open bracket: what closes it, what to emit then, and how the postfix chain resumes."""
+    """An open bracket: what closes it, and how the postfix chain resumes after it."""
 
     closer: str
-    emit: str
     chain_after: int | None
-    """``chain_start`` once closed: the bracket itself for a group/literal, the outer chain for a call/index."""
+    """``chain_start`` after closing: the bracket for a group or literal, the outer chain for a call."""
 
 
 class _Scanner:
@@ -217,14 +216,14 @@ class _Scanner:
     def _on_open(self, ch: str) -> None:
         closer = {"(": ")", "[": "]", "{": "}"}[ch]
         chain_after = self.chain_start if self.after_operand else len(self.out)
-        self.stack.append(_Open(closer, closer, chain_after))
+        self.stack.append(_Open(closer, chain_after))
         self._emit(ch, self.i + 1, operand=False)
 
     def _on_close(self, ch: str) -> None:
         if not self.stack or self.stack[-1].closer != ch:
             raise CelSyntaxError(f"unbalanced {ch!r}", expression=self.src)
         opened = self.stack.pop()
-        self._emit(opened.emit, self.i + 1, operand=True)
+        self._emit(ch, self.i + 1, operand=True)
         self.chain_start = opened.chain_after
 
     def _on_identifier(self) -> None:
