@@ -73,3 +73,60 @@ def conformance_expressions(conformance_dir: Path) -> dict[str, str]:
 def known_gaps() -> list[dict[str, str]]:
     gaps: list[dict[str, str]] = yaml.safe_load(KNOWN_GAPS.read_text(encoding="utf-8"))["gaps"]
     return gaps
+
+
+CLUSTER_SCOPED = frozenset(
+    {"Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
+     "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass"}
+)  # fmt: skip
+
+
+def _load_all(path: Path) -> list[Any]:
+    return [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) if d]
+
+
+def _rule_kinds(rule: dict[str, Any]) -> set[str]:
+    match = rule.get("match") or {}
+    blocks = [*(match.get("any") or ()), *(match.get("all") or ()), match]
+    return {
+        kind.split("/")[-1]
+        for block in blocks
+        for kind in ((block.get("resources") or {}).get("kinds") or ())
+    }
+
+
+def cel_rule_rows(conformance_dir: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, Any], str]]:
+    """``(case, rule, resource, expected)`` for every validate.cel result row that needs no autogen.
+
+    Rows whose kind the rule matches directly; match/exclude, autogen and operations belong to the
+    engine and are tested there.
+    """
+    for test_file in sorted((conformance_dir / "cases").rglob("kyverno-test.yaml")):
+        test = _load_all(test_file)[0]
+        base = test_file.parent
+        policies = {
+            doc["metadata"]["name"]: doc
+            for path in test.get("policies") or ()
+            for doc in _load_all(base / path)
+            if doc.get("kind") in {"ClusterPolicy", "Policy"}
+        }
+        resources: list[dict[str, Any]] = []
+        for path in test.get("resources") or ():
+            files = [base / path] if (base / path).is_file() else sorted((base / path).glob("*.yaml"))
+            for file in files:
+                resources.extend(_load_all(file))
+        for entry in test.get("results") or ():
+            policy = policies.get(entry["policy"].split("/")[-1])
+            rules = (policy or {}).get("spec", {}).get("rules") or ()
+            rule = next((r for r in rules if r["name"] == entry.get("rule")), None)
+            if (
+                rule is None
+                or "cel" not in (rule.get("validate") or {})
+                or entry["kind"] not in _rule_kinds(rule)
+            ):
+                continue
+            for ref in entry.get("resources") or ():
+                name = ref.rpartition("/")[2]
+                for resource in resources:
+                    if resource["metadata"]["name"] == name and resource["kind"] == entry["kind"]:
+                        yield base.name, rule, resource, entry["result"]
