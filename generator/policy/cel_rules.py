@@ -13,6 +13,10 @@ API::
     evaluate_cel_preconditions(conditions, obj=..., old_obj=..., request=..., namespace_object=...)
         -> bool                           # raises CelError when one cannot be evaluated
 
+    check_cel_rule(rule) -> list[(yaml_path, message)]
+                                          # load-time problems: shape and CEL syntax, as Kyverno's
+                                          # admission rejects them; for PolicyLoadError
+
 Kyverno semantics reproduced (kyverno ``pkg/engine/handlers/validation/validate_cel.go``, which
 delegates to Kubernetes' ValidatingAdmissionPolicy validator with failure policy ``Fail``):
 
@@ -53,6 +57,7 @@ from generator.cel import (
 __all__ = [
     "PRECONDITIONS_NOT_MET",
     "CelResult",
+    "check_cel_rule",
     "evaluate_cel_preconditions",
     "evaluate_validate_cel",
     "kyverno_activation",
@@ -234,6 +239,10 @@ def evaluate_validate_cel(
             return CelResult("error", str(e))
         except CelError as e:
             return CelResult("fail", e.reason)
+    problems = check_cel_rule({"validate": {"cel": cel}})
+    if problems:
+        path, message = problems[0]
+        return CelResult("error", f"malformed validate.cel at {'.'.join(map(str, path[2:]))}: {message}")
     variables = _lazy_variables(cel, activation)
     undecided: CelError | None = None
     for entry in cel.get("expressions") or ():
@@ -249,3 +258,63 @@ def evaluate_validate_cel(
     if undecided is not None:
         return CelResult("error", str(undecided))
     return CelResult("pass", f"Validation rule '{rule_name}' passed.")
+
+
+YamlPath = tuple[str | int, ...]
+
+
+def _check_entries(
+    entries: Any, path: YamlPath, key: str, extra: tuple[str, ...] = ()
+) -> list[tuple[YamlPath, str]]:
+    """Problems of a list of ``{key: <CEL>, ...}`` entries (expressions, variables, conditions)."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return [(path, "must be a list")]
+    problems: list[tuple[YamlPath, str]] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            problems.append(((*path, i), "must be a mapping"))
+            continue
+        for field in (key, *extra):
+            source = entry.get(field)
+            if source is None and field != key:
+                continue
+            if not isinstance(source, str) or not source.strip():
+                problems.append(((*path, i, field), "must be a non-empty CEL expression"))
+                continue
+            try:
+                compile_expression(source)
+            except CelUnsupportedError:
+                pass  # valid CEL that this library cannot evaluate: an "error" result, not a bad policy
+            except CelError as e:
+                problems.append(((*path, i, field), f"invalid CEL: {e.reason}"))
+    return problems
+
+
+def check_cel_rule(rule: Mapping[str, Any]) -> list[tuple[YamlPath, str]]:
+    """Load-time problems of a rule's ``validate.cel`` and ``celPreconditions``.
+
+    Kyverno rejects such a policy at admission, so the engine should report these as a
+    ``PolicyLoadError`` (file:line from the YAML path, relative to the rule) rather than evaluate.
+    Expressions that are valid CEL but use a known gap are not problems here.
+
+    Returns:
+        ``(yaml_path, message)`` pairs, empty when the rule is well formed.
+    """
+    problems = _check_entries(rule.get("celPreconditions"), ("celPreconditions",), "expression")
+    validate = rule.get("validate")
+    cel = validate.get("cel") if isinstance(validate, Mapping) else None
+    if cel is None:
+        return problems
+    base: YamlPath = ("validate", "cel")
+    if not isinstance(cel, Mapping):
+        return [*problems, (base, "must be a mapping")]
+    problems += _check_entries(
+        cel.get("expressions"), (*base, "expressions"), "expression", ("messageExpression",)
+    )
+    problems += _check_entries(cel.get("variables"), (*base, "variables"), "expression")
+    for i, var in enumerate(cel.get("variables") or ()):
+        if isinstance(var, Mapping) and not isinstance(var.get("name"), str):
+            problems.append(((*base, "variables", i, "name"), "must be a string"))
+    return problems
