@@ -198,7 +198,8 @@ def compile_expression(source: str) -> CelProgram:
             cached = e
         _CACHE[source] = cached
     if isinstance(cached, CelError):
-        raise cached
+        # The same instance is raised on every call: drop the last traceback, or it would grow.
+        raise cached.with_traceback(None)
     return cached
 
 

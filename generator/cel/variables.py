@@ -39,7 +39,7 @@ class LazyVariables(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name in self._errors:
-            raise self._errors[name]
+            raise self._errors[name].with_traceback(None)
         if name in self._values:
             value = self._values[name]
             if value is _PENDING:
@@ -49,7 +49,7 @@ class LazyVariables(Mapping[str, Any]):
             return value
         program = self._programs[name]  # KeyError for an unknown name, as Mapping requires
         if isinstance(program, CelError):
-            raise program
+            raise program.with_traceback(None)
         self._values[name] = _PENDING
         try:
             value = program.evaluate(self._activation, variables=self)

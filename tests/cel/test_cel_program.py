@@ -105,3 +105,16 @@ def test_whole_variables_map() -> None:
 
 def test_field_named_variables_is_not_rewritten() -> None:
     assert evaluate("self.variables.x", {"self": {"variables": {"x": 5}}}) == 5
+
+
+def test_cached_compile_error_does_not_accumulate_traceback() -> None:
+    depths = []
+    for _ in range(3):
+        try:
+            compile_expression("self.nosuchfunction()")
+        except CelUnsupportedError as e:
+            depth, tb = 0, e.__traceback__
+            while tb is not None:
+                depth, tb = depth + 1, tb.tb_next
+            depths.append(depth)
+    assert depths[0] == depths[1] == depths[2]
