@@ -11,7 +11,7 @@ From k8s.io/apiserver/pkg/cel/library/{urls,ip,cidr}.go:
   Kubernetes rejects IPv4-mapped IPv6 addresses and zones.
 * ``cidr(s)``, ``isCIDR(s)``, ``containsIP(ip|string)``, ``containsCIDR(cidr|string)``,
   ``ip()`` (the address part), ``masked()``, ``prefixLength()``.
-* ``string(url|ip|cidr)`` gives the text back.
+* ``string(url|ip|cidr)`` gives the text back (``generator.cel.library.strings``).
 """
 
 from __future__ import annotations
@@ -236,14 +236,6 @@ def prefix_length(value: Any) -> int:
     return net.prefixlen
 
 
-def string_of_opaque(value: Any) -> str:
-    """``string(x)`` for a url/ip/cidr/quantity (cel-rust handles every other type natively)."""
-    kind = kind_of(value)
-    if kind is None:
-        raise TypeError(f"no such overload: string({type_name(value)})")
-    return str(value["@" + kind])
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "url": url,
     "isURL": is_url,
@@ -268,5 +260,4 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "containsCIDR": contains_cidr,
     "masked": masked,
     "prefixLength": prefix_length,
-    "string": string_of_opaque,
 }
