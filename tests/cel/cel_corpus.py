@@ -75,6 +75,11 @@ def known_gaps() -> list[dict[str, str]]:
     return gaps
 
 
+def known_differences() -> list[dict[str, Any]]:
+    differences: list[dict[str, Any]] = yaml.safe_load(KNOWN_GAPS.read_text(encoding="utf-8"))["differences"]
+    return differences
+
+
 CLUSTER_SCOPED = frozenset(
     {"Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
      "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass"}
