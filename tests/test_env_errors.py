@@ -38,7 +38,7 @@ CASES = [
         "dev.yaml",
         "  routing: latency\n",
         "  routing: latency\n  zone: again.example.com\n",
-        r"environments/dev\.yaml:\d+:\d+: duplicate key 'zone'",
+        r"environments/dev\.yaml:\d+:3: dns\.zone: duplicate key 'zone' \(first at line \d+\)",
         "each key may appear once",
         id="duplicate-yaml-key",
     ),
@@ -145,3 +145,14 @@ def test_bad_flag_is_exit_2(cli: Callable[..., CliResult]) -> None:
     result = cli("render", "--bogus")
     assert result.code == 2
     assert "unrecognized arguments" in result.err
+
+
+def test_errors_survive_pickling_from_worker_processes() -> None:
+    import pickle
+
+    from generator.errors import EnvFileError
+
+    err = EnvFileError("bad", path="environments/x.yaml", line=3, column=5, yaml_path=("a", 0), hint="fix it")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is EnvFileError
+    assert str(back) == str(err)
