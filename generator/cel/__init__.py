@@ -9,6 +9,9 @@ cel-go extensions and the optional syntax ``x.?f`` / ``m[?k]`` the Rust parser l
     program.evaluate({"self": {...}})                                       # -> Python value
     evaluate("object.spec.replicas > 1", {"object": obj})                  # both at once
 
+To evaluate several expressions over the same values, build an :class:`Activation` once and
+pass it instead of the mapping: the values are converted to CEL once (most of the cost).
+
 For CRD rules, pass ``self`` through :func:`cel_value` with the node's schema: Kubernetes
 escapes property names such as ``namespace`` (``self.__namespace__``) in rules.
 
@@ -22,12 +25,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.cel.activation import Activation
 from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
 from generator.cel.program import CelProgram, compile_expression, normalize_value
 from generator.cel.schema_values import cel_value, escape_field_name
 from generator.cel.variables import LazyVariables
 
 __all__ = [
+    "Activation",
     "CelError",
     "CelEvaluationError",
     "CelProgram",

@@ -21,11 +21,11 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import cel
 
+from generator.cel.activation import Activation, new_context, normalize_value
 from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
 from generator.cel.library import FUNCTIONS, short_name
 from generator.cel.native import NATIVE_FUNCTIONS, NATIVE_OPERATORS
@@ -56,35 +56,6 @@ _FEATURE_NAMES = {"bind": "cel.bind", "optMap": "optMap", "optFlatMap": "optFlat
 """Display names for unsupported functions whose reported name is only the last segment."""
 
 
-def normalize_value(value: Any) -> Any:
-    """Turn a loaded YAML/JSON value into one cel-rust can convert, as the API server sees it.
-
-    ``date`` becomes its ISO text (Kubernetes objects carry strings, never dates); tuples and
-    sets become lists; other mappings become dicts with keys as given.
-    """
-    if isinstance(value, bool | int | float | str | bytes | timedelta | datetime) or value is None:
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {_normalize_key(k): normalize_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [normalize_value(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(normalize_value(v) for v in value)
-    if isinstance(value, cel.OptionalValue):
-        return value
-    raise CelEvaluationError(f"cannot pass a {type(value).__name__} value to CEL", expression="")
-
-
-def _normalize_key(key: Any) -> Any:
-    if isinstance(key, bool | int | str):
-        return key
-    if isinstance(key, date):
-        return key.isoformat()
-    return str(key)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class CelProgram:
     """A parsed, checked CEL expression; evaluate it any number of times."""
@@ -98,12 +69,15 @@ class CelProgram:
     _program: Any
     _functions: Mapping[str, Callable[..., Any]]
 
-    def evaluate(self, activation: Mapping[str, Any], *, variables: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, activation: Mapping[str, Any] | Activation, *, variables: Mapping[str, Any] | None = None
+    ) -> Any:
         """Evaluate with ``activation`` (top-level names) and optional ``variables``.
 
         Args:
-            activation: ``{"self": ..., "object": ..., "request": ...}``; a name the
-                expression reads but the activation lacks is an evaluation error.
+            activation: ``{"self": ..., "object": ..., "request": ...}``, or an
+                :class:`Activation` to convert those values once for many evaluations; a name
+                the expression reads but the activation lacks is an evaluation error.
             variables: values of ``variables.<name>``; a lazy mapping (see
                 ``generator.cel.variables.LazyVariables``) is read only for the names the
                 evaluation actually reaches.
@@ -115,6 +89,10 @@ class CelProgram:
             CelEvaluationError: evaluation failed (missing key, no such overload, an error in a
                 variable, a value that cannot be converted…).
         """
+        if isinstance(activation, Activation) and self.shares(activation):
+            return self._evaluate_shared(activation, variables)
+        if isinstance(activation, Activation):
+            activation = activation.values
         failures: list[CelError] = []
         functions = dict(self._functions)
         if self.variable_names or self.uses_whole_variables:
@@ -133,16 +111,38 @@ class CelProgram:
                 raise failures[0] from e
             raise CelEvaluationError(_describe(e), expression=self.source) from e
 
+    @property
+    def functions(self) -> frozenset[str]:
+        """The library functions this program calls (for ``Activation(functions=...)``)."""
+        return frozenset(self._functions)
+
+    def shares(self, activation: Activation) -> bool:
+        """Whether this program can run in ``activation``'s converted context."""
+        return not self.uses_whole_variables and self._functions.keys() <= activation.functions
+
+    def _evaluate_shared(self, activation: Activation, variables: Mapping[str, Any] | None) -> Any:
+        if variables is not None and variables is not activation.variables:
+            activation.variables = variables
+        seen = len(activation.failures)
+        try:
+            return activation.execute(self._program)
+        except CelError:
+            raise
+        except Exception as e:
+            if len(activation.failures) > seen:
+                raise activation.failures[seen].with_traceback(None) from e
+            raise CelEvaluationError(_describe(e), expression=self.source) from e
+
     def _execute(self, values: dict[str, Any], functions: dict[str, Callable[..., Any]]) -> Any:
         """Run the program; a plain dict is the cheaper context when no function is needed."""
-        try:
-            context: Any = cel.Context(values, functions) if functions else values
-            return self._program.execute(context)
-        except ValueError as e:
-            if "Conversion Error" not in str(e) and "Failed to convert" not in str(e):
-                raise
-        normalized = normalize_value(values)
-        return self._program.execute(cel.Context(normalized, functions) if functions else normalized)
+        if not functions:
+            try:
+                return self._program.execute(values)
+            except ValueError as e:
+                if "onversion" not in str(e) and "convert" not in str(e):
+                    raise
+            return self._program.execute(normalize_value(values))
+        return self._program.execute(new_context(values, functions))
 
     def _variable_reader(
         self, variables: Mapping[str, Any] | None, failures: list[CelError]

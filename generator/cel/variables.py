@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from generator.cel.activation import Activation
 from generator.cel.errors import CelError, CelEvaluationError
 from generator.cel.program import CelProgram
 
@@ -30,7 +31,9 @@ class LazyVariables(Mapping[str, Any]):
     """
 
     def __init__(
-        self, definitions: Sequence[tuple[str, CelProgram | CelError]], activation: Mapping[str, Any]
+        self,
+        definitions: Sequence[tuple[str, CelProgram | CelError]],
+        activation: Mapping[str, Any] | Activation,
     ) -> None:
         self._programs = dict(definitions)
         self._activation = activation

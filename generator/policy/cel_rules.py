@@ -41,11 +41,13 @@ already fails for certain (then ``fail``, since Kyverno would deny either way).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from generator.cel import (
+    Activation,
     CelError,
     CelEvaluationError,
     CelProgram,
@@ -109,7 +111,23 @@ def _is_our_gap(error: CelError) -> bool:
     return isinstance(error, CelUnsupportedError)
 
 
-def _lazy_variables(cel: Mapping[str, Any], activation: Mapping[str, Any]) -> LazyVariables:
+def _functions_used(cel: Mapping[str, Any], preconditions: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Library functions the rule's CEL calls, so the activation registers only those."""
+    sources = [c.get("expression") for c in preconditions if isinstance(c, Mapping)]
+    for key, fields in (("expressions", ("expression", "messageExpression")), ("variables", ("expression",))):
+        entries = cel.get(key) if isinstance(cel, Mapping) else None
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, Mapping):
+                sources.extend(entry.get(field) for field in fields)
+    used: set[str] = set()
+    for source in sources:
+        if isinstance(source, str) and source.strip():
+            with contextlib.suppress(CelError):  # reported where the expression is evaluated
+                used |= compile_expression(source).functions
+    return used
+
+
+def _lazy_variables(cel: Mapping[str, Any], activation: Activation) -> LazyVariables:
     definitions: list[tuple[str, CelProgram | CelError]] = []
     for var in cel.get("variables") or ():
         try:
@@ -120,7 +138,7 @@ def _lazy_variables(cel: Mapping[str, Any], activation: Mapping[str, Any]) -> La
 
 
 def _evaluate_condition(
-    expression: str, activation: Mapping[str, Any], variables: Mapping[str, Any] | None
+    expression: str, activation: Activation, variables: Mapping[str, Any] | None
 ) -> bool | CelError:
     """True/False for "is exactly true", or the error that prevented evaluation."""
     try:
@@ -151,6 +169,10 @@ def evaluate_cel_preconditions(
     activation = kyverno_activation(
         obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
     )
+    return _preconditions_hold(conditions, Activation(activation))
+
+
+def _preconditions_hold(conditions: Sequence[Mapping[str, Any]], activation: Activation) -> bool:
     errors: list[CelError] = []
     for condition in conditions:
         outcome = _evaluate_condition(str(condition.get("expression", "")), activation, None)
@@ -175,7 +197,7 @@ def _aggregate(errors: Sequence[CelError]) -> str:
 def _message(
     entry: Mapping[str, Any],
     rule_message: str,
-    activation: Mapping[str, Any],
+    activation: Activation,
     variables: Mapping[str, Any],
 ) -> str:
     expression = entry.get("messageExpression")
@@ -221,19 +243,19 @@ def evaluate_validate_cel(
     Returns:
         The :class:`CelResult`; never raises for anything a policy or resource can contain.
     """
-    activation = kyverno_activation(
-        obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
-    )
+    try:
+        # Converted to CEL once for every expression, variable and precondition below.
+        activation = Activation(
+            kyverno_activation(
+                obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
+            ),
+            functions=_functions_used(cel, preconditions),
+        )
+    except CelError as e:
+        return CelResult("error", str(e))
     if preconditions:
         try:
-            if not evaluate_cel_preconditions(
-                preconditions,
-                obj=obj,
-                old_obj=old_obj,
-                request=request,
-                namespace_object=namespace_object,
-                params=params,
-            ):
+            if not _preconditions_hold(preconditions, activation):
                 return CelResult("skip", PRECONDITIONS_NOT_MET)
         except CelUnsupportedError as e:
             return CelResult("error", str(e))
