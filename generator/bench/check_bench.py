@@ -30,6 +30,9 @@ def run(fleet: Fleet) -> list[str]:
 
     crd_dirs = [str(fleet.crd_dir)] if fleet.crd_dir else None
     result, total = _timed(lambda: check_tree(fleet.root, crd_dirs=crd_dirs))
+    total = min(
+        total, _timed(lambda: check_tree(fleet.root, crd_dirs=crd_dirs))[1]
+    )  # best of 2, as the parse
     serial, serial_s = _timed(lambda: check_tree(fleet.root, crd_dirs=crd_dirs, jobs=1))
     assert serial.scopes == result.scopes, "parallel and serial checks disagree"
     ratio = total / fleet.parse_seconds
