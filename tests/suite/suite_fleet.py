@@ -192,18 +192,20 @@ def cluster(env: str, name: str, *, weight: int = 100, leaves: Sequence[Leaf] = 
     return out
 
 
-def edit(manifests: list[Manifest], kind: str, change: Callable[[dict[str, Any]], object]) -> list[Manifest]:
-    """A copy of ``manifests`` with ``change`` applied to the body of the first ``kind``."""
+def edit(
+    manifests: list[Manifest], kind: str, change: Callable[[dict[str, Any]], object], name: str | None = None
+) -> list[Manifest]:
+    """A copy of ``manifests`` with ``change`` applied to the body of the first ``kind`` (named ``name``)."""
     out, done = [], False
     for m in manifests:
-        if m.kind == kind and not done:
+        if m.kind == kind and name in (None, m.name) and not done:
             body = copy.deepcopy(dict(m.body))
             change(body)
             out.append(Manifest(m.env, m.cluster, m.component, body, m.sources))
             done = True
         else:
             out.append(m)
-    assert done, kind
+    assert done, (kind, name)
     return out
 
 

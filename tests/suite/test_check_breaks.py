@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import suite_fleet
 
 from generator.check import CheckResult, check_subjects, subjects_from_manifests
 from generator.findings import Finding
@@ -56,17 +57,7 @@ def run(manifests: list[Manifest], env: str) -> CheckResult:
 
 
 def edit(manifests: list[Manifest], kind: str, name: str, change: Callable[[Body], object]) -> list[Manifest]:
-    out, done = [], False
-    for m in manifests:
-        if m.kind == kind and m.name == name and not done:
-            body = copy.deepcopy(dict(m.body))
-            change(body)
-            out.append(Manifest(m.env, m.cluster, m.component, body, m.sources))
-            done = True
-        else:
-            out.append(m)
-    assert done, (kind, name)
-    return out
+    return suite_fleet.edit(manifests, kind, change, name)
 
 
 def drop(manifests: list[Manifest], kind: str, name: str, namespace: str = "docproc") -> list[Manifest]:
