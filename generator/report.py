@@ -51,10 +51,20 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
     }
 
 
+RULE_WIDTH = 100
+"""Text output shortens rules (a CEL rule can run to 2,000 characters); JSON and SARIF keep them whole."""
+
+
+def _short(rule: str) -> str:
+    return rule if len(rule) <= RULE_WIDTH else rule[: RULE_WIDTH - 1] + "…"
+
+
 def format_text(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
     lines: list[str] = []
     for f in findings:
-        lines.append(f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]")
+        lines.append(
+            f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{_short(f.rule)}]"
+        )
         if f.source:
             lines.append(f"  from {f.source}")
         lines.extend(f"    - {c.json_path}: {c.message}" for c in f.context)

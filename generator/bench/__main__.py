@@ -15,6 +15,7 @@ from generator.bench import Fleet, parse_seconds
 SECTIONS: tuple[str, ...] = (
     # one line per section
     "generator.bench.render_bench",
+    "generator.bench.schema_bench",
 )
 
 
