@@ -11,7 +11,6 @@ resource reference); a row passed when ``actual == expected``.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -367,6 +366,3 @@ def run_tests(root: Path) -> list[TestRow]:
     for path in files:
         rows.extend(run_test_file(path, root))
     return rows
-
-
-_ = copy  # kept for callers that deep-copy resources before evaluation

@@ -190,3 +190,31 @@ def test_malformed_test_exits_2(cli, tree):
 
 def test_no_tests_found_exits_2(cli, tmp_path):
     assert cli("policy", "test", str(tmp_path)).code == 2
+
+
+@pytest.mark.parametrize(
+    ("validate", "expected"),
+    [
+        (
+            "deny: {conditions: {any: [{key: '{{ request.object.( }}', operator: Equals, value: x}]}}",
+            "invalid JMESPath",
+        ),
+        (
+            "deny: {conditions: {any: [{key: a, operator: Contains, value: x}]}}",
+            "unknown condition operator 'Contains'",
+        ),
+        ("foreach: [{list: 'request.object.spec.[', deny: {conditions: []}}]", "invalid JMESPath"),
+    ],
+)
+def test_malformed_expressions_exit_2(cli, tree, validate, expected):
+    policy = (
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n"
+        "  - name: r1\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate:\n"
+        f"      {validate}\n"
+    )
+    root = tree({"bad.yaml": policy, "pods.yaml": PODS})
+    result = cli("policy", "apply", "--policy", str(root / "bad.yaml"), "--resource", str(root / "pods.yaml"))
+    assert result.code == 2
+    assert expected in result.err
+    assert "bad.yaml:" in result.err
+    assert "rule r1" in result.err
