@@ -324,7 +324,8 @@ def _check(
             ref,
             expected,
             "error",
-            f"policy {policy!r} not found in the Test's policies",
+            f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
+            " (other policy kinds, e.g. ValidatingPolicy, are not supported)",
         )
     messages = []
     for body in selected:

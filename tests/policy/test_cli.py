@@ -218,3 +218,40 @@ def test_malformed_expressions_exit_2(cli, tree, validate, expected):
     assert expected in result.err
     assert "bad.yaml:" in result.err
     assert "rule r1" in result.err
+
+
+def test_apply_with_values_and_userinfo(cli, tree):
+    policy = """
+    apiVersion: kyverno.io/v1
+    kind: ClusterPolicy
+    metadata: {name: ops}
+    spec:
+      validationFailureAction: Enforce
+      rules:
+      - name: no-delete-by-devs
+        match:
+          any:
+          - resources: {kinds: [Pod], operations: [DELETE]}
+            subjects: [{kind: Group, name: devs}]
+        validate:
+          message: "{{ request.userInfo.username }} may not delete"
+          deny: {}
+    """
+    values = """
+    apiVersion: cli.kyverno.io/v1alpha1
+    kind: Values
+    globalValues:
+      request.operation: DELETE
+    """
+    user = """
+    apiVersion: cli.kyverno.io/v1alpha1
+    kind: UserInfo
+    userInfo: {username: alice, groups: [devs]}
+    """
+    root = tree({"p.yaml": policy, "pods.yaml": PODS, "values.yaml": values, "user.yaml": user})
+    args = ["policy", "apply", "--policy", str(root / "p.yaml"), "--resource", str(root / "pods.yaml")]
+    assert cli(*args).code == 0
+    assert cli(*args, "--values", str(root / "values.yaml")).code == 0
+    result = cli(*args, "--values", str(root / "values.yaml"), "--userinfo", str(root / "user.yaml"))
+    assert result.code == 1
+    assert "alice may not delete" in result.out
