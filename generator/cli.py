@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.render",
     "generator.commands.validate",
     "generator.commands.schema",
+    "generator.commands.policy",
 )
 
 
