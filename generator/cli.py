@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.validate",
     "generator.commands.schema",
     "generator.commands.policy",
+    "generator.commands.check",
 )
 
 

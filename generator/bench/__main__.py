@@ -17,6 +17,7 @@ SECTIONS: tuple[str, ...] = (
     "generator.bench.render_bench",
     "generator.bench.schema_bench",
     "generator.bench.policy_bench",
+    "generator.bench.check_bench",
 )
 
 
