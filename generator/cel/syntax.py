@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.cel import macros
 from generator.cel.errors import CelSyntaxError, CelUnsupportedError
+from generator.cel.macros import METHOD_MACROS
 
 __all__ = ["OPT_FIELD", "OPT_INDEX", "VARIABLE", "Rewritten", "rewrite"]
 
@@ -112,6 +114,26 @@ def rewrite(src: str) -> Rewritten:
     scanner = _Scanner(src)
     scanner.run()
     return Rewritten("".join(scanner.out), frozenset(scanner.names), scanner.whole)
+
+
+def _split_args(text: str) -> list[str]:
+    """Split call arguments on top-level commas (brackets and strings respected)."""
+    args, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        at_token = i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
+        if at_token and _is_string_start(text, i):
+            i = _string_end(text, i)
+            continue
+        if text[i] in "([{":
+            depth += 1
+        elif text[i] in ")]}":
+            depth -= 1
+        elif text[i] == "," and depth == 0:
+            args.append(text[start:i])
+            start = i + 1
+        i += 1
+    tail = text[start:]
+    return [*args, tail] if tail.strip() or args else []
 
 
 def _matching(src: str, start: int) -> int:
@@ -231,7 +253,10 @@ class _Scanner:
         end = _ident_end(src, self.i)
         word = src[self.i : end]
         if self.prev_dot:
-            self._emit(word, end, operand=True)
+            if not (word in METHOD_MACROS and self._on_method_macro(word, end)):
+                self._emit(word, end, operand=True)
+            return
+        if word == "cel" and self._on_bind(end):
             return
         if word == "variables":
             j = _skip_space(src, end)
@@ -244,6 +269,40 @@ class _Scanner:
                     return
             self.whole = True
         self._primary(word, end)
+
+    def _call_args(self, name_end: int) -> tuple[list[str], int] | None:
+        """The rewritten arguments of a call whose ``(`` follows ``name_end``, and its ``)``."""
+        paren = _skip_space(self.src, name_end)
+        if not self.src.startswith("(", paren):
+            return None
+        close = _matching(self.src, paren)
+        return [self._sub(arg) for arg in _split_args(self.src[paren + 1 : close])], close
+
+    def _on_bind(self, end: int) -> bool:
+        j = _skip_space(self.src, end)
+        k = _skip_space(self.src, j + 1)
+        if not (self.src.startswith(".", j) and self.src.startswith("bind", k)):
+            return False
+        call = self._call_args(_ident_end(self.src, k))
+        text = macros.bind(call[0]) if call else None
+        if call is None or text is None:
+            return False
+        self._primary(text, call[1] + 1)
+        return True
+
+    def _on_method_macro(self, name: str, end: int) -> bool:
+        if self.chain_start is None:
+            return False
+        call = self._call_args(end)
+        receiver = "".join(self.out[self.chain_start :]).rstrip()
+        if call is None or not receiver.endswith("."):
+            return False
+        text = macros.method_macro(name, receiver[:-1].rstrip(), call[0])
+        if text is None:
+            return False
+        del self.out[self.chain_start :]
+        self._primary(text, call[1] + 1)
+        return True
 
     def _sub(self, text: str) -> str:
         """Rewrite a nested expression (an index key, an ``orValue`` default) on its own."""

@@ -16,9 +16,10 @@ from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from generator.documents import load_documents
-from generator.errors import ManifestLoadError, PolicyLoadError, UsageError
+from generator.errors import PolicyLoadError, UsageError
 from generator.findings import Finding
 from generator.policy import Admission, TestRow, evaluate, load_policies, result_to_finding, run_tests
+from generator.policy.findings import count_statuses
 from generator.policy.match import UserInfo
 from generator.policy.values import Values, load_user_info, load_values
 from generator.report import get_formatter
@@ -63,20 +64,18 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
     policies = load_policies(args.policy)
     if not policies:
         raise UsageError(f"no ClusterPolicy or Policy found in {', '.join(args.policy)}")
-    try:
-        documents = load_documents(args.resource)
-    except ManifestLoadError:
-        raise
+    documents = load_documents(args.resource)
     values = load_values(Path(args.values)) if args.values else Values()
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
     admission = Admission(operation=operation, user=user, values=values)
-    counts = dict.fromkeys(("pass", "fail", "warn", "error", "skip"), 0)
-    findings: list[Finding] = []
-    for result in evaluate(policies, documents, admission):
-        counts[result.status] += 1
-        if result.status in ("fail", "warn", "error"):
-            findings.append(result_to_finding(result, documents[result.resource_index]))
+    results = list(evaluate(policies, documents, admission))
+    counts = count_statuses(results)
+    findings: list[Finding] = [
+        result_to_finding(r, documents[r.resource_index])
+        for r in results
+        if r.status in ("fail", "warn", "error")
+    ]
     summary: dict[str, Any] = {"policies": len(policies), "resources": len(documents), **counts}
     stdout.write(get_formatter(args.output)(findings, summary, tool="gitops-gen policy apply"))
     return 1 if any(f.severity == "error" for f in findings) else 0

@@ -16,7 +16,7 @@ from generator.findings import Finding, Severity
 from generator.policy.engine import Admission, evaluate
 from generator.policy.model import Policy, RuleResult
 
-__all__ = ["iter_findings", "result_to_finding"]
+__all__ = ["count_statuses", "iter_findings", "result_to_finding"]
 
 
 def _severity(result: RuleResult) -> Severity:

@@ -11,7 +11,6 @@ resource reference); a row passed when ``actual == expected``.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -325,7 +324,8 @@ def _check(
             ref,
             expected,
             "error",
-            f"policy {policy!r} not found in the Test's policies",
+            f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
+            " (other policy kinds, e.g. ValidatingPolicy, are not supported)",
         )
     messages = []
     for body in selected:
@@ -367,6 +367,3 @@ def run_tests(root: Path) -> list[TestRow]:
     for path in files:
         rows.extend(run_test_file(path, root))
     return rows
-
-
-_ = copy  # kept for callers that deep-copy resources before evaluation

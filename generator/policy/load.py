@@ -9,13 +9,15 @@ ignored (a Test may list files that also hold other resources).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from generator.documents import Document, load_documents, locate
 from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.autogen import generate_rules
+from generator.policy.conditions import OPERATORS
 from generator.policy.model import FailureAction, Policy, Rule
+from generator.policy.variables import VARIABLE_PATTERN, compile_error
 
 __all__ = ["POLICY_KINDS", "load_policies", "policies_from_documents", "policy_from_document"]
 
@@ -109,6 +111,65 @@ def _check_rule(doc: Document, policy: str, index: int, rule: Any) -> None:
         )
 
 
+def _strings(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, (*path, i))
+
+
+def _conditions(
+    node: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], Mapping[str, Any]]]:
+    if isinstance(node, Mapping):
+        if "operator" in node and "key" in node:
+            yield path, node
+        for key, value in node.items():
+            yield from _conditions(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _conditions(value, (*path, i))
+
+
+def _check_expressions(doc: Document, policy: str, index: int, rule: Mapping[str, Any]) -> None:
+    """Every ``{{ }}`` JMESPath, foreach ``list`` and condition operator is valid.
+
+    Kyverno's admission webhook rejects such policies; we reject them at load time (exit 2).
+    """
+    name = rule.get("name")
+    where: tuple[str | int, ...] = ("spec", "rules", index)
+    sections = {k: rule[k] for k in ("validate", "preconditions", "context") if k in rule}
+    for path, text in _strings(sections, ()):
+        if path and path[-1] == "list" and "foreach" in path and "{{" not in text:
+            expressions = [text]
+        else:
+            expressions = [
+                m.group(2)[2:-2] for m in VARIABLE_PATTERN.finditer(text) if "{{" not in m.group(2)[2:-2]
+            ]
+        for expression in expressions:
+            error = compile_error(expression)
+            if error:
+                raise _error(
+                    doc,
+                    (*where, *path),
+                    f"policy {policy}, rule {name}: invalid JMESPath {expression.strip()!r}: {error}",
+                )
+    for path, cond in _conditions(
+        {k: sections[k] for k in ("validate", "preconditions") if k in sections}, ()
+    ):
+        if str(cond.get("operator", "")).lower() not in OPERATORS:
+            raise _error(
+                doc,
+                (*where, *path, "operator"),
+                f"policy {policy}, rule {name}: unknown condition operator {cond.get('operator')!r}",
+                hint="use Equals, NotEquals, AnyIn, AllIn, AnyNotIn, AllNotIn, GreaterThan, Duration*…",
+            )
+
+
 def _rule(raw: Mapping[str, Any], index: int, default_action: FailureAction, origin: str = "") -> Rule:
     validate = raw.get("validate") or {}
     action = _failure_action(validate.get("failureAction")) or default_action
@@ -148,6 +209,7 @@ def policy_from_document(doc: Document) -> Policy:
         raise _error(doc, ("spec", "rules"), f"policy {name}: `spec.rules` must be a non-empty list")
     for index, rule in enumerate(rules):
         _check_rule(doc, name, index, rule)
+        _check_expressions(doc, name, index, rule)
     default_action = _failure_action(spec.get("validationFailureAction")) or "Audit"
     annotations = meta.get("annotations") or {}
     validate_rules = [r for r in rules if isinstance(r.get("validate"), Mapping)]

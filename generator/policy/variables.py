@@ -22,9 +22,20 @@ from jmespath.parser import ParsedResult
 
 from generator.policy.jp_functions import KyvernoFunctions
 
-__all__ = ["VariableError", "has_variables", "query", "set_path", "split_path", "substitute"]
+__all__ = [
+    "VARIABLE_PATTERN",
+    "VariableError",
+    "compile_error",
+    "has_variables",
+    "query",
+    "set_path",
+    "split_path",
+    "substitute",
+]
 
 _VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
+VARIABLE_PATTERN = _VARIABLE
+"""``{{ expr }}`` (not escaped); group 2 is the whole variable."""
 _SIMPLE_PATH = re.compile(
     r'^\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")(?:\s*\.\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"))*\s*$'
 )
@@ -38,6 +49,22 @@ class VariableError(ValueError):
 @lru_cache(maxsize=4096)
 def _compile(expression: str) -> ParsedResult:
     return jmespath.compile(expression)
+
+
+def _normalize(expression: str) -> str:
+    text = expression.strip()
+    if text.startswith("@") and text != "@":
+        text = text[1:].lstrip(".")
+    return text
+
+
+def compile_error(expression: str) -> str | None:
+    """Why ``expression`` is not valid JMESPath, or ``None`` when it compiles."""
+    try:
+        _compile(_normalize(expression))
+    except jp_exceptions.JMESPathError as e:
+        return str(e).splitlines()[0]
+    return None
 
 
 def has_variables(node: Any) -> bool:
@@ -71,9 +98,7 @@ def query(expression: str, data: Any, *, strict: bool = True) -> Any:
     Raises:
         VariableError: the expression does not parse, fails, or (``strict``) names a missing path.
     """
-    text = expression.strip()
-    if text.startswith("@") and text != "@":
-        text = text[1:].lstrip(".")
+    text = _normalize(expression)
     try:
         result = _compile(text).search(data, options=_OPTIONS)
     except (jp_exceptions.JMESPathError, ValueError, TypeError, ArithmeticError, KeyError) as e:

@@ -3,8 +3,10 @@
 Each rule is compiled once per kind. At its node, ``self`` is the (defaulted) value there; a rule
 that yields ``false`` is a violation with its ``message`` (or its evaluated ``messageExpression``,
 or ``failed rule: <rule>`` as the API server says), at ``fieldPath`` when given. Transition rules
-(using ``oldSelf``) are skipped, as on create. A rule that fails to compile or to evaluate, or
-yields something other than a boolean, is reported as unevaluated: never counted as passed.
+(using ``oldSelf``) are skipped, as on create. Nothing is ever counted as passed that was not:
+a rule that fails at run time or yields a non-boolean is an error, as the API server makes it; a
+rule our CEL library cannot compile is reported as not checked (a warning, an error under
+``--strict``).
 
 The Kubernetes CEL functions come from the shared library ``generator.cel``; this module adds
 nothing to the language.
@@ -78,12 +80,14 @@ def compile_rule(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> Check | 
         try:
             result = celenv.execute(program, value, convert)
         except Exception as e:
-            yield (), name, f"CEL rule could not be evaluated, so it was not checked: {e}", True
+            # The API server rejects an object whose rule fails at run time (no such key, a bad
+            # duration string...), so this is an error, not a skipped rule.
+            yield (), name, f"CEL rule evaluation error: {e}", False
             return
         if result is True:
             return
         if result is not False:
-            yield (), name, f"CEL rule returned {result!r}, not a boolean, so it was not checked", True
+            yield (), name, f"CEL rule evaluation error: rule returned {result!r}, not a boolean", False
             return
         shown = fallback
         if message_program is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,13 @@ def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
         for prop in error.kind.as_dict()["unexpected"]:
             shown = format_yaml_path((*path, prop))
             yield (*path, prop), "additionalProperties", f'unknown field "{shown}"'
+    elif kind == "type" and error.instance is not None:
+        # Built-in schemas allow null everywhere; naming it in "not of type" only distracts.
+        types = [t for t in error.kind.as_dict()["types"] if t != "null"]
+        shown = json.dumps(error.instance, default=str)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        wanted = " or ".join(f'"{t}"' for t in types)
+        yield path, "type", f"{shown} is not of type {wanted}"
     else:
         schema_path = [p for p in error.schema_path if isinstance(p, str)]
         rule = schema_path[-1] if schema_path else kind

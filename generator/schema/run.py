@@ -47,6 +47,7 @@ class Result:
             "warnings": severities.get("warning", 0),
             "unknown_kinds": sum(1 for f in self.findings if f.rule == "unknown-kind"),
             "cel_unevaluated": sum(1 for f in self.findings if f.message.startswith("CEL rule could not")),
+            "cel_errors": sum(1 for f in self.findings if f.message.startswith("CEL rule evaluation error")),
             "kubernetes_version": self.kubernetes_version,
             "strict": options.strict,
         }

@@ -190,3 +190,68 @@ def test_malformed_test_exits_2(cli, tree):
 
 def test_no_tests_found_exits_2(cli, tmp_path):
     assert cli("policy", "test", str(tmp_path)).code == 2
+
+
+@pytest.mark.parametrize(
+    ("validate", "expected"),
+    [
+        (
+            "deny: {conditions: {any: [{key: '{{ request.object.( }}', operator: Equals, value: x}]}}",
+            "invalid JMESPath",
+        ),
+        (
+            "deny: {conditions: {any: [{key: a, operator: Contains, value: x}]}}",
+            "unknown condition operator 'Contains'",
+        ),
+        ("foreach: [{list: 'request.object.spec.[', deny: {conditions: []}}]", "invalid JMESPath"),
+    ],
+)
+def test_malformed_expressions_exit_2(cli, tree, validate, expected):
+    policy = (
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n"
+        "  - name: r1\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate:\n"
+        f"      {validate}\n"
+    )
+    root = tree({"bad.yaml": policy, "pods.yaml": PODS})
+    result = cli("policy", "apply", "--policy", str(root / "bad.yaml"), "--resource", str(root / "pods.yaml"))
+    assert result.code == 2
+    assert expected in result.err
+    assert "bad.yaml:" in result.err
+    assert "rule r1" in result.err
+
+
+def test_apply_with_values_and_userinfo(cli, tree):
+    policy = """
+    apiVersion: kyverno.io/v1
+    kind: ClusterPolicy
+    metadata: {name: ops}
+    spec:
+      validationFailureAction: Enforce
+      rules:
+      - name: no-delete-by-devs
+        match:
+          any:
+          - resources: {kinds: [Pod], operations: [DELETE]}
+            subjects: [{kind: Group, name: devs}]
+        validate:
+          message: "{{ request.userInfo.username }} may not delete"
+          deny: {}
+    """
+    values = """
+    apiVersion: cli.kyverno.io/v1alpha1
+    kind: Values
+    globalValues:
+      request.operation: DELETE
+    """
+    user = """
+    apiVersion: cli.kyverno.io/v1alpha1
+    kind: UserInfo
+    userInfo: {username: alice, groups: [devs]}
+    """
+    root = tree({"p.yaml": policy, "pods.yaml": PODS, "values.yaml": values, "user.yaml": user})
+    args = ["policy", "apply", "--policy", str(root / "p.yaml"), "--resource", str(root / "pods.yaml")]
+    assert cli(*args).code == 0
+    assert cli(*args, "--values", str(root / "values.yaml")).code == 0
+    result = cli(*args, "--values", str(root / "values.yaml"), "--userinfo", str(root / "user.yaml"))
+    assert result.code == 1
+    assert "alice may not delete" in result.out

@@ -8,7 +8,7 @@ starts to agree fails the test so the list only shrinks. A last test asserts the
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,12 @@ def _gaps() -> tuple[dict[str, str], dict[str, str]]:
     return dict(data.get("rows") or {}), dict(data.get("reasons") or {})
 
 
+@cache
+def _rows(test_file: Path, cases: Path) -> tuple[TestRow, ...]:
+    """Rows of one case, computed once per worker (the floor test reuses the per-case runs)."""
+    return tuple(run_test_file(test_file, cases))
+
+
 def row_key(row: TestRow) -> str:
     return f"{row.test_file}#{row.index}#{row.resource}"
 
@@ -58,7 +64,7 @@ def test_known_gaps_have_reasons() -> None:
 def test_case(conformance_dir: Path, test_file: Path | None) -> None:
     assert test_file is not None, "conformance corpus has no cases"
     cases = conformance_dir / "cases"
-    rows = run_test_file(test_file, cases)
+    rows = _rows(test_file, cases)
     assert rows, "every case has result rows"
     gaps, reasons = _gaps()
     disagree = [r for r in rows if not r.passed and row_key(r) not in gaps]
@@ -75,7 +81,7 @@ def test_case(conformance_dir: Path, test_file: Path | None) -> None:
 @pytest.mark.needs_shared
 def test_agreement_floor(conformance_dir: Path) -> None:
     cases = conformance_dir / "cases"
-    rows = [row for path in find_test_files(cases) for row in run_test_file(path, cases)]
+    rows = [row for path in find_test_files(cases) for row in _rows(path, cases)]
     distinct = {(r.test_file, r.index, r.resource) for r in rows}
     agree = sum(r.passed for r in rows)
     assert len(distinct) >= MIN_ROWS

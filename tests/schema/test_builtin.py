@@ -31,7 +31,7 @@ def test_valid_deployment_has_no_findings(check_builtin):
 
 def test_wrong_type(check_builtin, errors):
     found = errors(check_builtin(deployment(replicas='"3"')))
-    assert found == [("$.spec.replicas", "type", '"3" is not of types "null", "integer"')]
+    assert found == [("$.spec.replicas", "type", '"3" is not of type "integer"')]
 
 
 def test_wrong_type_points_at_the_field_line(check_builtin):

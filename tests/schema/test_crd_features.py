@@ -118,7 +118,7 @@ def test_int_or_string_rejects_other_types(widget):
     assert widget("size: 1\nport: 1.5")[0] == (
         "$.spec.port",
         "type",
-        '1.5 is not of types "integer", "string"',
+        '1.5 is not of type "integer" or "string"',
         "error",
     )
 

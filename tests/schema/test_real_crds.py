@@ -238,3 +238,12 @@ def test_long_cel_rule_is_shortened_in_text_only(cli, tree, tmp_path, crd_dir):
     as_json = cli("validate", str(tmp_path / "np.yaml"), "--crd-dir", str(crd_dir), "-o", "json")
     (finding,) = json.loads(as_json.out)["findings"]
     assert len(finding["rule"]) > 1000
+
+
+def test_destination_rule_bad_duration_is_an_evaluation_error(check, errors):
+    extra = "trafficPolicy: {connectionPool: {http: {idleTimeout: soon}}}"
+    found = errors(check(DESTINATION_RULE.format(extra=extra)))
+    assert [(p, r) for p, r, _ in found] == [
+        ("$.spec.trafficPolicy.connectionPool.http.idleTimeout", "cel: duration(self) >= duration('1ms')")
+    ]
+    assert found[0][2].startswith("CEL rule evaluation error: ")
