@@ -8,6 +8,7 @@ that findings can be traced to them.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -176,6 +177,12 @@ LEAVES: tuple[tuple[tuple[str | int, ...], Any, int], ...] = (
 Leaf = tuple[tuple[str | int, ...], Any, int]
 
 
+@functools.cache
+def _parsed(text: str) -> list[dict[str, Any]]:
+    parsed: list[dict[str, Any]] = yaml.load(text, Loader=yaml.CSafeLoader)
+    return parsed
+
+
 def cluster(env: str, name: str, *, weight: int = 100, leaves: Sequence[Leaf] = ()) -> list[Manifest]:
     """The consistent cluster; ``leaves`` add environment values (path, value, line) to the map."""
     text = _CLUSTER.replace("ENV", env).replace("CLUSTER", name).replace("WEIGHT", str(weight))
@@ -184,7 +191,7 @@ def cluster(env: str, name: str, *, weight: int = 100, leaves: Sequence[Leaf] = 
         tuple((path, value, f"environments/{env}.yaml:{line}") for path, value, line in env_leaves)
     )
     out = []
-    for item in yaml.safe_load(text):
+    for item in copy.deepcopy(_parsed(text)):
         body: dict[str, Any] = item["body"]
         body["metadata"].setdefault("labels", {}).update(LABELS)
         body["metadata"]["labels"].setdefault("app.kubernetes.io/name", body["metadata"]["name"])
