@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from generator.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
-from generator.documents import Document, load_file, locate
+from generator.documents import load_file, locate
 from generator.findings import Finding
 from generator.manifest import Manifest
 
@@ -45,9 +45,8 @@ def _subjects(rendered: Path, paths: Sequence[Path]) -> list[Subject]:
     for path in paths:
         rel = path.relative_to(rendered).parts
         shown = "rendered/" + "/".join(rel)
-        for doc in load_file(path):
-            document = Document(shown, doc.index, doc.line, doc.body, doc.text, doc.item)
-            subjects.append(Subject(Manifest(rel[0], rel[1], rel[2], doc.body), document))
+        for doc in load_file(shown, text=path.read_text(encoding="utf-8")):
+            subjects.append(Subject(Manifest(rel[0], rel[1], rel[2], doc.body), doc))
     return subjects
 
 
@@ -108,9 +107,11 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
     if len(groups) <= 1:
         parts = [_check_clusters(rendered, [p for g in groups for p in g], crd_dirs, repo_files)]
     else:
-        with ProcessPoolExecutor(len(groups)) as pool:
-            futures = [pool.submit(_check_clusters, rendered, g, crd_dirs, repo_files) for g in groups]
-            parts = [f.result() for f in futures]
+        # The first group runs here while workers take the rest: one process start fewer.
+        with ProcessPoolExecutor(len(groups) - 1) as pool:
+            futures = [pool.submit(_check_clusters, rendered, g, crd_dirs, repo_files) for g in groups[1:]]
+            parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
+            parts += [f.result() for f in futures]
     scopes: dict[Scope, tuple[Finding, ...]] = {}
     manifests: list[Manifest] = []
     for part_scopes, part_manifests, _ in parts:
