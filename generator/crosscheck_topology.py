@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.crosscheck import ClusterView, finding, group_of
-from generator.findings import Finding
+from generator.findings import Finding, json_path
 from generator.manifest import Manifest
 
 __all__ = ["DUAL_CLUSTERS", "ENV_CHECKS", "EnvCheck", "EnvView", "run_env_checks"]
@@ -198,12 +198,53 @@ def _normalized(m: Manifest, cluster: str) -> tuple[str, str, str, str]:
     return (group_of(m.api_version), m.kind, strip(m.namespace), strip(m.name))
 
 
-def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
-    """The clusters of a dual environment render the same objects.
+#: Labels and annotations that carry the release and so differ between the clusters of a dual pair.
+RELEASE_KEYS = frozenset({"docproc.io/version", "app.kubernetes.io/version"})
+#: Container lists: their ``image`` is the release.
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+#: At most this many differing fields are reported per object (the first ones, in key order).
+MAX_PARITY_FINDINGS = 3
 
-    Objects are compared by (group, kind, namespace, name) with the cluster's own name replaced
-    by a placeholder, so ``karpenter-even``/``karpenter-odd`` pair up; field values (release
-    images, weights, the beta record) may differ and are not compared.
+
+def _release_specific(kind: str, path: tuple[str | int, ...]) -> bool:
+    """Fields allowed to differ between clusters: images, release labels, DNS records."""
+    if kind == "DNSEndpoint" and path[:2] == ("spec", "endpoints"):
+        return True  # weights, targets and the beta record are per cluster by design
+    if path and path[-1] in RELEASE_KEYS and len(path) >= 2 and path[-2] in ("labels", "annotations"):
+        return True
+    return len(path) >= 3 and path[-1] == "image" and path[-3] in CONTAINER_LISTS
+
+
+def _differences(
+    a: Any, b: Any, names: tuple[str, str], kind: str, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """Paths where ``a`` and ``b`` differ beyond the release and the clusters' own names."""
+    if _release_specific(kind, path):
+        return
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                if not _release_specific(kind, (*path, key)):
+                    yield (*path, key)
+            else:
+                yield from _differences(a[key], b[key], names, kind, (*path, key))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from _differences(x, y, names, kind, (*path, i))
+    elif isinstance(a, str) and isinstance(b, str):
+        if a != b and a.replace(names[0], "{cluster}") != b.replace(names[1], "{cluster}"):
+            yield path
+    elif a != b:
+        yield path
+
+
+def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
+    """The clusters of a dual environment render the same objects, equal but for the release.
+
+    Objects pair up by (group, kind, namespace, name) with the cluster's own name replaced by a
+    placeholder (``karpenter-even``/``karpenter-odd``). Paired bodies must then be equal except for
+    release-specific fields (container images, ``docproc.io/version`` labels, the DNSEndpoint
+    records) and strings that differ only by the cluster's name.
     """
     if len(view.clusters) < 2:
         return
@@ -212,6 +253,7 @@ def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
         for name, cluster in sorted(view.clusters.items())
     }
     union = set().union(*(k.keys() for k in keys.values()))
+    names = sorted(keys)
     for name, own in keys.items():
         others = [o for o in keys if o != name]
         for key in sorted(union - own.keys()):
@@ -222,6 +264,19 @@ def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
                 "cluster-parity",
                 f"{holder.kind} {holder.namespace or '(cluster)'}/{holder.name} is rendered in cluster "
                 f"{holder.cluster} but has no counterpart in cluster {name}.",
+            )
+    first, second = names[0], names[1]
+    for key in sorted(keys[first].keys() & keys[second].keys()):
+        a, b = keys[first][key], keys[second][key]
+        diffs = list(_differences(a.body, b.body, (first, second), a.kind))
+        for path in diffs[:MAX_PARITY_FINDINGS]:
+            yield finding(
+                b,
+                path,
+                "cluster-parity",
+                f"{json_path(path)} differs between clusters {first} and {second} and is not "
+                "release-specific "
+                f"(image, docproc.io/version, DNS records): render both clusters from the same values.",
             )
 
 

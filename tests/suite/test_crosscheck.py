@@ -351,3 +351,22 @@ def test_checks_never_raise_on_malformed_bodies() -> None:
             manifests = edit(cluster("prod", "even"), kind, lambda b, v=value: b.update(spec=v))
             cluster_findings(manifests)
             env_findings(dual(manifests, cluster("prod", "odd")))
+
+
+def test_cluster_parity_allows_release_fields_only() -> None:
+    even, odd = cluster("prod", "even", weight=90), cluster("prod", "odd", weight=10)
+
+    def release(body: dict[str, Any]) -> None:
+        container = body["spec"]["template"]["spec"]["containers"][0]
+        container["image"] = container["image"].replace("1.4.2", "1.5.0")
+        body["spec"]["template"]["metadata"]["labels"]["docproc.io/version"] = "1.5.0"
+
+    assert env_findings(dual(edit(even, "Rollout", release), odd)) == []
+
+    def drift(body: dict[str, Any]) -> None:
+        body["spec"]["ports"][0]["port"] = 8080
+
+    f = only(env_findings(dual(even, edit(odd, "Service", drift))), "cluster-parity")
+    assert f.json_path == "$.spec.ports[0].port"
+    assert f.file.startswith("rendered/prod/odd/")
+    assert "differs between clusters even and odd" in f.message
