@@ -18,6 +18,7 @@ Findings about rendered manifests (schema, policy, cross-resource) are *not* err
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "EnvFileError",
@@ -71,6 +72,11 @@ class GeneratorError(Exception):
         self.yaml_path = tuple(yaml_path)
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Picklable (keyword-only init), so errors raised in worker processes reach the CLI intact."""
+        fields = {"path": self.path, "line": self.line, "column": self.column, "hint": self.hint}
+        return (_rebuild, (type(self), self.message, self.yaml_path, fields))
+
     @property
     def location(self) -> str:
         """``file:line:col`` as far as known (1-based line and column)."""
@@ -91,6 +97,12 @@ class GeneratorError(Exception):
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+
+def _rebuild(
+    cls: type[GeneratorError], message: str, yaml_path: tuple[str | int, ...], fields: dict[str, Any]
+) -> GeneratorError:
+    return cls(message, yaml_path=yaml_path, **fields)
 
 
 class EnvFileError(GeneratorError, ValueError):

@@ -9,7 +9,7 @@ exist, the clusters a topology needs, digests where required) and reports each t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from generator.errors import EnvFileError
@@ -81,6 +81,8 @@ class Service:
     """Mounts the shared EFS volume of documents."""
     env: Mapping[str, str]
     team: str
+    called_by: tuple[str, ...] = ()
+    """Services whose ``calls`` name this one (derived, sorted): who may reach it."""
 
     @property
     def is_http(self) -> bool:
@@ -157,6 +159,10 @@ class Environment:
     oidc_issuer: str
     rate_limit_per_minute: int
     services: tuple[Service, ...]
+
+    def service(self, name: str) -> Service:
+        """The service called ``name`` (names are validated to exist and be unique)."""
+        return next(s for s in self.services if s.name == name)
 
 
 def _check_unique(items: list[Mapping[str, Any]], section: YamlPath, error_at: ErrorAt) -> None:
@@ -318,6 +324,11 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     team = data["owner"]["team"]
     services = tuple(_service(i, s, team) for i, s in enumerate(data["services"]))
     _check_services(data, services, error_at)
+    callers: dict[str, list[str]] = {}
+    for s in services:
+        for callee in s.calls:
+            callers.setdefault(callee, []).append(s.name)
+    services = tuple(replace(s, called_by=tuple(sorted(callers.get(s.name, ())))) for s in services)
     _check_images(data, services, error_at)
     dns = data["dns"]
     storage = data["storage"]

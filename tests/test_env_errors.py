@@ -145,3 +145,14 @@ def test_bad_flag_is_exit_2(cli: Callable[..., CliResult]) -> None:
     result = cli("render", "--bogus")
     assert result.code == 2
     assert "unrecognized arguments" in result.err
+
+
+def test_errors_survive_pickling_from_worker_processes() -> None:
+    import pickle
+
+    from generator.errors import EnvFileError
+
+    err = EnvFileError("bad", path="environments/x.yaml", line=3, column=5, yaml_path=("a", 0), hint="fix it")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is EnvFileError
+    assert str(back) == str(err)

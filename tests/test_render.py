@@ -186,3 +186,26 @@ def test_template_syntax_error(project: Path, cli) -> None:
     result = cli("render", "--root", str(project))
     assert result.code == 2
     assert "templates/platform/dns.yaml.j2:" in result.err
+
+
+def test_parallel_render_gives_the_same_files(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.pipeline as pipeline
+
+    names = list(SHIPPED_ENVS)
+    sequential = pipeline.render_files(Project(project), names)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
+    assert pipeline.render_files(Project(project), names) == sequential
+
+
+def test_template_error_in_worker_process_is_a_clean_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, cli
+) -> None:
+    import generator.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
+    tpl = project / "templates" / "platform" / "dns.yaml.j2"
+    tpl.write_text(tpl.read_text().replace("env.hostname", "env.no_such_hostname", 1))
+    result = cli("render", "--root", str(project))
+    assert result.code == 2
+    assert "templates/platform/dns.yaml.j2" in result.err
+    assert "Traceback" not in result.err

@@ -35,6 +35,8 @@ class Fleet:
     """``../shared/crds`` when present."""
     env_dir: Path | None = None
     """Environment files the fleet was rendered from, when the fleet was generated."""
+    render_seconds: float | None = None
+    """Wall time to load, render and write the generated fleet (None for a given ``--fleet``)."""
 
 
 def parse_seconds(files: tuple[Path, ...], repeat: int = 3) -> tuple[float, int]:
