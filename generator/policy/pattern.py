@@ -65,7 +65,9 @@ class AnchorState:
 class _Plan:
     """A pattern map compiled once: handler steps in upstream's order, anchors to track."""
 
-    steps: tuple[tuple[Callable[..., PatternError | None], str, Any], ...]
+    steps: tuple[tuple[int, Callable[..., PatternError | None], str, Any], ...]
+    """(step kind, handler, key name, sub-pattern); kinds ``_STAR``/``_SCALAR``/``_NESTED`` are plain
+    keys checked inline (the hot path), ``_ANCHORED`` calls the anchor's handler."""
     tracked: tuple[tuple[str, str], ...]
     """(key, name) of conditional/existence anchors; negation keys are not tracked since
     kyverno/kyverno#8953 (an absent ``X(key)`` is the normal case)."""
@@ -87,7 +89,15 @@ def _plan(pattern: Mapping[str, Any]) -> _Plan:
     anchors = sorted(k for k in pattern if parsed[k][0] in _FIRST)
     plain = [k for k in pattern if parsed[k][0] not in _FIRST]
     plain.sort(key=lambda k: not _has_anchor(pattern[k]))
-    steps = tuple((_HANDLERS.get(parsed[k][0], _default), parsed[k][1], pattern[k]) for k in anchors + plain)
+    steps = tuple(
+        (
+            _step_kind(parsed[k][0], pattern[k]),
+            _HANDLERS.get(parsed[k][0], _default),
+            parsed[k][1],
+            pattern[k],
+        )
+        for k in anchors + plain
+    )
     tracked = tuple((k, parsed[k][1]) for k in pattern if parsed[k][0] in ("(", "^("))
     meta_key = _find(pattern, "metadata")
     wild = False
@@ -102,6 +112,17 @@ def _plan(pattern: Mapping[str, Any]) -> _Plan:
         _PLANS.clear()
     _PLANS[id(pattern)] = (pattern, plan)
     return plan
+
+
+_STAR, _SCALAR, _NESTED, _ANCHORED = range(4)
+
+
+def _step_kind(modifier: str, sub: Any) -> int:
+    if modifier:
+        return _ANCHORED
+    if sub == "*":
+        return _STAR
+    return _NESTED if isinstance(sub, (dict, list)) else _SCALAR
 
 
 def parse_anchor(key: str) -> tuple[str, str]:
@@ -197,8 +218,22 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
 
 
 def _validate_map(resource: Mapping[str, Any], plan: _Plan, state: AnchorState) -> PatternError | None:
-    for handler, name, sub in plan.steps:
-        err = handler(resource, name, sub, state)
+    for kind, handler, name, sub in plan.steps:
+        if kind == _SCALAR:
+            value = resource.get(name)
+            if type(value) is not list and validate_value(value, sub):
+                continue
+            err = _default(resource, name, sub, state)
+        elif kind == _STAR:
+            if resource.get(name) is not None:
+                continue
+            err = _default(resource, name, sub, state)
+        elif kind == _NESTED:
+            err = _descend(resource.get(name), sub, state)
+            if err is not None:
+                err = replace(err, path=(name, *err.path))
+        else:
+            err = handler(resource, name, sub, state)
         if err is not None:
             return err
     return None

@@ -31,6 +31,8 @@ class Values:
     namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
+        if not self.policies:
+            return dict(self.global_values) if self.global_values else {}
         out: dict[str, Any] = dict(self.global_values)
         for entry in self.policies:
             if entry.get("name") != policy:
@@ -42,6 +44,8 @@ class Values:
 
     def for_rule(self, policy: str, rule: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if not self.policies:
+            return out
         for entry in self.policies:
             if entry.get("name") != policy:
                 continue
