@@ -51,7 +51,7 @@ def _exception_applies(admission: Admission, policy: Policy, rule: Rule, request
             e.get("policyName") in (policy.name, f"{policy.namespace}/{policy.name}")
             and any(n in (e.get("ruleNames") or ()) for n in names)
             for e in spec.get("exceptions") or ()
-            if isinstance(e, Mapping)
+            if isinstance(e, dict)
         )
         if listed and rule_matches(spec.get("match") or {}, spec.get("exclude"), request):
             return True
@@ -158,7 +158,7 @@ def _status(outcome: Outcome, policy: Policy) -> Status:
 
 def _request(resource: Mapping[str, Any], operation: str, admission: Admission) -> Request:
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
-    assert isinstance(meta, Mapping)
+    assert isinstance(meta, dict)
     kind = str(resource.get("kind", ""))
     namespace = (
         str(meta.get("name", "") or "") if kind == "Namespace" else str(meta.get("namespace", "") or "")
@@ -210,7 +210,7 @@ def evaluate_policy(
     if not candidates:
         return []
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
-    assert isinstance(meta, Mapping)
+    assert isinstance(meta, dict)
     name = str(meta.get("name", "") or "")
     namespace = str(meta.get("namespace", "") or "")
     if policy.kind == "Policy" and namespace != policy.namespace:

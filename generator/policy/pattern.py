@@ -166,7 +166,7 @@ def _descend(resource: Any, pattern: Any, state: AnchorState) -> PatternError | 
 
 
 def _has_anchor(pattern: Any) -> bool:
-    if isinstance(pattern, Mapping):
+    if isinstance(pattern, dict):
         return any(parse_anchor(k)[0] or _has_anchor(v) for k, v in pattern.items())
     if isinstance(pattern, list):
         return any(_has_anchor(v) for v in pattern)
@@ -196,7 +196,7 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
     """Wildcard label/annotation keys under ``metadata`` become the resource's matching keys."""
     meta_key = _find(pattern, "metadata")
     res_meta = resource.get("metadata")
-    if meta_key is None or not isinstance(pattern[meta_key], Mapping) or not isinstance(res_meta, Mapping):
+    if meta_key is None or not isinstance(pattern[meta_key], dict) or not isinstance(res_meta, dict):
         return pattern
     meta = pattern[meta_key]
     new_meta = dict(meta)
@@ -204,7 +204,7 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
     for section in ("labels", "annotations"):
         key = _find(meta, section)
         res = res_meta.get(section)
-        if key is None or not isinstance(meta[key], Mapping) or not isinstance(res, Mapping):
+        if key is None or not isinstance(meta[key], dict) or not isinstance(res, dict):
             continue
         expanded = _expand_keys(meta[key], res)
         if expanded is not None:
@@ -293,7 +293,7 @@ def _existence(
     if not isinstance(pattern, list):
         return PatternError("fail", "invalid pattern type: pattern has to be a list", (key,))
     for item in pattern:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             return PatternError("fail", "invalid pattern type: list items have to be maps", (key,))
         if not any(_descend(elem, item, state) is None for elem in value):
             return PatternError("fail", "existence anchor validation failed", (key,))
@@ -332,7 +332,7 @@ def _validate_array(resource: list[Any], pattern: list[Any], state: AnchorState)
     if not pattern:
         return PatternError("fail", "pattern Array empty")
     first = pattern[0]
-    if isinstance(first, Mapping):
+    if isinstance(first, dict):
         return _validate_items(resource, [first] * len(resource), state)
     if not isinstance(first, list):
         return _descend(resource, first, state)
