@@ -38,6 +38,8 @@ class Admission:
     values: Values = field(default_factory=Values)
     exceptions: tuple[Mapping[str, Any], ...] = ()
     """``PolicyException`` bodies."""
+    forced_operation: str = ""
+    """An operation that wins over the Values file (a Test result's ``operation:``)."""
 
 
 _DEFAULT_ADMISSION = Admission()
@@ -217,7 +219,9 @@ def evaluate_policy(
         return []
     values = admission.values
     resource_values = values.for_resource(policy.name, name)
-    operation = str(resource_values.get("request.operation") or admission.operation)
+    operation = admission.forced_operation or str(
+        resource_values.get("request.operation") or admission.operation
+    )
     if request is None:
         request = _request(resource, operation, admission)
     base: dict[str, Any] | None = None
@@ -281,7 +285,9 @@ def evaluate(
             continue
         shared = None
         if not admission.values.policies:
-            operation = str(admission.values.global_values.get("request.operation") or admission.operation)
+            operation = admission.forced_operation or str(
+                admission.values.global_values.get("request.operation") or admission.operation
+            )
             shared = _request(body, operation, admission)
         for policy in relevant:
             yield from evaluate_policy(policy, body, admission, resource_index=index, request=shared)
