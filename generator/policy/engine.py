@@ -158,6 +158,16 @@ def _status(outcome: Outcome, policy: Policy) -> Status:
     return "error"
 
 
+def _match_kind(resource: Mapping[str, Any], admission: Admission) -> str:
+    """The kind rules are matched on: the parent's for a subresource named in the Values file."""
+    kind = str(resource.get("kind", ""))
+    if admission.values.subresources:
+        parent = admission.values.subresources.get((str(resource.get("apiVersion", "")), kind))
+        if parent:
+            return parent[1]
+    return kind
+
+
 def _request(resource: Mapping[str, Any], operation: str, admission: Admission) -> Request:
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
@@ -165,11 +175,15 @@ def _request(resource: Mapping[str, Any], operation: str, admission: Admission) 
     namespace = (
         str(meta.get("name", "") or "") if kind == "Namespace" else str(meta.get("namespace", "") or "")
     )
+    parent = admission.values.subresources.get((str(resource.get("apiVersion", "")), kind))
     return Request(
         resource=resource,
         operation=operation,
         user=admission.user,
         namespace_labels=admission.values.namespace_labels.get(namespace, {}),
+        subresource=parent[2] if parent else "",
+        parent_api_version=parent[0] if parent else "",
+        parent_kind=parent[1] if parent else "",
     )
 
 
@@ -208,7 +222,7 @@ def evaluate_policy(
     ``request`` may be passed when it is the same for every policy (no per-policy values).
     """
     kind = str(resource.get("kind", ""))
-    candidates = _rules_for(policy, kind)
+    candidates = _rules_for(policy, _match_kind(resource, admission))
     if not candidates:
         return []
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
@@ -276,7 +290,7 @@ def evaluate(
     by_kind: dict[str, list[Policy]] = {}
     for index, doc in enumerate(documents):
         body = doc.body if isinstance(doc, Document) else doc
-        kind = str(body.get("kind", ""))
+        kind = _match_kind(body, admission)
         relevant = by_kind.get(kind)
         if relevant is None:
             relevant = [p for p in policies if _rules_for(p, kind)]

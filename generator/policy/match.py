@@ -38,15 +38,19 @@ class Request:
     user: UserInfo = field(default_factory=UserInfo)
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     subresource: str = ""
+    """Subresource name (``scale``) when the resource is a subresource of ``parent_kind``."""
+    parent_api_version: str = ""
+    parent_kind: str = ""
+    """For a subresource (a Values file's ``subresources``): the parent's apiVersion and kind."""
     kind: str = field(init=False, default="")
-    """The resource's kind, read once (match/exclude look at it for every rule)."""
+    """The kind matched against ``kinds`` (the parent's for a subresource), read once."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", str(self.resource.get("kind", "")))
+        object.__setattr__(self, "kind", self.parent_kind or str(self.resource.get("kind", "")))
 
     @property
     def group_version(self) -> tuple[str, str]:
-        api = str(self.resource.get("apiVersion", ""))
+        api = self.parent_api_version or str(self.resource.get("apiVersion", ""))
         group, _, version = api.rpartition("/")
         return group, version
 
@@ -96,7 +100,7 @@ def _kind_matches(kinds: Iterable[Any], request: Request) -> bool:
     simple = _simple_kinds(kinds)
     if simple is not None:
         return request.kind in simple and not request.subresource
-    key = (id(kinds), str(request.resource.get("apiVersion", "")), request.kind, request.subresource)
+    key = (id(kinds), "/".join(request.group_version), request.kind, request.subresource)
     cached = _KIND_RESULTS.get(key)
     if cached is not None and cached[0] is kinds:
         return cached[1]

@@ -29,6 +29,8 @@ class Values:
     global_values: Mapping[str, Any] = field(default_factory=dict)
     policies: tuple[Mapping[str, Any], ...] = ()
     namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    subresources: Mapping[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
+    """(apiVersion, kind) of a subresource object → (parent apiVersion, parent kind, subresource)."""
 
     def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
         if not self.policies:
@@ -82,7 +84,30 @@ def values_from(data: Mapping[str, Any], source: str = "") -> Values:
         global_values=dict(data.get("globalValues") or {}),
         policies=tuple(p for p in policies if isinstance(p, Mapping)),
         namespace_labels=labels,
+        subresources=_subresources(data.get("subresources") or []),
     )
+
+
+def _api_version(gvk: Mapping[str, Any]) -> str:
+    group, version = str(gvk.get("group", "") or ""), str(gvk.get("version", "") or "")
+    return f"{group}/{version}" if group else version
+
+
+def _subresources(items: Any) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """``subresources: [{subresource: {name: deployments/scale, kind: Scale}, parentResource: …}]``."""
+    out: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for item in items if isinstance(items, list) else ():
+        sub = item.get("subresource") if isinstance(item, Mapping) else None
+        parent = item.get("parentResource") if isinstance(item, Mapping) else None
+        if not isinstance(sub, Mapping) or not isinstance(parent, Mapping):
+            continue
+        name = str(sub.get("name", ""))
+        out[(_api_version(sub), str(sub.get("kind", "")))] = (
+            _api_version(parent),
+            str(parent.get("kind", "")),
+            name.split("/", 1)[1] if "/" in name else name,
+        )
+    return out
 
 
 def load_values(path: Path) -> Values:
