@@ -126,7 +126,15 @@ def _rule_outcome(
         skipped = _cel_preconditions_hold(rule, ctx, request)
         if skipped is not None:
             return skipped
-    frame = Frame(rule.name, rule.validate, ctx, resource, request.operation == "DELETE", provided)
+    frame = Frame(
+        rule.name,
+        rule.validate,
+        ctx,
+        resource,
+        request.operation == "DELETE",
+        provided,
+        values.foreach_values(policy.name, rule.origin or rule.name) if values.policies else None,
+    )
     return validate_block(frame, rule.validate, preconditions=rule.preconditions, context=rule.context)
 
 

@@ -48,6 +48,8 @@ class Frame:
     deleting: bool = False
     provided: Mapping[str, Any] | None = None
     """Context values from the Values file (for cluster-backed context entries)."""
+    foreach_values: Mapping[str, Any] | None = None
+    """A Values file's ``foreachValues``: variable → one value per foreach iteration."""
 
 
 def _condition_list(block: Any) -> tuple[list[Any], list[Any]]:
@@ -259,13 +261,20 @@ def _elements(
         ectx["elementIndex"] = index
         ectx[f"element{nesting}"] = element
         ectx[f"elementIndex{nesting}"] = index
+        step = frame
+        if frame.foreach_values:
+            per_element = {
+                k: v[index] for k, v in frame.foreach_values.items() if isinstance(v, list) and index < len(v)
+            }
+            ectx.update(per_element)
+            step = replace(frame, provided={**(frame.provided or {}), **per_element})
         scoped = isinstance(element, dict) if scope is None else bool(scope)
         if scoped and not isinstance(element, dict):
             return Outcome(
                 "error", "failed to process foreach: elementScope=true needs map elements"
             ), applied
         target = element if scoped else None
-        result = validate_block(replace(frame, ctx=ectx), entry, nesting + 1, element=target)
+        result = validate_block(replace(step, ctx=ectx), entry, nesting + 1, element=target)
         if result is None or result.status == "skip":
             continue
         if result.status == "error":

@@ -56,6 +56,17 @@ class Values:
                     out.update(r.get("values") or {})
         return out
 
+    def foreach_values(self, policy: str, rule: str) -> dict[str, Any]:
+        """``policies[].rules[].foreachValues``: variable → list, one value per foreach element."""
+        out: dict[str, Any] = {}
+        for entry in self.policies:
+            if entry.get("name") != policy:
+                continue
+            for r in entry.get("rules") or ():
+                if isinstance(r, Mapping) and r.get("name") == rule:
+                    out.update(r.get("foreachValues") or {})
+        return out
+
     def operation(self, policy: str = "", resource_name: str = "") -> str | None:
         value = self.for_resource(policy, resource_name).get("request.operation")
         return str(value) if value else None

@@ -312,3 +312,33 @@ def test_subresources_from_values_match_parent_kind():
     )
     assert statuses(pol, scale, Admission(values=values)) == {"r": "fail"}
     assert [r.status for r in evaluate([pol], [scale], Admission(values=values))] == ["fail"]
+
+
+def test_foreach_values_from_values_file():
+    foreach = {
+        "foreach": [
+            {
+                "list": "request.object.spec.containers",
+                "context": [{"name": "allowed", "apiCall": {"urlPath": "/x"}}],
+                "deny": {
+                    "conditions": {
+                        "any": [
+                            {"key": "{{ element.image }}", "operator": "AnyNotIn", "value": "{{ allowed }}"}
+                        ]
+                    }
+                },
+            }
+        ]
+    }
+    pol = policy([rule(foreach)])
+    two = pod(containers=[{"name": "a", "image": "x"}, {"name": "b", "image": "y"}])
+    (result,) = evaluate_policy(pol, two)
+    assert result.status == "error"
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["y"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "pass"
+    }
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["x"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "fail"
+    }
