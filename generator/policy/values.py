@@ -32,40 +32,31 @@ class Values:
     subresources: Mapping[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
     """(apiVersion, kind) of a subresource object → (parent apiVersion, parent kind, subresource)."""
 
-    def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
-        if not self.policies:
-            return dict(self.global_values) if self.global_values else {}
-        out: dict[str, Any] = dict(self.global_values)
+    def _entries(self, policy: str, section: str, name: str, key: str) -> dict[str, Any]:
+        """Merge ``policies[name=policy].<section>[name=name].<key>`` mappings."""
+        out: dict[str, Any] = {}
         for entry in self.policies:
             if entry.get("name") != policy:
                 continue
-            for res in entry.get("resources") or ():
-                if isinstance(res, Mapping) and res.get("name") == resource_name:
-                    out.update(res.get("values") or {})
+            for item in entry.get(section) or ():
+                if isinstance(item, Mapping) and item.get("name") == name:
+                    out.update(item.get(key) or {})
+        return out
+
+    def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
+        """Global values, then ``policies[].resources[].values`` of this resource (dotted paths)."""
+        out: dict[str, Any] = dict(self.global_values) if self.global_values else {}
+        if self.policies:
+            out.update(self._entries(policy, "resources", resource_name, "values"))
         return out
 
     def for_rule(self, policy: str, rule: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if not self.policies:
-            return out
-        for entry in self.policies:
-            if entry.get("name") != policy:
-                continue
-            for r in entry.get("rules") or ():
-                if isinstance(r, Mapping) and r.get("name") == rule:
-                    out.update(r.get("values") or {})
-        return out
+        """``policies[].rules[].values`` of this rule."""
+        return self._entries(policy, "rules", rule, "values") if self.policies else {}
 
     def foreach_values(self, policy: str, rule: str) -> dict[str, Any]:
         """``policies[].rules[].foreachValues``: variable → list, one value per foreach element."""
-        out: dict[str, Any] = {}
-        for entry in self.policies:
-            if entry.get("name") != policy:
-                continue
-            for r in entry.get("rules") or ():
-                if isinstance(r, Mapping) and r.get("name") == rule:
-                    out.update(r.get("foreachValues") or {})
-        return out
+        return self._entries(policy, "rules", rule, "foreachValues") if self.policies else {}
 
     def operation(self, policy: str = "", resource_name: str = "") -> str | None:
         value = self.for_resource(policy, resource_name).get("request.operation")
