@@ -232,7 +232,13 @@ class _Evaluator:
         if key not in self.cache:
             admission = self.admission
             if operation:
-                admission = Admission(operation, admission.user, admission.values, admission.exceptions)
+                admission = Admission(
+                    operation,
+                    admission.user,
+                    admission.values,
+                    admission.exceptions,
+                    forced_operation=operation,
+                )
             results = evaluate_policy(pol, resource, admission)
             self.cache[key] = {r.rule: (r.status, r.message) for r in results}
         return self.cache[key]

@@ -71,7 +71,7 @@ def has_variables(node: Any) -> bool:
     """True when ``node`` (any JSON value) contains a ``{{ }}`` variable anywhere."""
     if isinstance(node, str):
         return "{{" in node
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         return any(has_variables(k) or has_variables(v) for k, v in node.items())
     if isinstance(node, list):
         return any(has_variables(v) for v in node)
@@ -84,8 +84,8 @@ def _missing(expression: str, data: Any) -> bool:
         return False
     current = data
     for raw in split_path(expression):
-        if not isinstance(current, Mapping):
-            return current is not None and not isinstance(current, Mapping)
+        if not isinstance(current, dict):
+            return current is not None and not isinstance(current, dict)
         if raw not in current:
             return True
         current = current[raw]
@@ -165,7 +165,7 @@ def substitute(node: Any, ctx: Mapping[str, Any], *, lenient: bool = False) -> A
 def _substitute(node: Any, ctx: Mapping[str, Any], lenient: bool) -> Any:
     if isinstance(node, str):
         return _substitute_string(node, ctx, lenient) if "{{" in node else node
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         return {
             (_as_text(substitute(k, ctx, lenient=lenient)) if "{{" in k else k): substitute(
                 v, ctx, lenient=lenient

@@ -289,3 +289,56 @@ def test_any_pattern_finding_carries_alternatives():
     (finding,) = iter_findings([pol], [Document("p.yaml", 0, 1, pod())])
     assert [c.json_path for c in finding.context] == ["$.spec.hostPID", "$.spec.hostIPC"]
     assert finding.json_path == "$.spec.hostPID"
+
+
+def test_subresources_from_values_match_parent_kind():
+    scale = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "web", "namespace": "default"},
+    }
+    scale["spec"] = {"replicas": 9}
+    deny = {
+        "deny": {
+            "conditions": {
+                "any": [{"key": "{{ request.object.spec.replicas }}", "operator": "GreaterThan", "value": 5}]
+            }
+        }
+    }
+    pol = policy([rule(deny, kinds=("Deployment/scale",))])
+    assert statuses(pol, scale) == {}
+    values = Values(
+        subresources={("autoscaling/v1", "Scale"): ("apps/v1", "Deployment", "scale")},
+    )
+    assert statuses(pol, scale, Admission(values=values)) == {"r": "fail"}
+    assert [r.status for r in evaluate([pol], [scale], Admission(values=values))] == ["fail"]
+
+
+def test_foreach_values_from_values_file():
+    foreach = {
+        "foreach": [
+            {
+                "list": "request.object.spec.containers",
+                "context": [{"name": "allowed", "apiCall": {"urlPath": "/x"}}],
+                "deny": {
+                    "conditions": {
+                        "any": [
+                            {"key": "{{ element.image }}", "operator": "AnyNotIn", "value": "{{ allowed }}"}
+                        ]
+                    }
+                },
+            }
+        ]
+    }
+    pol = policy([rule(foreach)])
+    two = pod(containers=[{"name": "a", "image": "x"}, {"name": "b", "image": "y"}])
+    (result,) = evaluate_policy(pol, two)
+    assert result.status == "error"
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["y"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "pass"
+    }
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["x"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "fail"
+    }
