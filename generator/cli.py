@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.render",
     "generator.commands.validate",
     "generator.commands.schema",
+    "generator.commands.policy",
+    "generator.commands.check",
 )
 
 

@@ -16,6 +16,8 @@ SECTIONS: tuple[str, ...] = (
     # one line per section
     "generator.bench.render_bench",
     "generator.bench.schema_bench",
+    "generator.bench.policy_bench",
+    "generator.bench.check_bench",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from generator.cel.activation import Activation
 from generator.cel.errors import CelError, CelEvaluationError
 from generator.cel.program import CelProgram
 
@@ -23,11 +24,17 @@ class LazyVariables(Mapping[str, Any]):
     """A read-only mapping whose values are CEL programs evaluated on first access.
 
     Args:
-        definitions: ``(name, program)`` in declaration order.
+        definitions: ``(name, program)`` in declaration order. A ``CelError`` in place of a
+            program (the variable did not compile) is raised when the variable is read, as
+            Kubernetes reports a broken variable only where it is used.
         activation: the top-level names the programs see (``object``, ``request``…).
     """
 
-    def __init__(self, definitions: Sequence[tuple[str, CelProgram]], activation: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        definitions: Sequence[tuple[str, CelProgram | CelError]],
+        activation: Mapping[str, Any] | Activation,
+    ) -> None:
         self._programs = dict(definitions)
         self._activation = activation
         self._values: dict[str, Any] = {}
@@ -35,15 +42,17 @@ class LazyVariables(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name in self._errors:
-            raise self._errors[name]
+            raise self._errors[name].with_traceback(None)
         if name in self._values:
             value = self._values[name]
             if value is _PENDING:
                 raise CelEvaluationError(
-                    f"variable {name!r} refers to itself", expression=self._programs[name].source
+                    f"variable {name!r} refers to itself", expression=f"variables.{name}"
                 )
             return value
         program = self._programs[name]  # KeyError for an unknown name, as Mapping requires
+        if isinstance(program, CelError):
+            raise program.with_traceback(None)
         self._values[name] = _PENDING
         try:
             value = program.evaluate(self._activation, variables=self)
