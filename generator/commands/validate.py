@@ -15,8 +15,6 @@ from typing import TextIO
 from generator.errors import GeneratorError
 from generator.findings import exit_code
 from generator.report import FORMATS, get_formatter
-from generator.schema import Options, validate_paths
-from generator.schema.kube import nearest_shipped
 
 __all__ = ["HELP", "NAME", "add_arguments", "declared_version", "default_crd_dirs", "run"]
 
@@ -86,11 +84,16 @@ def declared_version(env_dir: Path, stderr: TextIO) -> str | None:
         return None
     if not declared:
         return None
+    from generator.schema.kube import nearest_shipped
+
     major, minor = max(declared)
     return nearest_shipped(f"{major}.{minor}")
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    # imported here: `gitops-gen --help` and the other commands need not load the schema engine
+    from generator.schema import Options, validate_paths
+
     version = args.kubernetes_version or declared_version(Path("environments"), stderr)
     options = Options(
         crd_dirs=default_crd_dirs(args.crd_dir),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.documents import iter_manifest_files, load_file
+from generator.errors import ManifestLoadError
 from generator.findings import Finding
 from generator.schema.engine import Engine, Options
 
@@ -142,5 +143,17 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
 
 
 def validate_paths(paths: Sequence[str], options: Options, *, jobs: int | None = None) -> Result:
-    """Validate every manifest file under ``paths`` (files or directories, recursively)."""
-    return validate_files(list(iter_manifest_files(paths)), options, jobs=jobs)
+    """Validate every manifest file under ``paths`` (files or directories, recursively).
+
+    Raises:
+        ManifestLoadError: a path does not exist, or no manifest file was found at all (an empty
+            ``rendered/`` passing as valid would hide a broken pipeline).
+    """
+    files = list(iter_manifest_files(paths))
+    if not files:
+        raise ManifestLoadError(
+            "no manifest files (*.yaml, *.yml, *.json) found",
+            path=", ".join(paths),
+            hint="check the path, or run `make render` first",
+        )
+    return validate_files(files, options, jobs=jobs)
