@@ -199,12 +199,10 @@ class _Scanner:
                 self._primary(src[self.i : _string_end(src, self.i)])
             elif ch in _IDENT_START:
                 self._on_identifier()
-            elif ch == "." and src.startswith("?", _skip_space(src, self.i + 1)):
-                self._on_optional_chain()
-            elif ch == "[" and src.startswith("?", _skip_space(src, self.i + 1)):
-                if not self.after_operand:
-                    raise _literal_gap(src)
-                self._on_optional_chain()
+            elif src.startswith("?", _skip_space(src, self.i + 1)) and (
+                ch == "." or (ch == "[" and self.after_operand)
+            ):
+                self._on_optional_chain()  # ``x.?f`` or ``x[?k]``
             elif ch == "{" and src.startswith("?", _skip_space(src, self.i + 1)):
                 raise _literal_gap(src)
             elif ch in "([{":
@@ -236,10 +234,38 @@ class _Scanner:
         self._emit(text, self.i + len(text) if end is None else end, operand=True)
 
     def _on_open(self, ch: str) -> None:
+        if ch == "[" and not self.after_operand and self._on_optional_list():
+            return
+        if ch == "{" and not self.after_operand:
+            entries = _split_args(self.src[self.i + 1 : _matching(self.src, self.i)])
+            if any(e.lstrip().startswith("?") for e in entries):
+                raise _literal_gap(self.src)
         closer = {"(": ")", "[": "]", "{": "}"}[ch]
         chain_after = self.chain_start if self.after_operand else len(self.out)
         self.stack.append(_Open(closer, chain_after))
         self._emit(ch, self.i + 1, operand=False)
+
+    def _on_optional_list(self) -> bool:
+        """``[a, ?b, c]``: ``[a] + (b.hasValue() ? [b.value()] : []) + [c]``; False if no ``?`` entry."""
+        close = _matching(self.src, self.i)
+        elements = _split_args(self.src[self.i + 1 : close])
+        if not any(e.lstrip().startswith("?") for e in elements):
+            return False
+        parts: list[str] = []
+        plain: list[str] = []
+        for element in elements:
+            if element.lstrip().startswith("?"):
+                if plain:
+                    parts.append("[" + ", ".join(plain) + "]")
+                    plain = []
+                opt = self._sub(element.lstrip()[1:])
+                parts.append(f"(({opt}).hasValue() ? [({opt}).value()] : [])")
+            else:
+                plain.append(self._sub(element))
+        if plain:
+            parts.append("[" + ", ".join(plain) + "]")
+        self._primary("(" + " + ".join(parts) + ")", close + 1)
+        return True
 
     def _on_close(self, ch: str) -> None:
         if not self.stack or self.stack[-1].closer != ch:
@@ -374,7 +400,7 @@ def _native_chain(receiver: str, segments: list[tuple[str, str]]) -> tuple[str, 
 
 def _literal_gap(src: str) -> CelUnsupportedError:
     return CelUnsupportedError(
-        "optional list/map literal entries",
+        "optional map literal entries",
         expression=src,
-        reason="optional entries in list or map literals ('[?x]', '{?k: v}') are not supported",
+        reason="optional entries in map literals ('{?k: v}') are not supported",
     )

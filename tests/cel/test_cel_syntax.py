@@ -91,11 +91,25 @@ def test_rewrite_syntax_errors(source: str) -> None:
         compile_expression(source)
 
 
-@pytest.mark.parametrize("source", ["[?a.?b]", "{?'k': a.?b}"])
-def test_optional_literal_entries_are_a_known_gap(source: str) -> None:
+@pytest.mark.parametrize("source", ["{?'k': a.?b}", "{'a': 1, ?'k': a.?b}"])
+def test_optional_map_literal_entries_are_a_known_gap(source: str) -> None:
     with pytest.raises(CelUnsupportedError) as info:
         compile_expression(source)
-    assert info.value.feature == "optional list/map literal entries"
+    assert info.value.feature == "optional map literal entries"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("[?object.spec.?items]", [[1, 2]]),
+        ("[?object.spec.?nope]", []),
+        ("[0, ?object.spec.?nope, ?object.spec.items[?1], 3]", [0, 2, 3]),
+        ("[[?optional.none()], [?optional.of('x')]]", [[], ["x"]]),
+        ("{'k': [?optional.of(1)]}", {"k": [1]}),
+    ],
+)
+def test_optional_list_literal_entries(expr: str, expected: object) -> None:
+    assert evaluate(expr, {"object": OBJ}) == expected
 
 
 PROBES = {
