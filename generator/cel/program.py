@@ -172,7 +172,8 @@ def _describe(error: Exception) -> str:
         return f"undeclared reference to {m.group(1)!r}"
     m = _CALLBACK.search(text)
     if m:
-        return f"{m.group(1)}(): {m.group(2).strip()}"
+        reason = re.sub(r"^\w+(?:Error|Exception): ", "", m.group(2).strip())
+        return f"{m.group(1)}(): {reason}"
     if isinstance(error, TypeError) and text.startswith("No such overload"):
         return "no such overload (CEL does not convert between types)"
     first = text.splitlines()[0] if text else type(error).__name__
