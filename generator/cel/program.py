@@ -191,6 +191,10 @@ def compile_expression(source: str) -> CelProgram:
         CelSyntaxError: the expression does not parse.
         CelUnsupportedError: it calls a function (or uses syntax) this library lacks.
     """
+    if not isinstance(source, str):
+        raise CelSyntaxError(
+            f"expected an expression string, got {type(source).__name__}", expression=repr(source)
+        )
     cached = _CACHE.get(source)
     if cached is None:
         try:
