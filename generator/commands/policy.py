@@ -1,0 +1,132 @@
+"""``gitops-gen policy apply|test``: the offline Kyverno engine on the command line.
+
+``apply`` evaluates policies on resources like ``kyverno apply`` (exit 1 when an Enforce rule
+fails; Audit failures are printed as warnings). ``test`` runs every ``kyverno-test.yaml`` under a
+folder like ``kyverno test`` (exit 1 when an expectation fails). Malformed inputs exit 2 through
+``generator.cli``. This module only parses and delegates to ``generator.policy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from xml.sax.saxutils import escape, quoteattr
+
+from generator.documents import load_documents
+from generator.errors import PolicyLoadError, UsageError
+from generator.findings import Finding
+from generator.policy import Admission, TestRow, evaluate, load_policies, result_to_finding, run_tests
+from generator.policy.findings import count_statuses
+from generator.policy.match import UserInfo
+from generator.policy.values import Values, load_user_info, load_values
+from generator.report import get_formatter
+
+__all__ = ["HELP", "NAME", "add_arguments", "run"]
+
+NAME = "policy"
+HELP = "Evaluate Kyverno policies offline: apply them to resources, or run kyverno-test.yaml files."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="policy_command", required=True)
+    apply = sub.add_parser("apply", help="apply policies to resources (like `kyverno apply`)")
+    apply.add_argument(
+        "--policy", nargs="+", action="extend", required=True, metavar="PATH", help="policy files or folders"
+    )
+    apply.add_argument(
+        "--resource",
+        nargs="+",
+        action="extend",
+        required=True,
+        metavar="PATH",
+        help="resource files or folders",
+    )
+    apply.add_argument(
+        "--values", metavar="FILE", help="a Kyverno CLI Values file (variables instead of a cluster)"
+    )
+    apply.add_argument("--userinfo", metavar="FILE", help="a Kyverno CLI UserInfo file (the admission user)")
+    apply.add_argument("--output", choices=("text", "json", "junit", "sarif"), default="text")
+    test = sub.add_parser("test", help="run every kyverno-test.yaml under DIR (like `kyverno test`)")
+    test.add_argument("dir", metavar="DIR", type=Path)
+    test.add_argument("--output", choices=("text", "json", "junit"), default="text")
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.policy_command == "apply":
+        return _apply(args, stdout)
+    return _test(args, stdout)
+
+
+def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
+    policies = load_policies(args.policy)
+    if not policies:
+        raise UsageError(f"no ClusterPolicy or Policy found in {', '.join(args.policy)}")
+    documents = load_documents(args.resource)
+    values = load_values(Path(args.values)) if args.values else Values()
+    user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
+    operation = str(values.global_values.get("request.operation") or "CREATE")
+    admission = Admission(operation=operation, user=user, values=values)
+    results = list(evaluate(policies, documents, admission))
+    counts = count_statuses(results)
+    findings: list[Finding] = [
+        result_to_finding(r, documents[r.resource_index])
+        for r in results
+        if r.status in ("fail", "warn", "error")
+    ]
+    summary: dict[str, Any] = {"policies": len(policies), "resources": len(documents), **counts}
+    stdout.write(get_formatter(args.output)(findings, summary, tool="gitops-gen policy apply"))
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _rows_text(rows: Sequence[TestRow]) -> str:
+    lines = []
+    for r in rows:
+        mark = "ok  " if r.passed else "FAIL"
+        where = f"{r.test_file}[{r.index}] {r.policy}/{r.rule} {r.resource}"
+        lines.append(f"{mark} {where}: expected {r.expected}, got {r.actual}")
+        if not r.passed and r.message:
+            lines.append(f"       {r.message}")
+    failed = sum(not r.passed for r in rows)
+    lines.append(f"gitops-gen policy test: {len(rows)} results, {len(rows) - failed} passed, {failed} failed")
+    return "\n".join(lines) + "\n"
+
+
+def _rows_json(rows: Sequence[TestRow]) -> str:
+    return json.dumps({"results": [r.as_json() for r in rows]}, indent=2) + "\n"
+
+
+def _rows_junit(rows: Sequence[TestRow]) -> str:
+    failed = sum(not r.passed for r in rows)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="gitops-gen policy test" tests="{len(rows)}" failures="{failed}">',
+    ]
+    for r in rows:
+        name = quoteattr(f"{r.policy}/{r.rule} {r.resource}")
+        classname = quoteattr(f"{r.test_file}[{r.index}]")
+        if r.passed:
+            out.append(f"  <testcase classname={classname} name={name}/>")
+        else:
+            text = escape(f"expected {r.expected}, got {r.actual}: {r.message}")
+            out.append(
+                f'  <testcase classname={classname} name={name}><failure message="{text}"/></testcase>'
+            )
+    out.append("</testsuite>")
+    return "\n".join(out) + "\n"
+
+
+_TEST_FORMATS = {"text": _rows_text, "json": _rows_json, "junit": _rows_junit}
+
+
+def _test(args: argparse.Namespace, stdout: TextIO) -> int:
+    root: Path = args.dir
+    if not root.exists():
+        raise PolicyLoadError(
+            f"{root} does not exist", path=str(root), hint="give a folder holding kyverno-test.yaml files"
+        )
+    rows = run_tests(root)
+    stdout.write(_TEST_FORMATS[args.output](rows))
+    return 0 if all(r.passed for r in rows) else 1

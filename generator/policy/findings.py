@@ -1,0 +1,73 @@
+"""Rule results → ``Finding`` records for ``policy apply`` and the CI gate.
+
+A ``fail`` (or ``warn``/``error``) becomes a finding: ``rule`` is ``policy/rule``, ``message`` is
+Kyverno's, ``yaml_path`` the failing field where the pattern engine knows it. Severity: ``error``
+for an Enforce rule, ``warning`` for Audit (and for ``warn`` results), as ``kyverno apply
+--audit-warn`` prints them. Line numbers are located lazily, only for the findings produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+
+from generator.documents import Document, locate
+from generator.findings import Finding, Severity
+from generator.policy.engine import Admission, evaluate
+from generator.policy.model import Policy, RuleResult
+
+__all__ = ["count_statuses", "iter_findings", "result_to_finding"]
+
+
+def _severity(result: RuleResult) -> Severity:
+    if result.status == "warn":
+        return "warning"
+    return "error" if result.failure_action == "Enforce" else "warning"
+
+
+def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ...], message: str) -> Finding:
+    """A finding about ``result``'s resource at ``path``, located in ``doc`` when given."""
+    yaml_path = tuple(p for p in path if p != "")
+    line: int | None = None
+    column: int | None = None
+    if doc is not None:
+        try:
+            line, column = locate(doc, yaml_path)
+        except Exception:  # a location is a nicety; never fail a report on it
+            line, column = doc.line, None
+    return Finding(
+        file=doc.file if doc is not None else "",
+        line=line,
+        column=column,
+        yaml_path=yaml_path,
+        rule=f"{result.policy}/{result.rule}",
+        message=message,
+        severity=_severity(result),
+        kind=result.kind,
+        namespace=result.namespace,
+        name=result.name,
+    )
+
+
+def result_to_finding(result: RuleResult, doc: Document | None = None) -> Finding:
+    """One failing/erroring rule result as a ``Finding``; ``anyPattern`` alternatives become its context."""
+    message = result.message if result.status != "error" else f"rule error: {result.message}"
+    children = tuple(_finding(result, doc, path, text) for path, text in result.context)
+    return replace(_finding(result, doc, result.path, message), context=children)
+
+
+def iter_findings(
+    policies: Sequence[Policy], documents: Sequence[Document], admission: Admission | None = None
+) -> Iterator[Finding]:
+    """Lazily yield a finding for every fail/warn/error result of ``policies`` on ``documents``."""
+    for result in evaluate(policies, documents, admission or Admission()):
+        if result.status in ("fail", "warn", "error"):
+            yield result_to_finding(result, documents[result.resource_index])
+
+
+def count_statuses(results: Iterable[RuleResult]) -> dict[str, int]:
+    """``{"pass": n, "fail": n, "warn": n, "error": n, "skip": n}`` for a summary line."""
+    counts = dict.fromkeys(("pass", "fail", "warn", "error", "skip"), 0)
+    for r in results:
+        counts[r.status] += 1
+    return counts

@@ -1,0 +1,369 @@
+"""``kyverno test`` semantics: run every ``kyverno-test.yaml`` and compare with its ``results:``.
+
+Reproduces the quirks of upstream's ``cmd/cli/kubectl-kyverno/commands/test``: resources are
+selected by name only (``"ns/name"`` also pins the namespace; ``kind`` is informational), namespaced
+objects without a namespace get ``default``, duplicate resources are dropped, the rule ``R`` also
+matches ``autogen-R`` and ``autogen-cronjob-R``, a rule that produced no response counts as passed,
+several Test documents may share a file, and deprecated spellings (top-level ``name``, result
+``resource``/``namespace``/``status``) are accepted. Yields one ``TestRow`` per (results entry,
+resource reference); a row passed when ``actual == expected``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.documents import Document, load_file
+from generator.errors import ManifestLoadError, PolicyLoadError
+from generator.policy.engine import Admission, evaluate_policy
+from generator.policy.load import policies_from_documents
+from generator.policy.match import UserInfo
+from generator.policy.model import Policy
+from generator.policy.values import Values, load_user_info, load_values, values_from
+
+__all__ = ["TestRow", "find_test_files", "run_test_file", "run_tests"]
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TEST_FILE = "kyverno-test.yaml"
+_STATUSES = frozenset({"pass", "fail", "skip", "warn", "error"})
+#: Built-in cluster-scoped kinds: these get no ``default`` namespace.
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+        "CustomResourceDefinition", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+        "PriorityClass", "APIService", "CSIDriver", "CSINode", "RuntimeClass", "IngressClass",
+        "VolumeAttachment", "PodSecurityPolicy", "CertificateSigningRequest", "ComponentStatus",
+        "ClusterPolicy", "ClusterPolicyReport", "ClusterIssuer", "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+        "FlowSchema", "PriorityLevelConfiguration", "ClusterCleanupPolicy", "ClusterEphemeralReport",
+        "TokenReview", "SelfSubjectAccessReview", "SubjectAccessReview", "SelfSubjectRulesReview",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TestRow:
+    """One checked expectation; the JSON output's row."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    test_file: str
+    index: int
+    policy: str
+    rule: str
+    resource: str
+    expected: str
+    actual: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.expected == self.actual
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "test_file": self.test_file,
+            "index": self.index,
+            "policy": self.policy,
+            "rule": self.rule,
+            "resource": self.resource,
+            "expected": self.expected,
+            "actual": self.actual,
+            "message": self.message,
+        }
+
+
+def find_test_files(root: Path) -> list[Path]:
+    """Every ``kyverno-test.yaml`` under ``root`` (dot folders included), sorted; or ``root`` itself."""
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, _dirs, files in os.walk(root):
+        if TEST_FILE in files:
+            found.append(Path(dirpath) / TEST_FILE)
+    return sorted(found)
+
+
+def _test_documents(path: Path) -> list[Mapping[str, Any]]:
+    try:
+        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER) if d]
+    except (OSError, yaml.YAMLError) as e:
+        mark = getattr(e, "problem_mark", None)
+        raise PolicyLoadError(
+            f"cannot read Test file: {e}", path=str(path), line=mark.line + 1 if mark else None
+        ) from e
+    tests = []
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            raise PolicyLoadError("a Test document must be a mapping", path=str(path), line=1)
+        if doc.get("kind", "Test") != "Test":
+            continue
+        tests.append(doc)
+    return tests
+
+
+def _files(base: Path, entries: Any, what: str, test: Path) -> list[Path]:
+    if entries is None:
+        return []
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise PolicyLoadError(f"`{what}` must be a list of paths", path=str(test), yaml_path=(what,))
+    out = []
+    for entry in entries:
+        target = base / str(entry)
+        if not target.exists():
+            raise PolicyLoadError(
+                f"{what} file {entry!r} not found (looked in {target})",
+                path=str(test),
+                yaml_path=(what,),
+                hint="paths are relative to the Test file's folder",
+            )
+        if target.is_dir():
+            out.extend(sorted(p for p in target.rglob("*") if p.suffix in (".yaml", ".yml", ".json")))
+        else:
+            out.append(target)
+    return out
+
+
+def _load_docs(paths: list[Path]) -> list[Document]:
+    docs: list[Document] = []
+    for p in paths:
+        try:
+            docs.extend(load_file(p))
+        except ManifestLoadError as e:
+            raise PolicyLoadError(e.message, path=e.path, line=e.line, hint=e.hint) from e
+    return docs
+
+
+def _with_namespace(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = body.get("metadata")
+    if body.get("kind") in CLUSTER_SCOPED or not isinstance(meta, Mapping) or meta.get("namespace"):
+        return body
+    out = dict(body)
+    out["metadata"] = dict(meta) | {"namespace": "default"}
+    return out
+
+
+def _resources(docs: list[Document]) -> list[Mapping[str, Any]]:
+    seen: set[tuple[str, str, str, str]] = set()
+    out = []
+    for doc in docs:
+        body = _with_namespace(doc.body)
+        meta = body.get("metadata") or {}
+        key = (
+            str(body.get("apiVersion")),
+            str(body.get("kind")),
+            str(meta.get("namespace", "")),
+            str(meta.get("name", "")),
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(body)
+    return out
+
+
+def _select(resources: list[Mapping[str, Any]], ref: str, namespace: str | None) -> list[Mapping[str, Any]]:
+    ns: str | None = namespace or None
+    name = ref
+    if "/" in ref:
+        ns, _, name = ref.partition("/")
+    out = []
+    for body in resources:
+        meta = body.get("metadata") or {}
+        if str(meta.get("name", "")) != name:
+            continue
+        if ns is not None and str(meta.get("namespace", "") or "") != ns:
+            continue
+        out.append(body)
+    return out
+
+
+def _entry_fields(
+    entry: Any, test: Path, index: int
+) -> tuple[str, str, str, list[str] | None, str | None, str]:
+    where = ("results", index)
+    if not isinstance(entry, Mapping):
+        raise PolicyLoadError("a results entry must be a mapping", path=str(test), yaml_path=where)
+    policy = str(entry.get("policy", "")).rsplit("/", 1)[-1]
+    if not policy:
+        raise PolicyLoadError("results entry without `policy`", path=str(test), yaml_path=where)
+    rule = str(entry.get("rule", "") or "")
+    expected = str(entry.get("result", entry.get("status", "")) or "").lower()
+    if expected not in _STATUSES:
+        raise PolicyLoadError(
+            f"results entry has result {expected!r}", path=str(test), yaml_path=(*where, "result"),
+            hint="use one of pass, fail, skip, warn, error",
+        )  # fmt: skip
+    refs: list[str] | None
+    if entry.get("resources") is not None:
+        refs = [str(r) for r in entry["resources"]]
+    elif entry.get("resource") is not None:
+        refs = [str(entry["resource"])]
+    else:
+        refs = None
+    namespace = entry.get("namespace")
+    operation = str(entry.get("operation") or "")
+    return policy, rule, expected, refs, (str(namespace) if namespace else None), operation
+
+
+class _Evaluator:
+    """Caches rule responses per (policy, resource, operation) for one Test."""
+
+    def __init__(self, policies: list[Policy], admission: Admission) -> None:
+        self.policies = {p.name: p for p in policies}
+        self.admission = admission
+        self.cache: dict[tuple[str, int, str], dict[str, tuple[str, str]]] = {}
+
+    def responses(
+        self, policy: str, resource: Mapping[str, Any], operation: str
+    ) -> dict[str, tuple[str, str]] | None:
+        pol = self.policies.get(policy)
+        if pol is None:
+            return None
+        key = (policy, id(resource), operation)
+        if key not in self.cache:
+            admission = self.admission
+            if operation:
+                admission = Admission(operation, admission.user, admission.values, admission.exceptions)
+            results = evaluate_policy(pol, resource, admission)
+            self.cache[key] = {r.rule: (r.status, r.message) for r in results}
+        return self.cache[key]
+
+
+def _lookup(responses: Mapping[str, tuple[str, str]], rule: str) -> tuple[str, str] | None:
+    if rule.startswith("autogen-"):
+        return responses.get(rule)
+    for name in (rule, f"autogen-{rule}", f"autogen-cronjob-{rule}"):
+        if name in responses:
+            return responses[name]
+    return None
+
+
+def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow]:
+    base = path.parent
+    policies = policies_from_documents(_load_docs(_files(base, test.get("policies"), "policies", path)))
+    resources = _resources(_load_docs(_files(base, test.get("resources"), "resources", path)))
+    values = Values()
+    variables = test.get("variables")
+    if variables:
+        values = load_values(_files(base, variables, "variables", path)[0])
+    elif isinstance(test.get("values"), Mapping):
+        values = values_from(test["values"], str(path))
+    user = UserInfo()
+    if test.get("userinfo"):
+        user = load_user_info(_files(base, test["userinfo"], "userinfo", path)[0])
+    exceptions = tuple(
+        d.body
+        for d in _load_docs(_files(base, test.get("exceptions"), "exceptions", path))
+        if d.kind == "PolicyException"
+    )
+    operation = values.global_values.get("request.operation") or "CREATE"
+    evaluator = _Evaluator(policies, Admission(str(operation), user, values, exceptions))
+    results = test.get("results") or []
+    if not isinstance(results, list):
+        raise PolicyLoadError("`results` must be a list", path=str(path), yaml_path=("results",))
+    for index, entry in enumerate(results):
+        policy, rule, expected, refs, namespace, op = _entry_fields(entry, path, index)
+        if refs is None:
+            refs = [str((r.get("metadata") or {}).get("name", "")) for r in resources]
+        for ref in refs:
+            yield _check(
+                evaluator,
+                resources=resources,
+                rel=rel,
+                index=index,
+                policy=policy,
+                rule=rule,
+                expected=expected,
+                ref=ref,
+                namespace=namespace,
+                operation=op,
+            )
+
+
+def _check(
+    evaluator: _Evaluator,
+    *,
+    resources: list[Mapping[str, Any]],
+    rel: str,
+    index: int,
+    policy: str,
+    rule: str,
+    expected: str,
+    ref: str,
+    namespace: str | None,
+    operation: str,
+) -> TestRow:
+    selected = _select(resources, ref, namespace)
+    row = TestRow(rel, index, policy, rule, ref, expected, expected, "")
+    if not selected:
+        return TestRow(
+            rel,
+            index,
+            policy,
+            rule,
+            ref,
+            expected,
+            "error",
+            f"resource {ref!r} not found in the Test's resources",
+        )
+    if policy not in evaluator.policies:
+        return TestRow(
+            rel,
+            index,
+            policy,
+            rule,
+            ref,
+            expected,
+            "error",
+            f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
+            " (other policy kinds, e.g. ValidatingPolicy, are not supported)",
+        )
+    messages = []
+    for body in selected:
+        responses = evaluator.responses(policy, body, operation) or {}
+        found = _lookup(responses, rule)
+        if found is None:
+            messages.append("no response (rule not applicable): counted as passed, as kyverno test does")
+            continue
+        status, message = found
+        if status != expected:
+            return TestRow(rel, index, policy, rule, ref, expected, status, message)
+        messages.append(message)
+    return TestRow(
+        row.test_file, index, policy, rule, ref, expected, expected, "; ".join(dict.fromkeys(messages))
+    )
+
+
+def run_test_file(path: Path, root: Path) -> list[TestRow]:
+    """Every row of one test file (all of its Test documents)."""
+    rel = os.path.relpath(path, root) if root.is_dir() else path.name
+    rows: list[TestRow] = []
+    for test in _test_documents(path):
+        rows.extend(_run_test(test, path, rel))
+    return rows
+
+
+def run_tests(root: Path) -> list[TestRow]:
+    """Every row of every ``kyverno-test.yaml`` under ``root``.
+
+    Raises:
+        PolicyLoadError: no test file found, or a test/policy file is malformed.
+    """
+    files = find_test_files(root)
+    if not files:
+        raise PolicyLoadError(
+            f"no {TEST_FILE} found under {root}", path=str(root), hint="give the folder holding the tests"
+        )
+    rows: list[TestRow] = []
+    for path in files:
+        rows.extend(run_test_file(path, root))
+    return rows

@@ -1,0 +1,102 @@
+"""The Kyverno CLI's ``Values`` and ``UserInfo`` files: variables injected instead of a cluster.
+
+``Values`` holds ``globalValues``, per-policy per-resource ``values``, per-rule ``values`` and
+``foreachValues``, and ``namespaceSelector`` labels; ``UserInfo`` the admission user, roles and
+cluster roles. Loaded once per test; malformed files raise ``PolicyLoadError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import PolicyLoadError
+from generator.policy.match import UserInfo
+
+__all__ = ["Values", "load_user_info", "load_values", "user_info_from", "values_from"]
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """Variable values for the CLI; every lookup returns a fresh mapping of dotted paths."""
+
+    global_values: Mapping[str, Any] = field(default_factory=dict)
+    policies: tuple[Mapping[str, Any], ...] = ()
+    namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.global_values)
+        for entry in self.policies:
+            if entry.get("name") != policy:
+                continue
+            for res in entry.get("resources") or ():
+                if isinstance(res, Mapping) and res.get("name") == resource_name:
+                    out.update(res.get("values") or {})
+        return out
+
+    def for_rule(self, policy: str, rule: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for entry in self.policies:
+            if entry.get("name") != policy:
+                continue
+            for r in entry.get("rules") or ():
+                if isinstance(r, Mapping) and r.get("name") == rule:
+                    out.update(r.get("values") or {})
+        return out
+
+    def operation(self, policy: str = "", resource_name: str = "") -> str | None:
+        value = self.for_resource(policy, resource_name).get("request.operation")
+        return str(value) if value else None
+
+
+def _read(path: Path) -> Mapping[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, yaml.YAMLError) as e:
+        raise PolicyLoadError(f"cannot read {path}: {e}", path=str(path)) from e
+    if not isinstance(data, Mapping):
+        raise PolicyLoadError("expected a mapping", path=str(path), line=1)
+    return data
+
+
+def values_from(data: Mapping[str, Any], source: str = "") -> Values:
+    """Build ``Values`` from a parsed Values document (or a Test's inline ``values:``)."""
+    labels: dict[str, Mapping[str, str]] = {}
+    for item in data.get("namespaceSelector") or ():
+        if isinstance(item, Mapping) and item.get("name"):
+            labels[str(item["name"])] = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
+    policies = data.get("policies") or []
+    if not isinstance(policies, list):
+        raise PolicyLoadError("`policies` must be a list", path=source or None, yaml_path=("policies",))
+    return Values(
+        global_values=dict(data.get("globalValues") or {}),
+        policies=tuple(p for p in policies if isinstance(p, Mapping)),
+        namespace_labels=labels,
+    )
+
+
+def load_values(path: Path) -> Values:
+    """Read a ``Values`` file."""
+    return values_from(_read(path), str(path))
+
+
+def user_info_from(data: Mapping[str, Any]) -> UserInfo:
+    """Build ``UserInfo`` from a parsed UserInfo document (``userInfo``, ``roles``, ``clusterRoles``)."""
+    info = data.get("userInfo") or {}
+    return UserInfo(
+        username=str(info.get("username", "") or ""),
+        groups=tuple(str(g) for g in info.get("groups") or ()),
+        roles=tuple(str(r) for r in data.get("roles") or ()),
+        cluster_roles=tuple(str(r) for r in data.get("clusterRoles") or ()),
+    )
+
+
+def load_user_info(path: Path) -> UserInfo:
+    """Read a ``UserInfo`` file."""
+    return user_info_from(_read(path))

@@ -1,0 +1,215 @@
+"""``{{ }}`` variables and JMESPath queries over the policy context (upstream ``pkg/engine/variables``).
+
+``substitute(node, ctx, lenient=...)`` returns a copy of a pattern/condition/message with every
+``{{ expr }}`` replaced (innermost first, until none is left). A whole-string variable keeps the
+query's type; inside a longer string the value is written as text (JSON for non-strings), as
+upstream does. In strict mode (patterns, messages) a path that does not exist is an error, as with
+Kyverno's JMESPath fork; in lenient mode (preconditions, deny conditions) it is ``null``.
+Expressions are compiled once and cached. Never mutates its input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import jmespath
+from jmespath import exceptions as jp_exceptions
+from jmespath.parser import ParsedResult
+
+from generator.policy.jp_functions import KyvernoFunctions
+
+__all__ = [
+    "VARIABLE_PATTERN",
+    "VariableError",
+    "compile_error",
+    "has_variables",
+    "query",
+    "set_path",
+    "split_path",
+    "substitute",
+]
+
+_VARIABLE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
+VARIABLE_PATTERN = _VARIABLE
+"""``{{ expr }}`` (not escaped); group 2 is the whole variable."""
+_SIMPLE_PATH = re.compile(
+    r'^\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")(?:\s*\.\s*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"))*\s*$'
+)
+_OPTIONS = jmespath.Options(custom_functions=KyvernoFunctions())
+
+
+class VariableError(ValueError):
+    """A variable could not be resolved (unknown path, JMESPath error); becomes a rule ``error``."""
+
+
+@lru_cache(maxsize=4096)
+def _compile(expression: str) -> ParsedResult:
+    return jmespath.compile(expression)
+
+
+def _normalize(expression: str) -> str:
+    text = expression.strip()
+    if text.startswith("@") and text != "@":
+        text = text[1:].lstrip(".")
+    return text
+
+
+def compile_error(expression: str) -> str | None:
+    """Why ``expression`` is not valid JMESPath, or ``None`` when it compiles."""
+    try:
+        _compile(_normalize(expression))
+    except jp_exceptions.JMESPathError as e:
+        return str(e).splitlines()[0]
+    return None
+
+
+def has_variables(node: Any) -> bool:
+    """True when ``node`` (any JSON value) contains a ``{{ }}`` variable anywhere."""
+    if isinstance(node, str):
+        return "{{" in node
+    if isinstance(node, Mapping):
+        return any(has_variables(k) or has_variables(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(has_variables(v) for v in node)
+    return False
+
+
+def _missing(expression: str, data: Any) -> bool:
+    """Does a plain dotted path step into a map that lacks the key? (the fork's ``Unknown key``)."""
+    if not _SIMPLE_PATH.match(expression):
+        return False
+    current = data
+    for raw in split_path(expression):
+        if not isinstance(current, Mapping):
+            return current is not None and not isinstance(current, Mapping)
+        if raw not in current:
+            return True
+        current = current[raw]
+    return False
+
+
+def query(expression: str, data: Any, *, strict: bool = True) -> Any:
+    """Evaluate a JMESPath ``expression`` over the context ``data`` with Kyverno's functions.
+
+    Raises:
+        VariableError: the expression does not parse, fails, or (``strict``) names a missing path.
+    """
+    text = _normalize(expression)
+    try:
+        result = _compile(text).search(data, options=_OPTIONS)
+    except (jp_exceptions.JMESPathError, ValueError, TypeError, ArithmeticError, KeyError) as e:
+        raise VariableError(f"failed to evaluate {expression.strip()!r}: {e}") from e
+    if result is None and strict and _missing(text, data):
+        raise VariableError(f"variable {expression.strip()!r} not found (unknown key in the context)")
+    return result
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _substitute_string(text: str, ctx: Mapping[str, Any], lenient: bool) -> Any:
+    for _ in range(32):  # nested variables resolve innermost first; a bound guards against loops
+        m = _VARIABLE.search(text)
+        if m is None:
+            break
+        whole = m.group(2)
+        expression = whole[2:-2]
+        try:
+            value = query(expression, ctx, strict=True)
+        except VariableError:
+            if not lenient:
+                raise
+            value = None
+        if whole == text:
+            return value
+        start = m.start(2)
+        text = text[:start] + _as_text(value) + text[m.end(2) :]
+    return text.replace("\\{{", "{{")
+
+
+_HAS_VARIABLES: dict[int, tuple[Any, bool]] = {}
+
+
+def _cached_has_variables(node: Any) -> bool:
+    """``has_variables`` remembered per object: rule patterns are the same objects on every document."""
+    cached = _HAS_VARIABLES.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    found = has_variables(node)
+    if len(_HAS_VARIABLES) > 100_000:
+        _HAS_VARIABLES.clear()
+    _HAS_VARIABLES[id(node)] = (node, found)
+    return found
+
+
+def substitute(node: Any, ctx: Mapping[str, Any], *, lenient: bool = False) -> Any:
+    """Copy of ``node`` with every ``{{ expr }}`` replaced by its value in ``ctx``.
+
+    A node without variables is returned as is (not copied): callers never mutate patterns.
+
+    Raises:
+        VariableError: strict mode and a variable cannot be resolved.
+    """
+    if isinstance(node, (dict, list)) and not _cached_has_variables(node):
+        return node
+    return _substitute(node, ctx, lenient)
+
+
+def _substitute(node: Any, ctx: Mapping[str, Any], lenient: bool) -> Any:
+    if isinstance(node, str):
+        return _substitute_string(node, ctx, lenient) if "{{" in node else node
+    if isinstance(node, Mapping):
+        return {
+            (_as_text(substitute(k, ctx, lenient=lenient)) if "{{" in k else k): substitute(
+                v, ctx, lenient=lenient
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [substitute(v, ctx, lenient=lenient) for v in node]
+    return node
+
+
+def split_path(path: str) -> list[str]:
+    """``request.object.metadata.annotations."a/b"`` → ``[request, object, metadata, annotations, a/b]``."""
+    parts: list[str] = []
+    buf = ""
+    quoted = False
+    i = 0
+    while i < len(path):
+        ch = path[i]
+        if ch == "\\" and quoted and i + 1 < len(path):
+            buf += path[i + 1]
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append(buf.strip())
+            buf = ""
+        else:
+            buf += ch
+        i += 1
+    parts.append(buf.strip())
+    return [p for p in parts if p != ""]
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted variable path (as a Values file writes it) inside ``data``, creating maps."""
+    parts = split_path(path)
+    current = data
+    for part in parts[:-1]:
+        nxt = current.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            current[part] = nxt
+        current = nxt
+    if parts:
+        current[parts[-1]] = value
