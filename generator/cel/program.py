@@ -148,12 +148,11 @@ class CelProgram:
         self, variables: Mapping[str, Any] | None, failures: list[CelError]
     ) -> Callable[[str], Any]:
         def read(name: str) -> Any:
-            if variables is None or name not in variables:
-                failures.append(
-                    CelEvaluationError(f"undeclared reference to 'variables.{name}'", expression=self.source)
-                )
-                raise KeyError(name)
             try:
+                if variables is None or name not in variables:
+                    raise CelEvaluationError(
+                        f"undeclared reference to 'variables.{name}'", expression=self.source
+                    )
                 return variables[name]
             except CelError as e:
                 failures.append(e)
