@@ -1,23 +1,22 @@
 """Check a rendered tree on disk (no environments, no source map), on every core when it is large.
 
 Stage: beside ``generator.check``, for trees checked without rendering them (the bench fleet, a
-checkout's ``rendered/`` alone). Loading is most of the cost, so whole clusters go to worker
-processes: each loads its files and runs schema validation, its cluster's ClusterPolicies and the
-cluster checks, and returns located findings plus a slim copy of its manifests (identity, and the
-full body of the kinds that environment checks read). The environment checks then run once, here.
-Results are identical to a serial run. Reads files; writes nothing.
+checkout's ``rendered/`` alone). Loading is most of the cost, so whole environments go to worker
+processes (environment checks compare the clusters of one environment, so an environment is never
+split): each loads its files and runs ``check_subjects`` (schema validation, each cluster's
+ClusterPolicies, cluster and environment checks) and returns located findings. The first group
+runs in this process. Results are identical to a serial run. Reads files; writes nothing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from generator.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
-from generator.documents import load_file, locate
+from generator.check import CheckResult, Scope, Subject, check_subjects
+from generator.documents import load_file
 from generator.findings import Finding
 from generator.manifest import Manifest
 
@@ -25,18 +24,15 @@ __all__ = ["check_tree"]
 
 #: Trees smaller than this many files are checked in-process: a pool costs ~0.3 s to start.
 PARALLEL_MIN_FILES = 2000
-#: Kinds whose whole body the environment checks read; of every other kind only the identity.
-ENV_CHECK_KINDS = frozenset({"DNSEndpoint"})
-
-Cluster = tuple[str, str]
 
 
-def _cluster_files(rendered: Path) -> dict[Cluster, list[Path]]:
-    out: dict[Cluster, list[Path]] = {}
+def _env_files(rendered: Path) -> dict[str, list[Path]]:
+    """Manifest files per environment: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``."""
+    out: dict[str, list[Path]] = {}
     for path in sorted(rendered.rglob("*.yaml")):
         rel = path.relative_to(rendered).parts
         if len(rel) == 5:
-            out.setdefault((rel[0], rel[1]), []).append(path)
+            out.setdefault(rel[0], []).append(path)
     return out
 
 
@@ -50,44 +46,26 @@ def _subjects(rendered: Path, paths: Sequence[Path]) -> list[Subject]:
     return subjects
 
 
-def _slim(m: Manifest) -> Manifest:
-    if m.kind in ENV_CHECK_KINDS:
-        return m
-    meta = m.body.get("metadata") or {}
-    body = {
-        "apiVersion": m.body.get("apiVersion"),
-        "kind": m.body.get("kind"),
-        "metadata": {"name": meta.get("name"), "namespace": meta.get("namespace")},
-    }
-    return Manifest(m.env, m.cluster, m.component, body)
+def _check_group(
+    rendered: Path,
+    envs: Sequence[str],
+    files: Mapping[str, list[Path]],
+    crd_dirs: Sequence[str] | None,
+    repo_files: frozenset[str],
+) -> CheckResult:
+    subjects = _subjects(rendered, [p for env in envs for p in files[env]])
+    return check_subjects(subjects, crd_dirs=crd_dirs, repo_files=repo_files, environments=envs)
 
 
-def _check_clusters(
-    rendered: Path, paths: Sequence[Path], crd_dirs: Sequence[str] | None, repo_files: frozenset[str]
-) -> tuple[dict[Scope, tuple[Finding, ...]], list[Manifest], int]:
-    subjects = _subjects(rendered, paths)
-    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=repo_files)
-    return scopes, [_slim(s.manifest) for s in subjects], len(subjects)
-
-
-def _groups(clusters: Mapping[Cluster, list[Path]], jobs: int) -> list[list[Path]]:
-    """Whole clusters into ``jobs`` groups of similar file counts (largest first, greedy)."""
-    groups: list[list[Path]] = [[] for _ in range(jobs)]
-    for key in sorted(clusters, key=lambda k: -len(clusters[k])):
-        min(groups, key=len).extend(clusters[key])
-    return [g for g in groups if g]
-
-
-def _locate_on_disk(root: Path, f: Finding) -> Finding:
-    """Line of an environment-check finding, read from its file (only findings pay for this)."""
-    path = root / f.file
-    if f.line is not None or not path.is_file():
-        return f
-    docs = load_file(path)
-    if not docs:
-        return f
-    line, column = locate(docs[0], f.yaml_path)
-    return dataclasses.replace(f, line=line, column=column)
+def _groups(files: Mapping[str, list[Path]], jobs: int) -> list[list[str]]:
+    """Whole environments into ``jobs`` groups of similar file counts (largest first, greedy)."""
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    sizes = [0] * jobs
+    for env in sorted(files, key=lambda e: (-len(files[e]), e)):
+        i = sizes.index(min(sizes))
+        groups[i].append(env)
+        sizes[i] += len(files[env])
+    return [sorted(g) for g in groups if g]
 
 
 def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | None = None) -> CheckResult:
@@ -98,26 +76,24 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
         crd_dirs: CRD directories for schema validation; ``None`` skips the schema stage.
         jobs: worker processes (default: every core when the tree is large).
     """
-    clusters = _cluster_files(rendered)
-    count = sum(len(p) for p in clusters.values())
-    repo_files = frozenset("rendered/" + str(p.relative_to(rendered)) for ps in clusters.values() for p in ps)
+    files = _env_files(rendered)
+    count = sum(len(p) for p in files.values())
+    repo_files = frozenset("rendered/" + str(p.relative_to(rendered)) for ps in files.values() for p in ps)
     if jobs is None:
         jobs = (os.cpu_count() or 1) if count >= PARALLEL_MIN_FILES else 1
-    groups = _groups(clusters, max(1, min(jobs, len(clusters))))
-    if len(groups) <= 1:
-        parts = [_check_clusters(rendered, [p for g in groups for p in g], crd_dirs, repo_files)]
+    groups = _groups(files, max(1, min(jobs, len(files)))) or [[]]
+    if len(groups) == 1:
+        parts = [_check_group(rendered, groups[0], files, crd_dirs, repo_files)]
     else:
-        # The first group runs here while workers take the rest: one process start fewer.
         with ProcessPoolExecutor(len(groups) - 1) as pool:
-            futures = [pool.submit(_check_clusters, rendered, g, crd_dirs, repo_files) for g in groups[1:]]
-            parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
+            futures = [
+                pool.submit(_check_group, rendered, g, files, crd_dirs, repo_files) for g in groups[1:]
+            ]
+            parts = [_check_group(rendered, groups[0], files, crd_dirs, repo_files)]
             parts += [f.result() for f in futures]
     scopes: dict[Scope, tuple[Finding, ...]] = {}
-    manifests: list[Manifest] = []
-    for part_scopes, part_manifests, _ in parts:
-        scopes.update(part_scopes)
-        manifests.extend(part_manifests)
-    envs = sorted({env for env, _ in clusters})
-    for scope, found in env_scopes(manifests, envs).items():
-        scopes[scope] = tuple(_locate_on_disk(rendered.parent, f) for f in found)
-    return CheckResult(scopes=scopes, documents=sum(n for _, _, n in parts), environments=tuple(envs))
+    for part in parts:
+        scopes.update(part.scopes)
+    return CheckResult(
+        scopes=scopes, documents=sum(p.documents for p in parts), environments=tuple(sorted(files))
+    )
