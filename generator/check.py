@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
@@ -94,7 +94,6 @@ class CheckResult:
     scopes: Mapping[Scope, tuple[Finding, ...]]
     documents: int
     environments: tuple[str, ...]
-    counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -115,7 +114,6 @@ class CheckResult:
             "failed_checks": sum(1 for fs in self.scopes.values() if any(f.severity == "error" for f in fs)),
             "errors": sum(1 for f in findings if f.severity == "error"),
             "warnings": sum(1 for f in findings if f.severity == "warning"),
-            **dict(self.counts),
         }
 
 
@@ -188,31 +186,23 @@ class _PolicyCache:
 def policy_findings(
     subjects: Sequence[Subject], policies: Sequence[Subject], cache: _PolicyCache | None = None
 ) -> dict[str, list[Finding]]:
-    """Findings per policy name: each of ``policies`` applied to every one of ``subjects``."""
-    from generator.policy.engine import evaluate
+    """Findings per policy name: each of ``policies`` applied to every one of ``subjects``.
+
+    Kyverno's message and failing field come from the engine (``anyPattern`` alternatives as the
+    finding's context); the severity is the gate's: see ``_severity``.
+    """
+    from generator.policy import evaluate, result_to_finding
 
     cache = cache or _PolicyCache()
     compiled = [cache.get(p) for p in policies]
     out: dict[str, list[Finding]] = {p.name: [] for p in compiled}
-    for result in evaluate(compiled, [s.document for s in subjects]):
+    documents = [s.document for s in subjects]
+    for result in evaluate(compiled, documents):
         severity = _severity(result.status, result.failure_action)
         if severity is None:
             continue
-        doc = subjects[result.resource_index].document
-        out[result.policy].append(
-            Finding(
-                file=doc.file,
-                line=None,
-                column=None,
-                yaml_path=tuple(result.path),
-                rule=f"{result.policy}/{result.rule}",
-                message=result.message,
-                severity=severity,
-                kind=doc.kind,
-                namespace=doc.namespace,
-                name=doc.name,
-            )
-        )
+        found = result_to_finding(result, documents[result.resource_index])
+        out[result.policy].append(dataclasses.replace(found, severity=severity))
     return out
 
 

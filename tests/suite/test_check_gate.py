@@ -31,7 +31,8 @@ def _expected_scopes() -> list[Scope]:
     per_cluster = ["render", "schema", *(f"policy/{p}" for p in policies), *CLUSTER_CHECKS]
     scopes = []
     for env in envs:
-        clusters = sorted(p.name for p in (ROOT / "rendered" / env).iterdir() if p.is_dir())
+        env_dir = ROOT / "rendered" / env
+        clusters = sorted(p.name for p in env_dir.iterdir() if p.is_dir()) if env_dir.is_dir() else []
         scopes += [Scope(env, c, check) for c in clusters for check in per_cluster]
         scopes += [Scope(env, ENV_SCOPE, check) for check in ENV_CHECKS]
     return scopes
