@@ -25,8 +25,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR = 0, 1, 2
 COMMAND_MODULES: tuple[str, ...] = (
     # one line per subcommand module; keep the order of `gitops-gen --help`
     "generator.commands.render",
+    "generator.commands.validate",
     "generator.commands.schema",
     "generator.commands.policy",
+    "generator.commands.check",
 )
 
 

@@ -6,10 +6,11 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.check import CheckResult, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.manifest import Manifest
@@ -19,7 +20,7 @@ from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
 from generator.write import WriteReport, plan_files, write_tree
 
-__all__ = ["Project", "load_env", "render", "render_environments", "selected_envs"]
+__all__ = ["Project", "check", "drift", "load_env", "render", "render_environments", "selected_envs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +89,28 @@ def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, str
     return tuple(out)
 
 
+def _render_loaded(
+    project: Project, names: Sequence[str], templates: TemplateSet | None = None
+) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
+    """Render ``names`` in memory; also return each loaded ``Environment`` (no writes)."""
+    templates = templates or load_templates(project.templates)
+    policies = load_policy_sources(project.policies, shown_root=project.root)
+    manifests: list[Manifest] = []
+    loaded_envs: dict[str, Environment] = {}
+    for name in names:
+        loaded, env = load_env(project, name)
+        loaded_envs[name] = env
+        manifests.extend(
+            render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
+        )
+    return tuple(manifests), loaded_envs
+
+
 def render_environments(
     project: Project, envs: Sequence[str] | None = None, *, templates: TemplateSet | None = None
 ) -> tuple[Manifest, ...]:
     """Load, plan and render environments in memory (no writes)."""
-    names = selected_envs(project, envs)
-    templates = templates or load_templates(project.templates)
-    policies = load_policy_sources(project.policies, shown_root=project.root)
-    manifests: list[Manifest] = []
-    for name in names:
-        loaded, env = load_env(project, name)
-        manifests.extend(
-            render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
-        )
-    return tuple(manifests)
+    return _render_loaded(project, selected_envs(project, envs), templates)[0]
 
 
 #: Below this many services in total, rendering stays in-process (a pre-commit hook must start fast).
@@ -138,3 +147,43 @@ def render(project: Project, envs: Sequence[str] | None = None, *, check: bool =
     if not envs and project.rendered.is_dir():
         stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
     return write_tree(project.rendered, files, names, stale_envs=stale, check=check)
+
+
+def _drift(project: Project, files: Mapping[str, str], envs: Sequence[str] | None) -> WriteReport:
+    names = selected_envs(project, envs)
+    stale: list[str] = []
+    if not envs and project.rendered.is_dir():
+        stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
+    return write_tree(project.rendered, files, names, stale_envs=stale, check=True)
+
+
+def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] | None = None) -> WriteReport:
+    """What ``render --check`` reports, for ``manifests`` already rendered in memory.
+
+    ``gitops-gen check`` renders once and reuses the manifests for every stage; this compares
+    them with ``rendered/`` without rendering again. Writes nothing.
+    """
+    return _drift(project, plan_files(manifests), envs)
+
+
+def check(
+    project: Project, envs: Sequence[str] | None = None, *, crd_dirs: Sequence[str] | None
+) -> CheckResult:
+    """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
+
+    Each file's text is produced once and serves both the drift comparison and the line numbers
+    of findings. ``crd_dirs=None`` skips schema validation (the caller says why).
+    """
+    names = selected_envs(project, envs)
+    manifests, loaded = _render_loaded(project, names)
+    files = plan_files(manifests)
+    report = _drift(project, files, envs)
+    return check_subjects(
+        subjects_from_manifests(manifests, files),
+        crd_dirs=crd_dirs,
+        drift=drift_findings(report.changes),
+        expected_clusters={
+            name: tuple(c.name for c in env.topology.clusters) for name, env in loaded.items()
+        },
+        environments=names,
+    )

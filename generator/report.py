@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from generator.findings import Finding
 
-__all__ = ["FORMATS", "Formatter", "finding_to_json", "get_formatter"]
+__all__ = ["FORMATS", "Formatter", "finding_to_json", "format_junit_scopes", "get_formatter"]
 
 TOOL_NAME = "gitops-gen"
 TOOL_URI = "https://example.invalid/gitops-gen"
@@ -51,10 +51,20 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
     }
 
 
+RULE_WIDTH = 100
+"""Text output shortens rules (a CEL rule can run to 2,000 characters); JSON and SARIF keep them whole."""
+
+
+def _short(rule: str) -> str:
+    return rule if len(rule) <= RULE_WIDTH else rule[: RULE_WIDTH - 1] + "…"
+
+
 def format_text(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
     lines: list[str] = []
     for f in findings:
-        lines.append(f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]")
+        lines.append(
+            f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{_short(f.rule)}]"
+        )
         if f.source:
             lines.append(f"  from {f.source}")
         lines.extend(f"    - {c.json_path}: {c.message}" for c in f.context)
@@ -90,6 +100,17 @@ def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
     return "\n".join(out) + "\n"
 
 
+def _sarif_related(f: Finding) -> dict[str, Any]:
+    """The environment-file line behind a finding, as a SARIF related location (code scanning links it)."""
+    if not f.source:
+        return {}
+    file, sep, line = f.source.rpartition(":")
+    location: dict[str, Any] = {"artifactLocation": {"uri": file if sep else f.source}}
+    if sep and line.isdigit():
+        location["region"] = {"startLine": int(line)}
+    return {"relatedLocations": [{"id": 1, "physicalLocation": location, "message": {"text": "produced by"}}]}
+
+
 def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
     rules = sorted({f.rule for f in findings})
     results = []
@@ -104,6 +125,7 @@ def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
                 "level": {"error": "error", "warning": "warning"}.get(f.severity, "note"),
                 "message": {"text": f"{f.resource}: {f.json_path}: {f.message}"},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}],
+                **_sarif_related(f),
             }
         )
     doc = {
@@ -129,19 +151,74 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _gh_property(text: str) -> str:
+    """Workflow-command property values also escape ``:`` and ``,`` (they delimit properties)."""
+    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _source_location(f: Finding) -> tuple[str, int | None] | None:
+    """``environments/prod.yaml:14`` → (file, 14); a source without a line → (file, None)."""
+    if not f.source:
+        return None
+    file, sep, line = f.source.rpartition(":")
+    if sep and line.isdigit():
+        return file, int(line)
+    return f.source, None
+
+
 def format_github(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
-    """GitHub workflow commands; annotate the environment-file line when the source map knows it."""
+    """GitHub workflow commands on the environment-file line when the source map knows it.
+
+    That line is what the author changes, so the annotation sits in the pull request's diff; the
+    message still names the rendered file, resource and field.
+    """
     lines = []
     for f in findings:
         level = "error" if f.severity == "error" else "warning"
         file, line = f.file, f.line
-        if f.source and ":" in f.source:
-            file, _, src_line = f.source.rpartition(":")
-            line = int(src_line) if src_line.isdigit() else None
-        props = f"file={file}" + (f",line={line}" if line else "") + f",title={_gh_escape(f.rule)}"
-        lines.append(f"::{level} {props}::{_gh_escape(f'{f.resource}: {f.json_path}: {f.message}')}")
+        where = f"{_location(f)}: " if f.source else ""
+        source = _source_location(f)
+        if source is not None:
+            file, line = source
+        props = (
+            f"file={_gh_property(file)}"
+            + (f",line={line}" if line else "")
+            + f",title={_gh_property(f.rule)}"
+        )
+        text = f"{where}{f.resource}: {f.json_path}: {f.message}"
+        lines.append(f"::{level} {props}::{_gh_escape(text)}")
     lines.append(f"{tool}: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
     return "\n".join(lines) + "\n"
+
+
+def format_junit_scopes(scopes: Mapping[str, Sequence[Finding]], *, tool: str) -> str:
+    """JUnit with one test case per check scope (``env/cluster/check``), failed by its errors.
+
+    Unlike ``format_junit`` (one case per finding), passing checks show up as passed cases, so a
+    CI dashboard lists every check that ran.
+    """
+    failed = [name for name, fs in scopes.items() if any(f.severity == "error" for f in fs)]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuites name={quoteattr(tool)} tests="{len(scopes)}" failures="{len(failed)}">',
+        f'  <testsuite name={quoteattr(tool)} tests="{len(scopes)}" failures="{len(failed)}">',
+    ]
+    for name, fs in scopes.items():
+        classname, _, case = name.rpartition("/") if name.count("/") > 1 else ("", "", name)
+        out.append(f"    <testcase classname={quoteattr(classname or tool)} name={quoteattr(case)}>")
+        errors = [f for f in fs if f.severity == "error"]
+        body = "\n".join(
+            f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]"
+            + (f" (from {f.source})" if f.source else "")
+            for f in fs
+        )
+        if errors:
+            out.append(f"      <failure message={quoteattr(errors[0].message)}>{escape(body)}</failure>")
+        elif fs:
+            out.append(f"      <system-out>{escape(body)}</system-out>")
+        out.append("    </testcase>")
+    out += ["  </testsuite>", "</testsuites>"]
+    return "\n".join(out) + "\n"
 
 
 FORMATS: dict[str, Formatter] = {

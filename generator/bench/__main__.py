@@ -15,7 +15,9 @@ from generator.bench import Fleet, parse_seconds
 SECTIONS: tuple[str, ...] = (
     # one line per section
     "generator.bench.render_bench",
+    "generator.bench.schema_bench",
     "generator.bench.policy_bench",
+    "generator.bench.check_bench",
 )
 
 

@@ -9,6 +9,12 @@ cel-go extensions and the optional syntax ``x.?f`` / ``m[?k]`` the Rust parser l
     program.evaluate({"self": {...}})                                       # -> Python value
     evaluate("object.spec.replicas > 1", {"object": obj})                  # both at once
 
+To evaluate several expressions over the same values, build an :class:`Activation` once and
+pass it instead of the mapping: the values are converted to CEL once (most of the cost).
+
+For CRD rules, pass ``self`` through :func:`cel_value` with the node's schema: Kubernetes
+escapes property names such as ``namespace`` (``self.__namespace__``) in rules.
+
 Anything that cannot be evaluated raises a :class:`CelError` (syntax, unsupported function,
 runtime failure): report it, never count it as a pass. ``KNOWN_GAPS.yaml`` lists what is
 not supported and why.
@@ -19,18 +25,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.cel.activation import Activation
 from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
 from generator.cel.program import CelProgram, compile_expression, normalize_value
+from generator.cel.schema_values import cel_value, escape_field_name
 from generator.cel.variables import LazyVariables
 
 __all__ = [
+    "Activation",
     "CelError",
     "CelEvaluationError",
     "CelProgram",
     "CelSyntaxError",
     "CelUnsupportedError",
     "LazyVariables",
+    "cel_value",
     "compile_expression",
+    "escape_field_name",
     "evaluate",
     "evaluate_bool",
     "normalize_value",

@@ -21,11 +21,11 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import cel
 
+from generator.cel.activation import Activation, new_context, normalize_value
 from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
 from generator.cel.library import FUNCTIONS, short_name
 from generator.cel.native import NATIVE_FUNCTIONS, NATIVE_OPERATORS
@@ -49,37 +49,11 @@ _CALLBACK = re.compile(
     r"Function '([^']+)' error: (?:Python function call failed: )?(.*?)(?:\. Check function.*)?$", re.S
 )
 
+_NEEDS_CLUSTER = frozenset({"authorizer"})
+"""Bindings that need a live API server (Kubernetes' authz library): never evaluable offline."""
+
 _FEATURE_NAMES = {"bind": "cel.bind", "optMap": "optMap", "optFlatMap": "optFlatMap"}
 """Display names for unsupported functions whose reported name is only the last segment."""
-
-
-def normalize_value(value: Any) -> Any:
-    """Turn a loaded YAML/JSON value into one cel-rust can convert, as the API server sees it.
-
-    ``date`` becomes its ISO text (Kubernetes objects carry strings, never dates); tuples and
-    sets become lists; other mappings become dicts with keys as given.
-    """
-    if isinstance(value, bool | int | float | str | bytes | timedelta | datetime) or value is None:
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {_normalize_key(k): normalize_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [normalize_value(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(normalize_value(v) for v in value)
-    if isinstance(value, cel.OptionalValue):
-        return value
-    raise CelEvaluationError(f"cannot pass a {type(value).__name__} value to CEL", expression="")
-
-
-def _normalize_key(key: Any) -> Any:
-    if isinstance(key, bool | int | str):
-        return key
-    if isinstance(key, date):
-        return key.isoformat()
-    return str(key)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,12 +69,15 @@ class CelProgram:
     _program: Any
     _functions: Mapping[str, Callable[..., Any]]
 
-    def evaluate(self, activation: Mapping[str, Any], *, variables: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, activation: Mapping[str, Any] | Activation, *, variables: Mapping[str, Any] | None = None
+    ) -> Any:
         """Evaluate with ``activation`` (top-level names) and optional ``variables``.
 
         Args:
-            activation: ``{"self": ..., "object": ..., "request": ...}``; a name the
-                expression reads but the activation lacks is an evaluation error.
+            activation: ``{"self": ..., "object": ..., "request": ...}``, or an
+                :class:`Activation` to convert those values once for many evaluations; a name
+                the expression reads but the activation lacks is an evaluation error.
             variables: values of ``variables.<name>``; a lazy mapping (see
                 ``generator.cel.variables.LazyVariables``) is read only for the names the
                 evaluation actually reaches.
@@ -112,6 +89,10 @@ class CelProgram:
             CelEvaluationError: evaluation failed (missing key, no such overload, an error in a
                 variable, a value that cannot be converted…).
         """
+        if isinstance(activation, Activation) and self.shares(activation):
+            return self._evaluate_shared(activation, variables)
+        if isinstance(activation, Activation):
+            activation = activation.values
         failures: list[CelError] = []
         functions = dict(self._functions)
         if self.variable_names or self.uses_whole_variables:
@@ -122,17 +103,46 @@ class CelProgram:
                 {name: variables[name] for name in variables} if variables is not None else {}
             )
         try:
-            try:
-                context = cel.Context(values, functions)
-            except ValueError:
-                context = cel.Context(normalize_value(values), functions)
-            return self._program.execute(context)
+            return self._execute(values, functions)
         except CelError:
             raise
         except Exception as e:
             if failures:
                 raise failures[0] from e
             raise CelEvaluationError(_describe(e), expression=self.source) from e
+
+    @property
+    def functions(self) -> frozenset[str]:
+        """The library functions this program calls (for ``Activation(functions=...)``)."""
+        return frozenset(self._functions)
+
+    def shares(self, activation: Activation) -> bool:
+        """Whether this program can run in ``activation``'s converted context."""
+        return not self.uses_whole_variables and self._functions.keys() <= activation.functions
+
+    def _evaluate_shared(self, activation: Activation, variables: Mapping[str, Any] | None) -> Any:
+        if variables is not None and variables is not activation.variables:
+            activation.variables = variables
+        seen = len(activation.failures)
+        try:
+            return activation.execute(self._program)
+        except CelError:
+            raise
+        except Exception as e:
+            if len(activation.failures) > seen:
+                raise activation.failures[seen].with_traceback(None) from e
+            raise CelEvaluationError(_describe(e), expression=self.source) from e
+
+    def _execute(self, values: dict[str, Any], functions: dict[str, Callable[..., Any]]) -> Any:
+        """Run the program; a plain dict is the cheaper context when no function is needed."""
+        if not functions:
+            try:
+                return self._program.execute(values)
+            except ValueError as e:
+                if "onversion" not in str(e) and "convert" not in str(e):
+                    raise
+            return self._program.execute(normalize_value(values))
+        return self._program.execute(new_context(values, functions))
 
     def _variable_reader(
         self, variables: Mapping[str, Any] | None, failures: list[CelError]
@@ -188,7 +198,8 @@ def compile_expression(source: str) -> CelProgram:
             cached = e
         _CACHE[source] = cached
     if isinstance(cached, CelError):
-        raise cached
+        # The same instance is raised on every call: drop the last traceback, or it would grow.
+        raise cached.with_traceback(None)
     return cached
 
 
@@ -201,6 +212,8 @@ def _compile(source: str) -> CelProgram:
     except Exception as e:
         first = str(e).split("\n", 1)[0].replace(f"Failed to parse expression '{rewritten.source}': ", "")
         raise CelSyntaxError(first, expression=source) from e
+    if _NEEDS_CLUSTER & set(program.variables()):
+        raise CelUnsupportedError(sorted(_NEEDS_CLUSTER & set(program.variables()))[0], expression=source)
     used = set(program.functions())
     unknown = sorted(used - _KNOWN)
     if unknown:

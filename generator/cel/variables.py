@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from generator.cel.activation import Activation
 from generator.cel.errors import CelError, CelEvaluationError
 from generator.cel.program import CelProgram
 
@@ -30,7 +31,9 @@ class LazyVariables(Mapping[str, Any]):
     """
 
     def __init__(
-        self, definitions: Sequence[tuple[str, CelProgram | CelError]], activation: Mapping[str, Any]
+        self,
+        definitions: Sequence[tuple[str, CelProgram | CelError]],
+        activation: Mapping[str, Any] | Activation,
     ) -> None:
         self._programs = dict(definitions)
         self._activation = activation
@@ -39,7 +42,7 @@ class LazyVariables(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name in self._errors:
-            raise self._errors[name]
+            raise self._errors[name].with_traceback(None)
         if name in self._values:
             value = self._values[name]
             if value is _PENDING:
@@ -49,7 +52,7 @@ class LazyVariables(Mapping[str, Any]):
             return value
         program = self._programs[name]  # KeyError for an unknown name, as Mapping requires
         if isinstance(program, CelError):
-            raise program
+            raise program.with_traceback(None)
         self._values[name] = _PENDING
         try:
             value = program.evaluate(self._activation, variables=self)

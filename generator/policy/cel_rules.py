@@ -13,6 +13,10 @@ API::
     evaluate_cel_preconditions(conditions, obj=..., old_obj=..., request=..., namespace_object=...)
         -> bool                           # raises CelError when one cannot be evaluated
 
+    check_cel_rule(rule) -> list[(yaml_path, message)]
+                                          # load-time problems: shape and CEL syntax, as Kyverno's
+                                          # admission rejects them; for PolicyLoadError
+
 Kyverno semantics reproduced (kyverno ``pkg/engine/handlers/validation/validate_cel.go``, which
 delegates to Kubernetes' ValidatingAdmissionPolicy validator with failure policy ``Fail``):
 
@@ -37,11 +41,13 @@ already fails for certain (then ``fail``, since Kyverno would deny either way).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from generator.cel import (
+    Activation,
     CelError,
     CelEvaluationError,
     CelProgram,
@@ -53,6 +59,7 @@ from generator.cel import (
 __all__ = [
     "PRECONDITIONS_NOT_MET",
     "CelResult",
+    "check_cel_rule",
     "evaluate_cel_preconditions",
     "evaluate_validate_cel",
     "kyverno_activation",
@@ -104,7 +111,23 @@ def _is_our_gap(error: CelError) -> bool:
     return isinstance(error, CelUnsupportedError)
 
 
-def _lazy_variables(cel: Mapping[str, Any], activation: Mapping[str, Any]) -> LazyVariables:
+def _functions_used(cel: Mapping[str, Any], preconditions: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Library functions the rule's CEL calls, so the activation registers only those."""
+    sources = [c.get("expression") for c in preconditions if isinstance(c, Mapping)]
+    for key, fields in (("expressions", ("expression", "messageExpression")), ("variables", ("expression",))):
+        entries = cel.get(key) if isinstance(cel, Mapping) else None
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, Mapping):
+                sources.extend(entry.get(field) for field in fields)
+    used: set[str] = set()
+    for source in sources:
+        if isinstance(source, str) and source.strip():
+            with contextlib.suppress(CelError):  # reported where the expression is evaluated
+                used |= compile_expression(source).functions
+    return used
+
+
+def _lazy_variables(cel: Mapping[str, Any], activation: Activation) -> LazyVariables:
     definitions: list[tuple[str, CelProgram | CelError]] = []
     for var in cel.get("variables") or ():
         try:
@@ -115,7 +138,7 @@ def _lazy_variables(cel: Mapping[str, Any], activation: Mapping[str, Any]) -> La
 
 
 def _evaluate_condition(
-    expression: str, activation: Mapping[str, Any], variables: Mapping[str, Any] | None
+    expression: str, activation: Activation, variables: Mapping[str, Any] | None
 ) -> bool | CelError:
     """True/False for "is exactly true", or the error that prevented evaluation."""
     try:
@@ -146,6 +169,10 @@ def evaluate_cel_preconditions(
     activation = kyverno_activation(
         obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
     )
+    return _preconditions_hold(conditions, Activation(activation))
+
+
+def _preconditions_hold(conditions: Sequence[Mapping[str, Any]], activation: Activation) -> bool:
     errors: list[CelError] = []
     for condition in conditions:
         outcome = _evaluate_condition(str(condition.get("expression", "")), activation, None)
@@ -170,7 +197,7 @@ def _aggregate(errors: Sequence[CelError]) -> str:
 def _message(
     entry: Mapping[str, Any],
     rule_message: str,
-    activation: Mapping[str, Any],
+    activation: Activation,
     variables: Mapping[str, Any],
 ) -> str:
     expression = entry.get("messageExpression")
@@ -216,24 +243,28 @@ def evaluate_validate_cel(
     Returns:
         The :class:`CelResult`; never raises for anything a policy or resource can contain.
     """
-    activation = kyverno_activation(
-        obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
-    )
+    try:
+        # Converted to CEL once for every expression, variable and precondition below.
+        activation = Activation(
+            kyverno_activation(
+                obj=obj, old_obj=old_obj, request=request, namespace_object=namespace_object, params=params
+            ),
+            functions=_functions_used(cel, preconditions),
+        )
+    except CelError as e:
+        return CelResult("error", str(e))
     if preconditions:
         try:
-            if not evaluate_cel_preconditions(
-                preconditions,
-                obj=obj,
-                old_obj=old_obj,
-                request=request,
-                namespace_object=namespace_object,
-                params=params,
-            ):
+            if not _preconditions_hold(preconditions, activation):
                 return CelResult("skip", PRECONDITIONS_NOT_MET)
         except CelUnsupportedError as e:
             return CelResult("error", str(e))
         except CelError as e:
             return CelResult("fail", e.reason)
+    problems = check_cel_rule({"validate": {"cel": cel}})
+    if problems:
+        path, message = problems[0]
+        return CelResult("error", f"malformed validate.cel at {'.'.join(map(str, path[2:]))}: {message}")
     variables = _lazy_variables(cel, activation)
     undecided: CelError | None = None
     for entry in cel.get("expressions") or ():
@@ -249,3 +280,63 @@ def evaluate_validate_cel(
     if undecided is not None:
         return CelResult("error", str(undecided))
     return CelResult("pass", f"Validation rule '{rule_name}' passed.")
+
+
+YamlPath = tuple[str | int, ...]
+
+
+def _check_entries(
+    entries: Any, path: YamlPath, key: str, extra: tuple[str, ...] = ()
+) -> list[tuple[YamlPath, str]]:
+    """Problems of a list of ``{key: <CEL>, ...}`` entries (expressions, variables, conditions)."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return [(path, "must be a list")]
+    problems: list[tuple[YamlPath, str]] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            problems.append(((*path, i), "must be a mapping"))
+            continue
+        for field in (key, *extra):
+            source = entry.get(field)
+            if source is None and field != key:
+                continue
+            if not isinstance(source, str) or not source.strip():
+                problems.append(((*path, i, field), "must be a non-empty CEL expression"))
+                continue
+            try:
+                compile_expression(source)
+            except CelUnsupportedError:
+                pass  # valid CEL that this library cannot evaluate: an "error" result, not a bad policy
+            except CelError as e:
+                problems.append(((*path, i, field), f"invalid CEL: {e.reason}"))
+    return problems
+
+
+def check_cel_rule(rule: Mapping[str, Any]) -> list[tuple[YamlPath, str]]:
+    """Load-time problems of a rule's ``validate.cel`` and ``celPreconditions``.
+
+    Kyverno rejects such a policy at admission, so the engine should report these as a
+    ``PolicyLoadError`` (file:line from the YAML path, relative to the rule) rather than evaluate.
+    Expressions that are valid CEL but use a known gap are not problems here.
+
+    Returns:
+        ``(yaml_path, message)`` pairs, empty when the rule is well formed.
+    """
+    problems = _check_entries(rule.get("celPreconditions"), ("celPreconditions",), "expression")
+    validate = rule.get("validate")
+    cel = validate.get("cel") if isinstance(validate, Mapping) else None
+    if cel is None:
+        return problems
+    base: YamlPath = ("validate", "cel")
+    if not isinstance(cel, Mapping):
+        return [*problems, (base, "must be a mapping")]
+    problems += _check_entries(
+        cel.get("expressions"), (*base, "expressions"), "expression", ("messageExpression",)
+    )
+    problems += _check_entries(cel.get("variables"), (*base, "variables"), "expression")
+    for i, var in enumerate(cel.get("variables") or ()):
+        if isinstance(var, Mapping) and not isinstance(var.get("name"), str):
+            problems.append(((*base, "variables", i, "name"), "must be a string"))
+    return problems

@@ -10,6 +10,7 @@ from generator.cel import CelEvaluationError, CelUnsupportedError
 from generator.policy.cel_rules import (
     PRECONDITIONS_NOT_MET,
     CelResult,
+    check_cel_rule,
     evaluate_cel_preconditions,
     evaluate_validate_cel,
 )
@@ -215,3 +216,59 @@ def test_evaluate_cel_preconditions_bool_and_errors() -> None:
         evaluate_cel_preconditions(pre("object.nope"), **kw)
     with pytest.raises(CelUnsupportedError):
         evaluate_cel_preconditions(pre("object.kind.repeat(2) == ''"), **kw)
+
+
+# --- check_cel_rule -----------------------------------------------------------------------------
+
+
+def test_check_cel_rule_accepts_a_good_rule() -> None:
+    rule = {
+        "celPreconditions": [{"name": "p", "expression": "has(object.spec)"}],
+        "validate": {
+            "cel": {
+                "variables": [{"name": "v", "expression": "object.spec"}],
+                "expressions": [{"expression": "variables.v != null", "messageExpression": "'m'"}],
+            }
+        },
+    }
+    assert check_cel_rule(rule) == []
+
+
+def test_check_cel_rule_ignores_rules_without_cel() -> None:
+    assert check_cel_rule({"validate": {"pattern": {"spec": {}}}}) == []
+
+
+def test_check_cel_rule_reports_paths() -> None:
+    rule = {
+        "celPreconditions": [{"name": "p", "expression": "object.("}],
+        "validate": {
+            "cel": {
+                "variables": [{"name": 1, "expression": "x.repeat(2)"}],
+                "expressions": [
+                    {"expression": ""},
+                    "oops",
+                    {"expression": "true", "messageExpression": "'a' +"},
+                ],
+            }
+        },
+    }
+    paths = [path for path, _ in check_cel_rule(rule)]
+    assert paths == [
+        ("celPreconditions", 0, "expression"),
+        ("validate", "cel", "expressions", 0, "expression"),
+        ("validate", "cel", "expressions", 1),
+        ("validate", "cel", "expressions", 2, "messageExpression"),
+        ("validate", "cel", "variables", 0, "name"),
+    ]
+    assert "invalid CEL" in dict(check_cel_rule(rule))[("celPreconditions", 0, "expression")]
+
+
+@pytest.mark.parametrize(
+    "cel",
+    [{"expressions": ["not a mapping"]}, {"expressions": [{"expression": "object.("}]}, {"expressions": "x"}],
+    ids=["entry", "syntax", "not-a-list"],
+)
+def test_malformed_cel_is_an_error_result_not_an_exception(cel: dict[str, Any]) -> None:
+    result = run(cel)
+    assert result.status == "error"
+    assert result.message.startswith("malformed validate.cel")

@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from generator.cel import (
+    Activation,
     CelEvaluationError,
     CelSyntaxError,
     CelUnsupportedError,
@@ -105,3 +106,55 @@ def test_whole_variables_map() -> None:
 
 def test_field_named_variables_is_not_rewritten() -> None:
     assert evaluate("self.variables.x", {"self": {"variables": {"x": 5}}}) == 5
+
+
+def test_cached_compile_error_does_not_accumulate_traceback() -> None:
+    depths = []
+    for _ in range(3):
+        try:
+            compile_expression("self.nosuchfunction()")
+        except CelUnsupportedError as e:
+            depth, tb = 0, e.__traceback__
+            while tb is not None:
+                depth, tb = depth + 1, tb.tb_next
+            depths.append(depth)
+    assert depths[0] == depths[1] == depths[2]
+
+
+def test_activation_is_shared_by_many_programs() -> None:
+    activation = Activation({"self": {"a": 1, "b": [1, 2], "day": datetime.date(2024, 1, 2)}})
+    assert evaluate("self.a == 1", activation) is True
+    assert evaluate("self.b.sum()", activation) == 3
+    assert evaluate("self.day", activation) == "2024-01-02"
+    with pytest.raises(CelEvaluationError, match="no such key: c"):
+        evaluate("self.c", activation)
+    assert evaluate("self.?c.orValue(5)", activation) == 5
+
+
+def test_activation_with_lazy_variables() -> None:
+    activation = Activation({"object": {"spec": {"replicas": 2}}})
+    lazy = LazyVariables(
+        [
+            ("replicas", compile_expression("object.spec.replicas")),
+            ("double", compile_expression("variables.replicas * 2")),
+            ("broken", compile_expression("object.nope")),
+        ],
+        activation,
+    )
+    assert evaluate("variables.double + variables.replicas", activation, variables=lazy) == 6
+    assert evaluate("variables.size()", activation, variables={"a": 1}) == 1
+    with pytest.raises(CelEvaluationError, match="no such key: nope"):
+        evaluate("variables.broken", activation, variables=lazy)
+    with pytest.raises(CelEvaluationError, match=r"variables\.zz"):
+        evaluate("variables.zz", activation, variables=lazy)
+
+
+def test_activation_with_a_function_subset_still_runs_other_programs() -> None:
+    split = compile_expression("self.split('/')[0]")
+    activation = Activation({"self": "a/b"}, functions=split.functions)
+    assert split.functions == {"split"}
+    assert split.shares(activation)
+    assert evaluate("self.split('/')[0]", activation) == "a"
+    other = compile_expression("self.find('[a-z]+')")
+    assert not other.shares(activation)
+    assert other.evaluate(activation) == "a"

@@ -68,6 +68,8 @@ def test_find_invalid_regex_is_an_error() -> None:
         ("'%s'.format([true])", "true"),
         ("'%s'.format([[1, 'a']])", "[1, a]"),
         ("'%x'.format([255])", "ff"),
+        ("string(true) + '/' + string(false)", "true/false"),
+        ("string(1.5)", "1.5"),
     ],
 )
 def test_strings(expr: str, expected: object) -> None:
@@ -84,6 +86,8 @@ def test_strings(expr: str, expected: object) -> None:
         "'%d'.format(['x'])",
         "'%s %s'.format(['x'])",
         "(1).lowerAscii()",
+        "string([1])",
+        "string(null)",
     ],
 )
 def test_strings_errors(expr: str) -> None:

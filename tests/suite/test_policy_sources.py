@@ -97,3 +97,10 @@ def test_test_resources_exist_and_are_named_uniquely(policy_dir: Path) -> None:
         referenced = {r for result in test["results"] for r in result["resources"]}
         assert referenced <= set(names), referenced - set(names)
     assert all(n == 1 for n in names.values()), {k: n for k, n in names.items() if n > 1}
+
+
+@pytest.mark.parametrize("policy_dir", POLICY_DIRS, ids=[p.name for p in POLICY_DIRS])
+def test_policy_has_no_yaml_anchors(policy_dir: Path) -> None:
+    """The renderer re-dumps policies; shared nodes would come out as ``&id001`` anchors."""
+    events = yaml.parse((policy_dir / "policy.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    assert not [e for e in events if isinstance(e, yaml.AliasEvent)]

@@ -16,8 +16,8 @@ from typing import Any
 
 from cel import stdlib
 
-from generator.cel.library import lists, network, optional, quantity, regex, strings
-from generator.cel.library.opaque import type_name
+from generator.cel.library import formats, lists, network, optional, quantity, regex, semver, strings, time
+from generator.cel.library.opaque import kind_of, type_name
 
 __all__ = ["FUNCTIONS", "short_name"]
 
@@ -46,6 +46,29 @@ def _merge(libraries: Mapping[type, Mapping[str, Function]]) -> dict[str, Functi
     }
 
 
+def _by_kind(libraries: Mapping[str, Mapping[str, Function]]) -> dict[str, Function]:
+    """Merge libraries of opaque kinds; a shared method name dispatches on the receiver's kind."""
+    seen: dict[str, dict[str, Function]] = {}
+    for kind, library in libraries.items():
+        for name, impl in library.items():
+            seen.setdefault(name, {})[kind] = impl
+
+    def dispatch(name: str, impls: dict[str, Function]) -> Function:
+        def call(*args: Any) -> Any:
+            impl = impls.get(kind_of(args[0]) or "") if args else None
+            if impl is None:
+                raise TypeError(f"no such overload: {name}({', '.join(type_name(a) for a in args)})")
+            return impl(*args)
+
+        call.__name__ = name
+        return call
+
+    return {
+        name: next(iter(impls.values())) if len(impls) == 1 else dispatch(name, impls)
+        for name, impls in seen.items()
+    }
+
+
 def _math() -> dict[str, Function]:
     return dict(stdlib.EXTENSIONS["math"])
 
@@ -54,8 +77,10 @@ FUNCTIONS: dict[str, Function] = {
     **_merge({str: strings.FUNCTIONS, list: lists.FUNCTIONS}),
     **regex.FUNCTIONS,
     **optional.FUNCTIONS,
-    **quantity.FUNCTIONS,
+    **_by_kind({"quantity": quantity.FUNCTIONS, "semver": semver.FUNCTIONS}),
     **network.FUNCTIONS,
+    **formats.FUNCTIONS,
+    **time.FUNCTIONS,
     **_math(),
     "bool": stdlib.bool_,
     "base64.encode": stdlib.base64_encode,

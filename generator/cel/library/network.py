@@ -11,7 +11,7 @@ From k8s.io/apiserver/pkg/cel/library/{urls,ip,cidr}.go:
   Kubernetes rejects IPv4-mapped IPv6 addresses and zones.
 * ``cidr(s)``, ``isCIDR(s)``, ``containsIP(ip|string)``, ``containsCIDR(cidr|string)``,
   ``ip()`` (the address part), ``masked()``, ``prefixLength()``.
-* ``string(url|ip|cidr)`` gives the text back.
+* ``string(url|ip|cidr)`` gives the text back (``generator.cel.library.strings``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ def _str_arg(function: str, value: Any) -> str:
 
 
 def _parse_url(text: str) -> Any:
-    if not text or text.strip() != text or any(ch in text for ch in " \t\n"):
+    if not text or any(ord(ch) < 0x20 or ch == "\x7f" for ch in text):
         raise ValueError(f"URL parse error during conversion from string: {text!r}")
     parts = urlsplit(text)
+    if " " in parts.netloc or " " in parts.scheme:
+        raise ValueError(f"URL parse error during conversion from string: invalid host in {text!r}")
     if not parts.scheme and not text.startswith("/"):
         raise ValueError(
             f"URL parse error during conversion from string: {text!r} is not an absolute URI or path"
@@ -201,9 +203,8 @@ def is_global_unicast(value: Any) -> bool:
 
 def cidr(value: Any) -> dict[str, str]:
     """``cidr('10.0.0.0/8')``."""
-    text = _str_arg("cidr", value)
-    _parse_cidr(text)
-    return tag("cidr", text)
+    addr, net = _parse_cidr(_str_arg("cidr", value))
+    return tag("cidr", f"{addr}/{net.prefixlen}")
 
 
 def is_cidr(text: Any) -> bool:
@@ -235,14 +236,6 @@ def prefix_length(value: Any) -> int:
     return net.prefixlen
 
 
-def string_of_opaque(value: Any) -> str:
-    """``string(x)`` for a url/ip/cidr/quantity (cel-rust handles every other type natively)."""
-    kind = kind_of(value)
-    if kind is None:
-        raise TypeError(f"no such overload: string({type_name(value)})")
-    return str(value["@" + kind])
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "url": url,
     "isURL": is_url,
@@ -267,5 +260,4 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "containsCIDR": contains_cidr,
     "masked": masked,
     "prefixLength": prefix_length,
-    "string": string_of_opaque,
 }

@@ -157,7 +157,22 @@ def format_string(template: str, args: list[Any]) -> str:
     return "".join(out)
 
 
+def string_fallback(value: Any) -> str:
+    """``string(x)`` where cel-rust has no overload: bools (``'true'``) and our opaque values.
+
+    cel-rust converts numbers, strings, bytes, timestamps and durations itself and calls this only
+    for the rest. ``string(null)``, lists and maps stay errors, as in cel-go.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    kind = kind_of(value)
+    if kind is None:
+        raise TypeError(f"no such overload: string({type_name(value)})")
+    return str(value["@" + kind])
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "string": string_fallback,
     "charAt": _typed("charAt", stdlib.char_at, (str, int)),
     "indexOf": _typed("indexOf", stdlib.index_of, (str, str), (str, str, int)),
     "lastIndexOf": _typed("lastIndexOf", stdlib.last_index_of, (str, str), (str, str, int)),

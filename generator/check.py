@@ -1,0 +1,344 @@
+"""Check stage: the CI gate over rendered manifests (``gitops-gen check``).
+
+Four proofs, each reported per (environment, cluster, check) so a CI log names what failed:
+``render`` (``rendered/`` equals what the environments render), ``schema`` (strict validation
+against the Kubernetes schemas and the CRDs, CEL included), ``policy/<name>`` (the
+ClusterPolicies rendered into that cluster, applied to that cluster's manifests) and the
+cross-resource checks of ``generator.crosscheck``/``generator.crosscheck_topology``.
+
+Every finding names the rendered file and line, the resource, the rule or check, and
+``Finding.source``: the environment-file line whose value produced the offending field, from the
+renderer's source map. Enforce failures and schema errors are ``error`` (exit 1); Audit failures
+and ``warn`` results are warnings. Reads ``rendered/`` only through ``generator.pipeline``;
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from generator.crosscheck import ClusterView, run_cluster_checks, source_of
+from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
+from generator.documents import Document, locate
+from generator.dump import dump
+from generator.findings import Finding, Severity
+from generator.manifest import Manifest
+
+__all__ = [
+    "CheckResult",
+    "Scope",
+    "Subject",
+    "check_subjects",
+    "cluster_scopes",
+    "drift_findings",
+    "env_scopes",
+    "policy_findings",
+    "schema_findings",
+    "scope_of",
+    "subjects_from_manifests",
+]
+
+#: Findings of each check go to exactly one scope; these are the stage names.
+RENDER, SCHEMA, POLICY = "render", "schema", "policy"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Scope:
+    """Where findings belong: one check on one cluster (``*``: the environment as a whole)."""
+
+    env: str
+    cluster: str
+    check: str
+
+    @property
+    def id(self) -> str:
+        """``prod/even/policy/restrict-images``: the pytest id and the JUnit test name."""
+        return f"{self.env}/{self.cluster}/{self.check}"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One rendered object under check: its manifest (source map) and its document (lines)."""
+
+    manifest: Manifest
+    document: Document
+
+
+def _document(m: Manifest, text: str | None) -> Document:
+    """The manifest as its rendered file holds it (``text``: the file, header comment included)."""
+    if text is None:
+        text = dump(m.body)
+        return Document(file=f"rendered/{m.path}", index=0, line=2, body=m.body, text=text)
+    return Document(file=f"rendered/{m.path}", index=0, line=1, body=m.body, text=text)
+
+
+def subjects_from_manifests(
+    manifests: Iterable[Manifest], files: Mapping[str, str] | None = None
+) -> list[Subject]:
+    """Pair each manifest with the document its rendered file holds.
+
+    ``files`` maps paths under ``rendered/`` to file texts as the writer plans them; without it the
+    text comes from the canonical dumper (the file's one header line accounted for).
+    """
+    return [Subject(m, _document(m, files.get(m.path) if files is not None else None)) for m in manifests]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every scope that ran (empty ones too, so a passing check is visible) and its findings."""
+
+    scopes: Mapping[Scope, tuple[Finding, ...]]
+    documents: int
+    environments: tuple[str, ...]
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """All findings, in scope order (environment, cluster, check), errors first in each."""
+        out: list[Finding] = []
+        for scope in sorted(self.scopes):
+            out.extend(sorted(self.scopes[scope], key=lambda f: f.severity != "error"))
+        return tuple(out)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary`` object of every output format (a contract: keys are only ever added)."""
+        findings = self.findings
+        return {
+            "environments": list(self.environments),
+            "clusters": len({(s.env, s.cluster) for s in self.scopes if s.cluster != ENV_SCOPE}),
+            "documents": self.documents,
+            "checks": len(self.scopes),
+            "failed_checks": sum(1 for fs in self.scopes.values() if any(f.severity == "error" for f in fs)),
+            "errors": sum(1 for f in findings if f.severity == "error"),
+            "warnings": sum(1 for f in findings if f.severity == "warning"),
+            **dict(self.counts),
+        }
+
+
+# --- scoping and locating -----------------------------------------------------------------------
+
+
+def scope_of(file: str, check: str) -> Scope:
+    """The scope of a finding on ``rendered/<env>/<cluster>/…`` (``*`` when no cluster is named)."""
+    parts = file.split("/")
+    env = parts[1] if len(parts) > 1 else ""
+    cluster = parts[2] if len(parts) > 3 else ENV_SCOPE
+    return Scope(env, cluster, check)
+
+
+def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
+    """``f`` with the rendered line of its field and the source-map line behind it, where known."""
+    subject = by_file.get(f.file)
+    if subject is None:
+        return f
+    changes: dict[str, Any] = {}
+    if f.line is None or f.line <= subject.document.line:
+        line, column = locate(subject.document, f.yaml_path)
+        changes.update(line=line, column=column)
+    if f.source is None and f.rule != "render-drift":
+        changes["source"] = source_of(subject.manifest, f.yaml_path)
+    return dataclasses.replace(f, **changes) if changes else f
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+def schema_findings(subjects: Sequence[Subject], crd_dirs: Sequence[str]) -> Iterator[Finding]:
+    """Strict validation of each document: unknown fields and kinds without a schema are errors."""
+    from generator.schema import Engine, Options
+
+    engine = Engine(Options(crd_dirs=tuple(crd_dirs), strict=True))
+    for subject in subjects:
+        yield from engine.check(subject.document)
+
+
+# --- policies -----------------------------------------------------------------------------------
+
+
+def _severity(status: str, failure_action: str) -> Severity | None:
+    """Kyverno result → finding severity: Enforce fails block, Audit fails and warns do not."""
+    if status == "fail":
+        return "error" if failure_action == "Enforce" else "warning"
+    if status == "error":
+        return "error"  # a rule that cannot be evaluated proves nothing: never a silent pass
+    if status == "warn":
+        return "warning"
+    return None
+
+
+class _PolicyCache:
+    """Compiled policies by body, so identical ClusterPolicies of many clusters load once."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Any] = {}
+
+    def get(self, subject: Subject) -> Any:
+        key = json.dumps(subject.manifest.body, sort_keys=True, default=str)
+        if key not in self._compiled:
+            from generator.policy.load import policies_from_documents
+
+            (self._compiled[key],) = policies_from_documents([subject.document])
+        return self._compiled[key]
+
+
+def policy_findings(
+    subjects: Sequence[Subject], policies: Sequence[Subject], cache: _PolicyCache | None = None
+) -> dict[str, list[Finding]]:
+    """Findings per policy name: each of ``policies`` applied to every one of ``subjects``."""
+    from generator.policy.engine import evaluate
+
+    cache = cache or _PolicyCache()
+    compiled = [cache.get(p) for p in policies]
+    out: dict[str, list[Finding]] = {p.name: [] for p in compiled}
+    for result in evaluate(compiled, [s.document for s in subjects]):
+        severity = _severity(result.status, result.failure_action)
+        if severity is None:
+            continue
+        doc = subjects[result.resource_index].document
+        out[result.policy].append(
+            Finding(
+                file=doc.file,
+                line=None,
+                column=None,
+                yaml_path=tuple(result.path),
+                rule=f"{result.policy}/{result.rule}",
+                message=result.message,
+                severity=severity,
+                kind=doc.kind,
+                namespace=doc.namespace,
+                name=doc.name,
+            )
+        )
+    return out
+
+
+# --- render drift -------------------------------------------------------------------------------
+
+
+class Change(Protocol):
+    """What ``generator.write`` reports per path (``create``/``update``/``delete``/…)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def diff(self) -> str: ...
+
+
+#: ``render --check`` wording: what each pending write means for the committed tree.
+DRIFT_MESSAGES = {
+    "create": "missing from rendered/: the environments render it",
+    "update": "stale: differs from what the environments render",
+    "delete": "extra: generated by an earlier render, no longer rendered",
+}
+
+
+def drift_findings(changes: Iterable[Change]) -> Iterator[Finding]:
+    """One error per file ``render --check`` would change; the fix is always ``make render``."""
+    for change in changes:
+        message = DRIFT_MESSAGES.get(change.action)
+        if message is None:
+            continue
+        detail = f"\n{change.diff}" if change.diff else ""
+        yield Finding(
+            file=f"rendered/{change.path}",
+            line=None,
+            column=None,
+            yaml_path=(),
+            rule="render-drift",
+            message=f"{message}; run `make render` and commit the result.{detail}",
+        )
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+def _clusters(subjects: Iterable[Subject]) -> dict[tuple[str, str], list[Subject]]:
+    out: dict[tuple[str, str], list[Subject]] = {}
+    for s in subjects:
+        out.setdefault((s.manifest.env, s.manifest.cluster), []).append(s)
+    return out
+
+
+def cluster_scopes(
+    subjects: Sequence[Subject], *, crd_dirs: Sequence[str] | None, repo_files: frozenset[str]
+) -> dict[Scope, tuple[Finding, ...]]:
+    """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
+
+    Every scope that ran is present, empty ones included; ``render`` scopes start empty.
+    """
+    by_file = {s.document.file: s for s in subjects}
+    clusters = _clusters(subjects)
+    raw: dict[Scope, list[Finding]] = {}
+    for env, cluster in clusters:
+        raw[Scope(env, cluster, RENDER)] = []
+        if crd_dirs is not None:
+            raw[Scope(env, cluster, SCHEMA)] = []
+    if crd_dirs is not None:
+        for f in schema_findings(subjects, crd_dirs):
+            raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
+    cache = _PolicyCache()
+    for (env, cluster), members in sorted(clusters.items()):
+        policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
+        for name, found in policy_findings(members, policies, cache).items():
+            raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
+        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
+        for check, found_cc in run_cluster_checks(view).items():
+            raw[Scope(env, cluster, check)] = list(found_cc)
+    return {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
+
+
+def env_scopes(
+    manifests: Iterable[Manifest],
+    environments: Iterable[str],
+    expected_clusters: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[Scope, tuple[Finding, ...]]:
+    """The environment-wide checks (topology, DNS weights, cluster parity) of each environment."""
+    members: dict[str, dict[str, list[Manifest]]] = {}
+    for m in manifests:
+        members.setdefault(m.env, {}).setdefault(m.cluster, []).append(m)
+    out: dict[Scope, tuple[Finding, ...]] = {}
+    for env in sorted({*environments, *members}):
+        views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        expected = (expected_clusters or {}).get(env)
+        for check, found in run_env_checks(EnvView(env, views, expected)).items():
+            out[Scope(env, ENV_SCOPE, check)] = found
+    return out
+
+
+def check_subjects(
+    subjects: Sequence[Subject],
+    *,
+    crd_dirs: Sequence[str] | None,
+    drift: Iterable[Finding] = (),
+    expected_clusters: Mapping[str, tuple[str, ...]] | None = None,
+    repo_files: frozenset[str] | None = None,
+    environments: Sequence[str] = (),
+) -> CheckResult:
+    """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
+
+    Args:
+        subjects: every rendered object of the environments under check.
+        crd_dirs: CRD directories for schema validation; ``None`` skips the schema stage.
+        drift: findings of the ``render`` stage (``rendered/`` differs from the render).
+        expected_clusters: clusters each environment's topology declares, where known.
+        repo_files: repository-relative paths the render produces (Argo CD path check); by
+            default, the files of ``subjects``.
+        environments: the environments checked (also those that rendered nothing).
+    """
+    files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
+    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=files)
+    by_file = {s.document.file: s for s in subjects}
+    for f in drift:
+        scope = scope_of(f.file, RENDER)
+        scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
+    manifests = [s.manifest for s in subjects]
+    for scope, found in env_scopes(manifests, environments, expected_clusters).items():
+        scopes[scope] = tuple(_located(f, by_file) for f in found)
+    envs = sorted({*environments, *(s.env for s in scopes)})
+    return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))

@@ -1,0 +1,73 @@
+"""``gitops-gen check [--env NAME]... [--crd-dir DIR]... [--output FORMAT] [--root DIR]``: the CI gate.
+
+Parses flags and delegates to ``generator.pipeline.check``. Exit codes: 0 every check passed
+(warnings allowed), 1 findings (drift, invalid manifests, Enforce policy failures, cross-resource
+inconsistencies), 2 user errors (bad environment file, no CRD directory), raised as
+``GeneratorError`` and printed by ``generator.cli.run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from generator.commands.validate import default_crd_dirs
+from generator.errors import UsageError
+from generator.findings import exit_code
+from generator.pipeline import Project, check
+from generator.report import FORMATS, get_formatter
+
+__all__ = ["HELP", "NAME", "add_arguments", "run"]
+
+NAME = "check"
+HELP = (
+    "Prove rendered/: render --check, validate --strict, the rendered Kyverno policies and the "
+    "cross-resource checks (exit 1 on findings)."
+)
+OUTPUTS = ("text", "json", "junit", "sarif", "github")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable)")
+    parser.add_argument(
+        "--crd-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory of CRD YAML files, read in place (repeatable; default: $GITOPS_GEN_CRDS, "
+        "else ../shared/crds when it exists)",
+    )
+    parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
+    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    crd_dirs = default_crd_dirs(args.crd_dir)
+    if not crd_dirs:
+        raise UsageError(
+            "no CRD directory: custom resources cannot be validated",
+            hint="pass --crd-dir ../shared/crds or set GITOPS_GEN_CRDS (make check does)",
+        )
+    for d in crd_dirs:
+        if not Path(d).is_dir():
+            raise UsageError(f"CRD directory {d} does not exist", path=d, hint="pass --crd-dir DIR")
+    result = check(Project(args.root), args.env, crd_dirs=crd_dirs)
+    assert args.output in FORMATS
+    summary = result.summary()
+    if args.output == "junit":
+        from generator.report import format_junit_scopes
+
+        stdout.write(
+            format_junit_scopes(
+                {s.id: result.scopes[s] for s in sorted(result.scopes)}, tool="gitops-gen check"
+            )
+        )
+    else:
+        stdout.write(get_formatter(args.output)(result.findings, summary, tool="gitops-gen check"))
+    code = exit_code(result.findings)
+    if code and args.output != "text":
+        stderr.write(
+            f"gitops-gen check: {summary['errors']} error(s) in {summary['failed_checks']} check(s)\n"
+        )
+    return code
