@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import difflib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,9 +59,28 @@ class _Kind:
     crd: bool
     drops_status: bool = False
     """A CRD version with a status subresource: ``status`` is dropped on create (PrepareForCreate)."""
+    schema: Mapping[str, Any] | None = None
+    """The compiled JSON Schema, kept to suggest the field a misspelt one was meant to be."""
 
 
-def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
+def _suggestion(schema: Mapping[str, Any] | None, schema_path: Sequence[str | int], field: str) -> str:
+    """``; did you mean "x"?`` for an unknown field close to a declared one, else ``""``."""
+    node: Any = schema
+    for part in schema_path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    props = node.get("properties") if isinstance(node, Mapping) else None
+    if not isinstance(props, Mapping):
+        return ""
+    close = difflib.get_close_matches(field, [str(k) for k in props], n=1, cutoff=0.75)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _keyword_message(
+    error: Any, path: Path, schema: Mapping[str, Any] | None = None
+) -> Iterator[tuple[Path, str, str]]:
     """Path, rule and message for one jsonschema-rs error, reworded where K8s says it better."""
     kind = error.kind.name
     if kind == "required":
@@ -69,7 +89,8 @@ def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
     elif kind == "additionalProperties":
         for prop in error.kind.as_dict()["unexpected"]:
             shown = format_yaml_path((*path, prop))
-            yield (*path, prop), "additionalProperties", f'unknown field "{shown}"'
+            hint = _suggestion(schema, list(error.schema_path), str(prop))
+            yield (*path, prop), "additionalProperties", f'unknown field "{shown}"{hint}'
     elif kind == "type" and error.instance is not None:
         # Built-in schemas allow null everywhere; naming it in "not of type" only distracts.
         types = [t for t in error.kind.as_dict()["types"] if t != "null"]
@@ -172,11 +193,13 @@ class Engine:
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
             has_defaults = plan is not None and plan.has_defaults
-            return _Kind(validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource)
+            return _Kind(
+                validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource, schema=schema
+            )
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
-        return _Kind(jsonschema_rs.Draft202012Validator(builtin), None, False, crd=False)
+        return _Kind(jsonschema_rs.Draft202012Validator(builtin), None, False, crd=False, schema=builtin)
 
     def check(self, doc: Document) -> list[Finding]:
         """All findings for one document, best match first."""
@@ -205,7 +228,7 @@ class Engine:
                 errors = list(compiled.validator.iter_errors(body))
         rules: set[str] = set()
         for e in errors:
-            for path, rule, message in _keyword_message(e, tuple(e.instance_path)):
+            for path, rule, message in _keyword_message(e, tuple(e.instance_path), compiled.schema):
                 rules.add(rule)
                 issues.append((path, rule, message, "error"))
         for path, rule, message in check_metadata(body, kind=doc.kind):

@@ -197,7 +197,11 @@ def test_unknown_metadata_field_under_strict(widget, crds: str, tmp_path: Path):
     (doc,) = load_file(path)
     found = Engine(Options(crd_dirs=(crds,), strict=True)).check(doc)
     assert [(f.json_path, f.rule, f.message) for f in found] == [
-        ("$.metadata.lables", "additionalProperties", 'unknown field "metadata.lables"')
+        (
+            "$.metadata.lables",
+            "additionalProperties",
+            'unknown field "metadata.lables"; did you mean "labels"?',
+        )
     ]
 
 
@@ -233,3 +237,9 @@ def test_metadata_name_of_custom_resource(widget, crds: str, tmp_path: Path):
     (doc,) = load_file(path)
     found = Engine(Options(crd_dirs=(crds,))).check(doc)
     assert [(f.json_path, f.rule) for f in found] == [("$.metadata.name", "metadata.name")]
+
+
+def test_unknown_field_suggests_a_close_declared_one(widget):
+    assert widget("size: 1\nmod: fast", strict=True) == [
+        ("$.spec.mod", "additionalProperties", 'unknown field "spec.mod"; did you mean "mode"?', "error")
+    ]
