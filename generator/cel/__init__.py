@@ -2,8 +2,10 @@
 
 Used by the schema validator (CRD ``x-kubernetes-validations``) and the Kyverno engine
 (``validate.cel``, ``celPreconditions``). Built on ``common-expression-language`` (cel-rust),
-extended with the Kubernetes libraries (regex ``find``, strings, lists, quantity, URL, IP/CIDR),
-cel-go extensions and the optional syntax ``x.?f`` / ``m[?k]`` the Rust parser lacks.
+extended with the Kubernetes libraries (regex ``find``, strings, lists, quantity, URL, IP/CIDR,
+semver, format), cel-go extensions, the optional syntax (``x.?f``, ``m[?k]``, ``[?x]``,
+``{?k: v}``) and the macros (``cel.bind``, ``optMap``, two-variable comprehensions…) that the
+Rust parser lacks.
 
     program = compile_expression("self.all(k, k.find('^[a-z]+') != '')")   # cached by source
     program.evaluate({"self": {...}})                                       # -> Python value

@@ -13,21 +13,28 @@ list trick binds a name natively: ``[v].map(x, e)[0]`` is ``e`` with ``x = v``. 
   or the keys for a map.
 * ``r.transformList(i, v, [f,] e)``: the list of ``e`` (for entries where ``f`` holds).
 
-``transformMap``/``transformMapEntry`` build maps with computed keys, which no cel-rust macro
-can, and stay unsupported. Receivers and arguments are source text already rewritten by
-``generator.cel.syntax``; these functions only assemble text.
+* ``r.transformMap(i, v, [f,] e)``: the same comprehension yields ``[i, e]`` pairs and
+  ``_map_from_pairs`` (``generator.cel.library.maps``) builds the map: no cel-rust macro
+  builds a map with computed keys. ``transformMapEntry`` yields one-entry maps, merged by
+  ``_merge_maps``.
+
+Receivers and arguments are source text already rewritten by ``generator.cel.syntax``; these
+functions only assemble text.
 """
 
 from __future__ import annotations
 
 import re
 
+from generator.cel.library.maps import MAP_FROM_PAIRS, MERGE_MAPS
+
 __all__ = ["METHOD_MACROS", "bind", "method_macro"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 METHOD_MACROS = frozenset(
-    {"optMap", "optFlatMap", "all", "exists", "existsOne", "exists_one", "transformList"}
-)
+    {"optMap", "optFlatMap", "all", "exists", "existsOne", "exists_one", "transformList", "transformMap",
+     "transformMapEntry"}
+)  # fmt: skip
 """Method names that may be a macro this module expands (depending on the argument count)."""
 
 
@@ -69,14 +76,19 @@ def method_macro(name: str, receiver: str, args: list[str]) -> str | None:
         inner = f"[{r}[{i}]].all({v}, {pred})"
         call = f"{macro}({i}, {inner})"
         return _each(r, i, call, call)
-    if name == "transformList" and len(args) in (3, 4):
+    if name in ("transformList", "transformMap", "transformMapEntry") and len(args) in (3, 4):
         i, v = args[0], args[1]
         if not (_is_ident(i) and _is_ident(v)):
             return None
         value = f"[{r}[{i}]].map({v}, {args[-1]})[0]"
+        if name == "transformMap":
+            value = f"[{i}, {value}]"
         if len(args) == 4:
             call = f"map({i}, [{r}[{i}]].all({v}, {args[2]}), {value})"
         else:
             call = f"map({i}, {value})"
-        return _each(r, i, call, call)
+        listed = _each(r, i, call, call)
+        if name == "transformMap":
+            return f"{MAP_FROM_PAIRS}({listed})"
+        return listed if name == "transformList" else f"{MERGE_MAPS}({listed})"
     return None

@@ -148,12 +148,11 @@ class CelProgram:
         self, variables: Mapping[str, Any] | None, failures: list[CelError]
     ) -> Callable[[str], Any]:
         def read(name: str) -> Any:
-            if variables is None or name not in variables:
-                failures.append(
-                    CelEvaluationError(f"undeclared reference to 'variables.{name}'", expression=self.source)
-                )
-                raise KeyError(name)
             try:
+                if variables is None or name not in variables:
+                    raise CelEvaluationError(
+                        f"undeclared reference to 'variables.{name}'", expression=self.source
+                    )
                 return variables[name]
             except CelError as e:
                 failures.append(e)
@@ -172,7 +171,8 @@ def _describe(error: Exception) -> str:
         return f"undeclared reference to {m.group(1)!r}"
     m = _CALLBACK.search(text)
     if m:
-        return f"{m.group(1)}(): {m.group(2).strip()}"
+        reason = re.sub(r"^\w+(?:Error|Exception): ", "", m.group(2).strip())
+        return f"{m.group(1)}(): {reason}"
     if isinstance(error, TypeError) and text.startswith("No such overload"):
         return "no such overload (CEL does not convert between types)"
     first = text.splitlines()[0] if text else type(error).__name__
@@ -190,6 +190,10 @@ def compile_expression(source: str) -> CelProgram:
         CelSyntaxError: the expression does not parse.
         CelUnsupportedError: it calls a function (or uses syntax) this library lacks.
     """
+    if not isinstance(source, str):
+        raise CelSyntaxError(
+            f"expected an expression string, got {type(source).__name__}", expression=repr(source)
+        )
     cached = _CACHE.get(source)
     if cached is None:
         try:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from generator.cel import macros
 from generator.cel.errors import CelSyntaxError, CelUnsupportedError
+from generator.cel.library.maps import MERGE_MAPS
 from generator.cel.macros import METHOD_MACROS
 
 __all__ = ["OPT_FIELD", "OPT_INDEX", "VARIABLE", "Rewritten", "rewrite"]
@@ -136,6 +137,26 @@ def _split_args(text: str) -> list[str]:
     return [*args, tail] if tail.strip() or args else []
 
 
+def _split_entry(text: str) -> tuple[str, str] | None:
+    """``key: value`` of a map literal entry at its top-level ``:`` (None if unclear, e.g. a ternary key)."""
+    depth, i = 0, 0
+    while i < len(text):
+        at_token = i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
+        if at_token and _is_string_start(text, i):
+            i = _string_end(text, i)
+            continue
+        if text[i] in "([{":
+            depth += 1
+        elif text[i] in ")]}":
+            depth -= 1
+        elif depth == 0 and text[i] == "?":
+            return None
+        elif depth == 0 and text[i] == ":":
+            return text[:i], text[i + 1 :]
+        i += 1
+    return None
+
+
 def _matching(src: str, start: int) -> int:
     """Index of the bracket closing the one at ``start`` (strings skipped)."""
     depth, i = 0, start
@@ -199,14 +220,10 @@ class _Scanner:
                 self._primary(src[self.i : _string_end(src, self.i)])
             elif ch in _IDENT_START:
                 self._on_identifier()
-            elif ch == "." and src.startswith("?", _skip_space(src, self.i + 1)):
-                self._on_optional_chain()
-            elif ch == "[" and src.startswith("?", _skip_space(src, self.i + 1)):
-                if not self.after_operand:
-                    raise _literal_gap(src)
-                self._on_optional_chain()
-            elif ch == "{" and src.startswith("?", _skip_space(src, self.i + 1)):
-                raise _literal_gap(src)
+            elif src.startswith("?", _skip_space(src, self.i + 1)) and (
+                ch == "." or (ch == "[" and self.after_operand)
+            ):
+                self._on_optional_chain()  # ``x.?f`` or ``x[?k]``
             elif ch in "([{":
                 self._on_open(ch)
             elif ch in ")]}":
@@ -236,10 +253,62 @@ class _Scanner:
         self._emit(text, self.i + len(text) if end is None else end, operand=True)
 
     def _on_open(self, ch: str) -> None:
+        if ch == "[" and not self.after_operand and self._on_optional_list():
+            return
+        if ch == "{" and not self.after_operand and self._on_optional_map():
+            return
         closer = {"(": ")", "[": "]", "{": "}"}[ch]
         chain_after = self.chain_start if self.after_operand else len(self.out)
         self.stack.append(_Open(closer, chain_after))
         self._emit(ch, self.i + 1, operand=False)
+
+    def _on_optional_list(self) -> bool:
+        """``[a, ?b, c]``: ``[a] + (b.hasValue() ? [b.value()] : []) + [c]``; False if no ``?`` entry."""
+        close = _matching(self.src, self.i)
+        elements = _split_args(self.src[self.i + 1 : close])
+        if not any(e.lstrip().startswith("?") for e in elements):
+            return False
+        parts: list[str] = []
+        plain: list[str] = []
+        for element in elements:
+            if element.lstrip().startswith("?"):
+                if plain:
+                    parts.append("[" + ", ".join(plain) + "]")
+                    plain = []
+                opt = self._sub(element.lstrip()[1:])
+                parts.append(f"(({opt}).hasValue() ? [({opt}).value()] : [])")
+            else:
+                plain.append(self._sub(element))
+        if plain:
+            parts.append("[" + ", ".join(plain) + "]")
+        self._primary("(" + " + ".join(parts) + ")", close + 1)
+        return True
+
+    def _on_optional_map(self) -> bool:
+        """``{'a': 1, ?'b': o}`` → ``_merge_maps([{'a': 1}, (o.hasValue() ? {'b': o.value()} : {})])``."""
+        close = _matching(self.src, self.i)
+        entries = _split_args(self.src[self.i + 1 : close])
+        if not any(e.lstrip().startswith("?") for e in entries):
+            return False
+        parts: list[str] = []
+        plain: list[str] = []
+        for entry in entries:
+            optional = entry.lstrip().startswith("?")
+            split = _split_entry(entry.lstrip()[1:] if optional else entry)
+            if split is None:
+                raise _literal_gap(self.src)
+            key, value = (self._sub(part) for part in split)
+            if not optional:
+                plain.append(f"{key}: {value}")
+                continue
+            if plain:
+                parts.append("{" + ", ".join(plain) + "}")
+                plain = []
+            parts.append(f"(({value}).hasValue() ? {{{key}: ({value}).value()}} : {{}})")
+        if plain:
+            parts.append("{" + ", ".join(plain) + "}")
+        self._primary(f"{MERGE_MAPS}([" + ", ".join(parts) + "])", close + 1)
+        return True
 
     def _on_close(self, ch: str) -> None:
         if not self.stack or self.stack[-1].closer != ch:
@@ -374,7 +443,7 @@ def _native_chain(receiver: str, segments: list[tuple[str, str]]) -> tuple[str, 
 
 def _literal_gap(src: str) -> CelUnsupportedError:
     return CelUnsupportedError(
-        "optional list/map literal entries",
+        "optional map entry with a conditional key",
         expression=src,
-        reason="optional entries in list or map literals ('[?x]', '{?k: v}') are not supported",
+        reason="an optional map entry whose key is not a plain expression ('{?a ? b : c: v}')",
     )

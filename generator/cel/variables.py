@@ -63,6 +63,10 @@ class LazyVariables(Mapping[str, Any]):
         self._values[name] = value
         return value
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's default would evaluate the variable (and raise its error) just to test it.
+        return name in self._programs
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._programs)
 

@@ -100,9 +100,14 @@ def kyverno_activation(
     }
 
 
-def _result_error(error: CelError) -> str:
+def _result_error(error: CelError, expression: str | None = None) -> str:
+    """Kubernetes' text for an expression that failed; ``expression`` is the one evaluated.
+
+    An error inside a variable is reported against the expression that read it, as the
+    composited-variable evaluation passes the inner error through.
+    """
     if isinstance(error, CelEvaluationError):
-        return f"expression '{error.expression}' resulted in error: {error.reason}"
+        return f"expression '{expression or error.expression}' resulted in error: {error.reason}"
     return f"compilation error: {error.reason}"
 
 
@@ -275,7 +280,7 @@ def evaluate_validate_cel(
             if _is_our_gap(outcome):
                 undecided = undecided or outcome
                 continue
-            return CelResult("fail", _result_error(outcome))
+            return CelResult("fail", _result_error(outcome, str(entry.get("expression", ""))))
         return CelResult("fail", _message(entry, rule_message, activation, variables))
     if undecided is not None:
         return CelResult("error", str(undecided))

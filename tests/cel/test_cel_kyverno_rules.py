@@ -272,3 +272,13 @@ def test_malformed_cel_is_an_error_result_not_an_exception(cel: dict[str, Any]) 
     result = run(cel)
     assert result.status == "error"
     assert result.message.startswith("malformed validate.cel")
+
+
+def test_error_in_a_variable_is_reported_against_the_reading_expression() -> None:
+    cel = {
+        "variables": [{"name": "missing", "expression": "object.spec.nope"}],
+        "expressions": [{"expression": "variables.missing == 1"}],
+    }
+    assert run(cel) == CelResult(
+        "fail", "expression 'variables.missing == 1' resulted in error: no such key: nope"
+    )

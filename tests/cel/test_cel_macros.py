@@ -31,11 +31,20 @@ OBJ = {"spec": {"replicas": 3, "labels": {"a": "a", "b": "c"}, "items": [10, 20,
         ("object.spec.items.transformList(i, v, i > 0, v / 10)", [2, 3]),
         ("object.spec.labels.transformList(k, v, k + '=' + v).sort()", ["a=a", "b=c"]),
         ("object.spec.items.all(x, x > 5)", True),
+        ("object.spec.labels.transformMap(k, v, v + '!')", {"a": "a!", "b": "c!"}),
+        ("object.spec.items.transformMap(i, v, v / 10)", {0: 1, 1: 2, 2: 3}),
+        ("object.spec.items.transformMap(i, v, i > 0, v)", {1: 20, 2: 30}),
+        ("object.spec.labels.transformMapEntry(k, v, {v: k})", {"a": "a", "c": "b"}),
         ("'cel.bind(x, 1, x)'", "cel.bind(x, 1, x)"),
     ],
 )
 def test_macros(expr: str, expected: object) -> None:
     assert evaluate(expr, {"object": OBJ}) == expected
+
+
+def test_transform_map_entry_duplicate_key_is_an_error() -> None:
+    with pytest.raises(CelEvaluationError, match="duplicate map key"):
+        evaluate("{'a': 1, 'b': 1}.transformMapEntry(k, v, {v: k})", {})
 
 
 def test_two_variable_comprehension_on_a_scalar_is_an_error() -> None:

@@ -158,3 +158,17 @@ def test_activation_with_a_function_subset_still_runs_other_programs() -> None:
     other = compile_expression("self.find('[a-z]+')")
     assert not other.shares(activation)
     assert other.evaluate(activation) == "a"
+
+
+@pytest.mark.parametrize("source", ["", "   ", 42, None, ["x"]])
+def test_non_expressions_are_syntax_errors(source: object) -> None:
+    with pytest.raises(CelSyntaxError):
+        compile_expression(source)  # type: ignore[arg-type]
+
+
+def test_lazy_membership_does_not_evaluate() -> None:
+    lazy = LazyVariables([("bad", compile_expression("object.nope"))], {"object": {}})
+    assert "bad" in lazy
+    assert "other" not in lazy
+    with pytest.raises(CelEvaluationError, match="no such key: nope"):
+        evaluate("variables.bad", {"object": {}}, variables=lazy)

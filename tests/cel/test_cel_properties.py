@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import generator.cel
-from generator.cel import CelError, evaluate
+from generator.cel import CelError, compile_expression, evaluate
 from generator.policy.cel_rules import evaluate_validate_cel
 
 scalars = st.one_of(
@@ -65,3 +65,16 @@ def test_public_surface_is_sorted_and_complete() -> None:
     }
     modules = {"errors", "program", "syntax", "native", "library", "schema_values", "variables"}
     assert public - modules - {"annotations", "Any", "Mapping"} <= set(generator.cel.__all__)
+
+
+TOKENS = ["a", ".", "?", "[", "]", "(", ")", "{", "}", ",", "'x'", '"y"', "1", "variables", "cel", "bind",
+          "orValue", "hasValue", "all", "map", " ", "+", "==", "&&", ":", "r'z'", "optMap", "transformList",
+          "//c\n", "'''t'''", "\\", "'", '"']  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14).map("".join))
+def test_any_source_compiles_or_raises_a_cel_error(source: str) -> None:
+    """The syntax rewrite never crashes on malformed input: it is CEL's or our error."""
+    with contextlib.suppress(CelError):
+        compile_expression(source).evaluate({"a": {"x": 1}}, variables={})

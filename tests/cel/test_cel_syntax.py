@@ -91,11 +91,43 @@ def test_rewrite_syntax_errors(source: str) -> None:
         compile_expression(source)
 
 
-@pytest.mark.parametrize("source", ["[?a.?b]", "{?'k': a.?b}"])
-def test_optional_literal_entries_are_a_known_gap(source: str) -> None:
+def test_optional_map_entry_with_conditional_key_is_a_known_gap() -> None:
     with pytest.raises(CelUnsupportedError) as info:
-        compile_expression(source)
-    assert info.value.feature == "optional list/map literal entries"
+        compile_expression("{?true ? 'a' : 'b': optional.of(1)}")
+    assert info.value.feature == "optional map entry with a conditional key"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("{?'items': object.spec.?items}", {"items": [1, 2]}),
+        ("{?'x': object.spec.?nope}", {}),
+        ("{'a': 1, ?'b': object.spec.?nope, ?'c': optional.of(3), 'd': 4}", {"a": 1, "c": 3, "d": 4}),
+        ("{'x': {?'y': optional.of(1)}}", {"x": {"y": 1}}),
+        ("{?(true ? 'a' : 'b'): optional.of(1)}", {"a": 1}),
+    ],
+)
+def test_optional_map_literal_entries(expr: str, expected: object) -> None:
+    assert evaluate(expr, {"object": OBJ}) == expected
+
+
+def test_optional_map_entry_duplicate_key_is_an_error() -> None:
+    with pytest.raises(CelEvaluationError, match="duplicate map key"):
+        evaluate("{'a': 1, ?'a': optional.of(2)}", {})
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("[?object.spec.?items]", [[1, 2]]),
+        ("[?object.spec.?nope]", []),
+        ("[0, ?object.spec.?nope, ?object.spec.items[?1], 3]", [0, 2, 3]),
+        ("[[?optional.none()], [?optional.of('x')]]", [[], ["x"]]),
+        ("{'k': [?optional.of(1)]}", {"k": [1]}),
+    ],
+)
+def test_optional_list_literal_entries(expr: str, expected: object) -> None:
+    assert evaluate(expr, {"object": OBJ}) == expected
 
 
 PROBES = {

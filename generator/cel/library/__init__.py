@@ -16,7 +16,18 @@ from typing import Any
 
 from cel import stdlib
 
-from generator.cel.library import formats, lists, network, optional, quantity, regex, semver, strings, time
+from generator.cel.library import (
+    formats,
+    lists,
+    maps,
+    network,
+    optional,
+    quantity,
+    regex,
+    semver,
+    strings,
+    time,
+)
 from generator.cel.library.opaque import kind_of, type_name
 
 __all__ = ["FUNCTIONS", "short_name"]
@@ -80,6 +91,7 @@ FUNCTIONS: dict[str, Function] = {
     **_by_kind({"quantity": quantity.FUNCTIONS, "semver": semver.FUNCTIONS}),
     **network.FUNCTIONS,
     **formats.FUNCTIONS,
+    **maps.FUNCTIONS,
     **time.FUNCTIONS,
     **_math(),
     "bool": stdlib.bool_,
