@@ -13,6 +13,7 @@ Reads CRD files and the kubernetes-validate package; writes nothing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import difflib
 import json
@@ -227,10 +228,13 @@ class Engine:
                 body = _prune(body, nulls)
                 errors = list(compiled.validator.iter_errors(body))
         rules: set[str] = set()
+        alternatives: dict[tuple[Path, str], list[tuple[Path, str]]] = {}
         for e in errors:
             for path, rule, message in _keyword_message(e, tuple(e.instance_path), compiled.schema):
                 rules.add(rule)
                 issues.append((path, rule, message, "error"))
+                if rule in ("anyOf", "oneOf") and "more than one" not in message:
+                    alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
         if compiled.plan is not None:
@@ -246,7 +250,8 @@ class Engine:
                     )
                 )
             issues.extend(self._plan_issues(compiled.plan, body, cel=not blocked))
-        return best_first(self._finding(doc, *i) for i in issues)
+        found = (self._finding(doc, *i) for i in issues)
+        return best_first(_with_context(f, alternatives) for f in found)
 
     def _plan_issues(self, plan: Node, body: Any, *, cel: bool) -> Iterator[tuple[Path, str, str, Severity]]:
         unevaluated: Severity = "error" if self.options.strict else "warning"
@@ -284,6 +289,34 @@ class Engine:
             namespace=doc.namespace,
             name=doc.name,
         )
+
+
+MAX_ALTERNATIVES = 8
+
+
+def _alternatives(error: Any) -> list[tuple[Path, str]]:
+    """Why each ``anyOf``/``oneOf`` branch failed: ``(path, "option N: message")``, a few at most."""
+    out: list[tuple[Path, str]] = []
+    try:
+        branches = error.kind.as_dict().get("context") or []
+    except (AttributeError, TypeError):
+        return out
+    for i, branch in enumerate(branches, 1):
+        for sub in branch:
+            out.append((tuple(sub.instance_path), f"option {i}: {sub.message}"))
+    return out[:MAX_ALTERNATIVES]
+
+
+def _with_context(f: Finding, alternatives: Mapping[tuple[Path, str], list[tuple[Path, str]]]) -> Finding:
+    """``f`` with one child finding per failed alternative (shown indented under it)."""
+    children = alternatives.get((f.yaml_path, f.rule))
+    if not children:
+        return f
+    context = tuple(
+        dataclasses.replace(f, yaml_path=path, rule=f.rule, message=message, context=())
+        for path, message in children
+    )
+    return dataclasses.replace(f, context=context)
 
 
 def _in_object(path: Sequence[str | int]) -> bool:
