@@ -32,7 +32,7 @@ class Issue:
     rule: str
     message: str
     unevaluated: bool = False
-    """True when a CEL rule could not be evaluated (never counted as a pass)."""
+    """True when a CEL rule could not be compiled: reported as not checked, never counted as a pass."""
 
 
 #: Compiles one ``x-kubernetes-validations`` entry into a check ``(self_value) -> [Issue-like]``.

@@ -47,7 +47,7 @@ def test_unknown_field_only_under_strict(check_builtin, errors):
         (
             "$.spec.template.spec.containers[0].imagePullPolice",
             "additionalProperties",
-            'unknown field "spec.template.spec.containers[0].imagePullPolice"',
+            'unknown field "spec.template.spec.containers[0].imagePullPolice"; did you mean "imagePullPolicy"?',
         )
     ]
 
