@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
+from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -30,6 +31,7 @@ from generator.manifest import Manifest
 
 __all__ = [
     "CheckResult",
+    "ImageRules",
     "Scope",
     "Subject",
     "check_subjects",
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
-RENDER, SCHEMA, POLICY = "render", "schema", "policy"
+RENDER, SCHEMA, POLICY, IMAGES = "render", "schema", "policy", "image-registries"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -255,8 +257,22 @@ def _clusters(subjects: Iterable[Subject]) -> dict[tuple[str, str], list[Subject
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ImageRules:
+    """An environment's own image rules (from its file), checked as ``image-registries``."""
+
+    registries: tuple[str, ...]
+    """``images.registries``: every image starts with one of these."""
+    require_digest: bool
+    """``images.requireDigest``: every image is pinned by ``@sha256:``."""
+
+
 def cluster_scopes(
-    subjects: Sequence[Subject], *, crd_dirs: Sequence[str] | None, repo_files: frozenset[str]
+    subjects: Sequence[Subject],
+    *,
+    crd_dirs: Sequence[str] | None,
+    repo_files: frozenset[str],
+    image_rules: Mapping[str, ImageRules] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
@@ -280,6 +296,10 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
+        rules = (image_rules or {}).get(env)
+        if rules is not None:
+            found_img = check_image_registries(view, rules.registries, rules.require_digest)
+            raw[Scope(env, cluster, IMAGES)] = list(found_img)
     return {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
 
 
@@ -309,6 +329,7 @@ def check_subjects(
     expected_clusters: Mapping[str, tuple[str, ...]] | None = None,
     repo_files: frozenset[str] | None = None,
     environments: Sequence[str] = (),
+    image_rules: Mapping[str, ImageRules] | None = None,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -320,9 +341,10 @@ def check_subjects(
         repo_files: repository-relative paths the render produces (Argo CD path check); by
             default, the files of ``subjects``.
         environments: the environments checked (also those that rendered nothing).
+        image_rules: each environment's own image rules, where its file is known.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
-    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=files)
+    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=files, image_rules=image_rules)
     by_file = {s.document.file: s for s in subjects}
     for f in drift:
         scope = scope_of(f.file, RENDER)

@@ -28,7 +28,9 @@ __all__ = [
     "ClusterCheck",
     "ClusterView",
     "finding",
+    "get_path",
     "group_of",
+    "list_of",
     "run_cluster_checks",
     "source_of",
 ]
@@ -66,6 +68,11 @@ def _get(body: Any, *path: str | int) -> Any:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+#: Public names of the two helpers for the sibling check modules.
+get_path = _get
+list_of = _list
 
 
 def _deepest(body: Any, yaml_path: tuple[str | int, ...]) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.check import CheckResult, check_subjects, drift_findings, subjects_from_manifests
+from generator.check import CheckResult, ImageRules, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.manifest import Manifest
@@ -186,4 +186,5 @@ def check(
             name: tuple(c.name for c in env.topology.clusters) for name, env in loaded.items()
         },
         environments=names,
+        image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
     )

@@ -28,7 +28,13 @@ def _expected_scopes() -> list[Scope]:
     """Scopes derived from the tree on disk (collection must not render)."""
     envs = sorted(p.stem for p in (ROOT / "environments").glob("*.yaml") if not p.stem.startswith("_"))
     policies = sorted(p.parent.name for p in (ROOT / "policies").glob("*/policy.yaml"))
-    per_cluster = ["render", "schema", *(f"policy/{p}" for p in policies), *CLUSTER_CHECKS]
+    per_cluster = [
+        "render",
+        "schema",
+        *(f"policy/{p}" for p in policies),
+        *CLUSTER_CHECKS,
+        "image-registries",
+    ]
     scopes = []
     for env in envs:
         env_dir = ROOT / "rendered" / env

@@ -370,3 +370,24 @@ def test_cluster_parity_allows_release_fields_only() -> None:
     assert f.json_path == "$.spec.ports[0].port"
     assert f.file.startswith("rendered/prod/odd/")
     assert "differs between clusters even and odd" in f.message
+
+
+def test_images_from_a_registry_the_environment_does_not_list() -> None:
+    from generator.crosscheck_images import check_image_registries
+
+    manifests = cluster("dev", "main")
+    registries = ("123456789012.dkr.ecr.eu-west-1.amazonaws.com",)
+    assert list(check_image_registries(view(manifests), registries, require_digest=False)) == []
+    (f,) = check_image_registries(view(manifests), ("444455556666.dkr.ecr.eu-west-1.amazonaws.com",), False)
+    assert f.rule == "image-registries"
+    assert f.json_path == "$.spec.template.spec.containers[0].image"
+    assert "images.registries: 444455556666" in f.message
+    assert f.source == "environments/dev.yaml:10"  # the service entry whose name composes the image
+
+
+def test_images_without_digest_where_the_environment_requires_one() -> None:
+    from generator.crosscheck_images import check_image_registries
+
+    registries = ("123456789012.dkr.ecr.eu-west-1.amazonaws.com",)
+    (f,) = check_image_registries(view(cluster("prod", "even")), registries, require_digest=True)
+    assert "images.requireDigest" in f.message
