@@ -29,8 +29,9 @@ PARALLEL_MIN_FILES = 2000
 def _env_files(rendered: Path) -> dict[str, list[Path]]:
     """Manifest files per environment: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``."""
     out: dict[str, list[Path]] = {}
+    cut = len(str(rendered)) + 1  # string slicing: Path.relative_to costs ~10 µs a file
     for path in sorted(rendered.rglob("*.yaml")):
-        rel = path.relative_to(rendered).parts
+        rel = str(path)[cut:].split(os.sep)
         if len(rel) == 5:
             out.setdefault(rel[0], []).append(path)
     return out
@@ -38,8 +39,9 @@ def _env_files(rendered: Path) -> dict[str, list[Path]]:
 
 def _subjects(rendered: Path, paths: Sequence[Path]) -> list[Subject]:
     subjects = []
+    cut = len(str(rendered)) + 1
     for path in paths:
-        rel = path.relative_to(rendered).parts
+        rel = str(path)[cut:].split(os.sep)
         shown = "rendered/" + "/".join(rel)
         for doc in load_file(shown, text=path.read_text(encoding="utf-8")):
             subjects.append(Subject(Manifest(rel[0], rel[1], rel[2], doc.body), doc))
@@ -78,7 +80,10 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
     """
     files = _env_files(rendered)
     count = sum(len(p) for p in files.values())
-    repo_files = frozenset("rendered/" + str(p.relative_to(rendered)) for ps in files.values() for p in ps)
+    cut = len(str(rendered)) + 1
+    repo_files = frozenset(
+        "rendered/" + str(p)[cut:].replace(os.sep, "/") for ps in files.values() for p in ps
+    )
     if jobs is None:
         jobs = (os.cpu_count() or 1) if count >= PARALLEL_MIN_FILES else 1
     groups = _groups(files, max(1, min(jobs, len(files)))) or [[]]
