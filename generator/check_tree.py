@@ -1,22 +1,25 @@
 """Check a rendered tree on disk (no environments, no source map), on every core when it is large.
 
 Stage: beside ``generator.check``, for trees checked without rendering them (the bench fleet, a
-checkout's ``rendered/`` alone). Loading is most of the cost, so whole environments go to worker
-processes (environment checks compare the clusters of one environment, so an environment is never
-split): each loads its files and runs ``check_subjects`` (schema validation, each cluster's
-ClusterPolicies, cluster and environment checks) and returns located findings. The first group
-runs in this process. Results are identical to a serial run. Reads files; writes nothing.
+checkout's ``rendered/`` alone). Loading is most of the cost, so whole clusters go to worker
+processes, balanced by file count: each loads its files, runs schema validation, the cluster's
+ClusterPolicies and the cluster checks, and returns located findings plus its manifests (pickled
+bodies cost a fraction of parsing them). The first group runs in this process; the environment
+checks (which compare the clusters of an environment) run here once every cluster is back, and
+only their findings are located on disk. Results are identical to a serial run. Reads files;
+writes nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from generator.check import CheckResult, Scope, Subject, check_subjects
-from generator.documents import load_file
+from generator.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
+from generator.documents import load_file, locate
 from generator.findings import Finding
 from generator.manifest import Manifest
 
@@ -26,14 +29,17 @@ __all__ = ["check_tree"]
 PARALLEL_MIN_FILES = 2000
 
 
-def _env_files(rendered: Path) -> dict[str, list[Path]]:
-    """Manifest files per environment: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``."""
-    out: dict[str, list[Path]] = {}
+Cluster = tuple[str, str]
+
+
+def _cluster_files(rendered: Path) -> dict[Cluster, list[Path]]:
+    """Manifest files per cluster: ``<env>/<cluster>/<component>/<scope>/<file>.yaml``."""
+    out: dict[Cluster, list[Path]] = {}
     cut = len(str(rendered)) + 1  # string slicing: Path.relative_to costs ~10 µs a file
     for path in sorted(rendered.rglob("*.yaml")):
         rel = str(path)[cut:].split(os.sep)
         if len(rel) == 5:
-            out.setdefault(rel[0], []).append(path)
+            out.setdefault((rel[0], rel[1]), []).append(path)
     return out
 
 
@@ -48,26 +54,32 @@ def _subjects(rendered: Path, paths: Sequence[Path]) -> list[Subject]:
     return subjects
 
 
-def _check_group(
-    rendered: Path,
-    envs: Sequence[str],
-    files: Mapping[str, list[Path]],
-    crd_dirs: Sequence[str] | None,
-    repo_files: frozenset[str],
-) -> CheckResult:
-    subjects = _subjects(rendered, [p for env in envs for p in files[env]])
-    return check_subjects(subjects, crd_dirs=crd_dirs, repo_files=repo_files, environments=envs)
+def _check_clusters(
+    rendered: Path, paths: Sequence[Path], crd_dirs: Sequence[str] | None, repo_files: frozenset[str]
+) -> tuple[dict[Scope, tuple[Finding, ...]], list[Manifest]]:
+    subjects = _subjects(rendered, paths)
+    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=repo_files)
+    return scopes, [s.manifest for s in subjects]
 
 
-def _groups(files: Mapping[str, list[Path]], jobs: int) -> list[list[str]]:
-    """Whole environments into ``jobs`` groups of similar file counts (largest first, greedy)."""
-    groups: list[list[str]] = [[] for _ in range(jobs)]
-    sizes = [0] * jobs
-    for env in sorted(files, key=lambda e: (-len(files[e]), e)):
-        i = sizes.index(min(sizes))
-        groups[i].append(env)
-        sizes[i] += len(files[env])
-    return [sorted(g) for g in groups if g]
+def _groups(clusters: Mapping[Cluster, list[Path]], jobs: int) -> list[list[Path]]:
+    """Whole clusters into ``jobs`` groups of similar file counts (largest first, greedy)."""
+    groups: list[list[Path]] = [[] for _ in range(jobs)]
+    for key in sorted(clusters, key=lambda k: (-len(clusters[k]), k)):
+        min(groups, key=len).extend(clusters[key])
+    return [g for g in groups if g]
+
+
+def _locate_on_disk(root: Path, f: Finding) -> Finding:
+    """Line of an environment-check finding, read from its file (only findings pay for this)."""
+    path = root / f.file
+    if f.line is not None or not path.is_file():
+        return f
+    docs = load_file(path)
+    if not docs:
+        return f
+    line, column = locate(docs[0], f.yaml_path)
+    return dataclasses.replace(f, line=line, column=column)
 
 
 def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | None = None) -> CheckResult:
@@ -78,27 +90,28 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
         crd_dirs: CRD directories for schema validation; ``None`` skips the schema stage.
         jobs: worker processes (default: every core when the tree is large).
     """
-    files = _env_files(rendered)
-    count = sum(len(p) for p in files.values())
+    clusters = _cluster_files(rendered)
+    count = sum(len(p) for p in clusters.values())
     cut = len(str(rendered)) + 1
     repo_files = frozenset(
-        "rendered/" + str(p)[cut:].replace(os.sep, "/") for ps in files.values() for p in ps
+        "rendered/" + str(p)[cut:].replace(os.sep, "/") for ps in clusters.values() for p in ps
     )
     if jobs is None:
         jobs = (os.cpu_count() or 1) if count >= PARALLEL_MIN_FILES else 1
-    groups = _groups(files, max(1, min(jobs, len(files)))) or [[]]
+    groups = _groups(clusters, max(1, min(jobs, len(clusters)))) or [[]]
     if len(groups) == 1:
-        parts = [_check_group(rendered, groups[0], files, crd_dirs, repo_files)]
+        parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
     else:
         with ProcessPoolExecutor(len(groups) - 1) as pool:
-            futures = [
-                pool.submit(_check_group, rendered, g, files, crd_dirs, repo_files) for g in groups[1:]
-            ]
-            parts = [_check_group(rendered, groups[0], files, crd_dirs, repo_files)]
+            futures = [pool.submit(_check_clusters, rendered, g, crd_dirs, repo_files) for g in groups[1:]]
+            parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
             parts += [f.result() for f in futures]
     scopes: dict[Scope, tuple[Finding, ...]] = {}
-    for part in parts:
-        scopes.update(part.scopes)
-    return CheckResult(
-        scopes=scopes, documents=sum(p.documents for p in parts), environments=tuple(sorted(files))
-    )
+    manifests: list[Manifest] = []
+    for part_scopes, part_manifests in parts:
+        scopes.update(part_scopes)
+        manifests.extend(part_manifests)
+    envs = sorted({env for env, _ in clusters})
+    for scope, found in env_scopes(manifests, envs).items():
+        scopes[scope] = tuple(_locate_on_disk(rendered.parent, f) for f in found)
+    return CheckResult(scopes=scopes, documents=len(manifests), environments=tuple(envs))
