@@ -23,7 +23,7 @@ from generator.policy.match import Request, UserInfo, rule_matches
 from generator.policy.model import Policy, Rule, RuleResult, Status
 from generator.policy.validation import Frame, Outcome, check_conditions, load_context, validate_block
 from generator.policy.values import Values
-from generator.policy.variables import VariableError, set_path
+from generator.policy.variables import VariableError, remember, set_path
 
 __all__ = ["Admission", "evaluate", "evaluate_policy"]
 
@@ -103,8 +103,10 @@ def _rule_outcome(
     rule: Rule, ctx: dict[str, Any], request: Request, values: Values, policy: Policy
 ) -> Outcome | None:
     resource = request.resource
-    provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
-    provided.update(values.for_rule(policy.name, rule.origin or rule.name))
+    provided: dict[str, Any] = {}
+    if values.policies or values.global_values:
+        provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
+        provided.update(values.for_rule(policy.name, rule.origin or rule.name))
     kind = rule.kind
     if kind in ("podSecurity", "cel"):
         error = load_context(rule.context, ctx, provided)
@@ -214,6 +216,7 @@ def _base_context(
         return ctx
     ctx = build_context(resource, operation=operation, user=user)
     last[:] = [resource, operation, user, ctx]
+    remember(ctx)
     return ctx
 
 
@@ -256,7 +259,9 @@ def evaluate_policy(
         else:
             if base is None:
                 base = _base_context(resource, operation, admission.user, resource_values)
-            ctx = dict(base)
+            # rules without context entries only read the context: they share the base (and its
+            # memoized queries); others get a copy they may add entries to
+            ctx = dict(base) if rule.context else base
             rule_values = values.for_rule(policy.name, rule.origin or rule.name)
             if rule_values:
                 ctx = copy.deepcopy(base)
