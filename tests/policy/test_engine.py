@@ -342,3 +342,20 @@ def test_foreach_values_from_values_file():
     assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
         "r": "fail"
     }
+
+
+def test_context_entries_do_not_leak_between_rules_or_policies():
+    leak_check = {
+        "deny": {
+            "conditions": {
+                "all": [{"key": "{{ secret || 'unset' }}", "operator": "NotEquals", "value": "unset"}]
+            }
+        }
+    }
+    setter = dict(leak_check)
+    first = policy(
+        [rule(setter, name="sets", context=[{"name": "secret", "variable": {"value": "x"}}])], name="a"
+    )
+    second = policy([rule(leak_check, name="reads")], name="b")
+    results = {(r.policy, r.rule): r.status for r in evaluate([first, second], [pod(), pod("other")])}
+    assert results == {("a", "sets"): "fail", ("b", "reads"): "pass"}
