@@ -19,8 +19,8 @@ from generator.cel import CelError
 from generator.documents import Document
 from generator.policy import cel_rules, pss
 from generator.policy.context import build_context
-from generator.policy.match import Request, UserInfo, rule_matches
-from generator.policy.model import Policy, Rule, RuleResult, Status
+from generator.policy.match import Request, UserInfo, namespace_selected, rule_matches
+from generator.policy.model import FailureAction, Policy, Rule, RuleResult, Status
 from generator.policy.validation import Frame, Outcome, check_conditions, load_context, validate_block
 from generator.policy.values import Values
 from generator.policy.variables import VariableError, remember, set_path
@@ -159,6 +159,15 @@ def _rules_for(policy: Policy, kind: str) -> tuple[Rule, ...]:
     return rules
 
 
+def _failure_action(rule: Rule, request: Request) -> FailureAction:
+    """The rule's action, or the first override whose namespaces/namespaceSelector select the resource."""
+    for entry in rule.action_overrides:
+        action = str(entry.get("action", "")).lower()
+        if action in ("audit", "enforce") and namespace_selected(entry, request):
+            return "Enforce" if action == "enforce" else "Audit"
+    return rule.failure_action
+
+
 def _status(outcome: Outcome, policy: Policy) -> Status:
     status = outcome.status
     if status == "fail" and not policy.scored:
@@ -279,7 +288,7 @@ def evaluate_policy(
                 kind=kind,
                 namespace=namespace,
                 name=name,
-                failure_action=rule.failure_action,
+                failure_action=_failure_action(rule, request),
                 path=outcome.path,
                 resource_index=resource_index,
                 context=tuple((alt.path, alt.message) for alt in outcome.context) if outcome.context else (),
