@@ -122,8 +122,7 @@ def _rule_outcome(
             return _cel(rule, ctx, request)
         if request.operation == "DELETE":
             return None
-        outcome: Outcome = pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
-        return outcome
+        return pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
     if rule.cel_preconditions:
         skipped = _cel_preconditions_hold(rule, ctx, request)
         if skipped is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from generator.policy import wildcard
 from generator.policy.context import pod_spec
+from generator.policy.validation import Outcome
 
 __all__ = ["CONTROLS", "evaluate", "violations"]
 
@@ -303,10 +304,8 @@ def violations(
     return found
 
 
-def evaluate(spec: Mapping[str, Any], resource: Mapping[str, Any], rule: str) -> Any:
+def evaluate(spec: Mapping[str, Any], resource: Mapping[str, Any], rule: str) -> Outcome:
     """The rule response of a ``podSecurity`` block for one resource."""
-    from generator.policy.validation import Outcome
-
     level = str(spec.get("level", "baseline")).lower()
     version = str(spec.get("version", "latest"))
     excludes = [e for e in spec.get("exclude") or () if isinstance(e, Mapping)]
