@@ -2,8 +2,9 @@
 
 Each control of the standard is a small pure function in ``CONTROLS`` that yields violations
 ``(container image or None, field path, message)`` for the pod of a Pod, Pod controller or CronJob.
-``exclude`` entries remove a control (pod-level and, without ``images``, every container) or only
-the violations of containers whose image matches. Versions: every ``v1.x`` and ``latest`` apply the
+``exclude`` entries remove a control, or only the violations their ``images`` (container image
+wildcards), ``restrictedField`` (``spec.containers[*].securityContext.capabilities.add``) and
+``values`` cover. Versions: every ``v1.x`` and ``latest`` apply the
 current checks (older versions only lacked controls that later ones added, which would never turn
 a pass of the current checks into a fail). Pure; never raises on malformed resources.
 """
