@@ -268,6 +268,7 @@ def test_bad_result_value_and_yaml_syntax_exit_2(cli, tree):
     )
     result = cli("policy", "test", str(root / "t"))
     assert result.code == 2
+    assert "kyverno-test.yaml:" in result.err
     assert "results[1].result" in result.err
     assert "use one of pass, fail, skip, warn, error" in result.err
     result = cli("policy", "apply", "--policy", str(root / "y"), "--resource", str(root / "t" / "pods.yaml"))
