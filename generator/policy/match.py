@@ -219,11 +219,6 @@ def _field_matches(field_name: str, value: Any, request: Request) -> bool:
     return _selector_matches(value, request.namespace_labels)
 
 
-def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
-    """Every field the filter sets matches (unset fields match anything)."""
-    return all(_field_matches(f, value, request) for f, value in _set_fields(desc))
-
-
 def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
     roles = block.get("roles")
     if roles and not any(r in user.roles for r in roles):

@@ -35,16 +35,10 @@ class PatternError:
     """``conditional``/``global`` mean *skip*; ``negation`` and ``fail`` mean the rule fails."""
     message: str
     path: tuple[str | int, ...] = ()
-    array_skip: bool = False
-    """Every element of an array was skipped: upstream wraps this so it no longer reads as a skip."""
 
     @property
     def skip(self) -> bool:
-        return self.kind in ("conditional", "global") and not self.array_skip
-
-    def slash_path(self) -> str:
-        """Kyverno's path spelling: ``/spec/containers/0/image/``."""
-        return "/" + "".join(f"{p}/" for p in self.path)
+        return self.kind in ("conditional", "global")
 
 
 @dataclass(slots=True)
