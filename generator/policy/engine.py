@@ -19,11 +19,11 @@ from generator.cel import CelError
 from generator.documents import Document
 from generator.policy import cel_rules, pss
 from generator.policy.context import build_context
-from generator.policy.match import Request, UserInfo, rule_matches
-from generator.policy.model import Policy, Rule, RuleResult, Status
+from generator.policy.match import Request, UserInfo, namespace_selected, rule_matches
+from generator.policy.model import FailureAction, Policy, Rule, RuleResult, Status
 from generator.policy.validation import Frame, Outcome, check_conditions, load_context, validate_block
 from generator.policy.values import Values
-from generator.policy.variables import VariableError, set_path
+from generator.policy.variables import VariableError, remember, set_path
 
 __all__ = ["Admission", "evaluate", "evaluate_policy"]
 
@@ -103,8 +103,10 @@ def _rule_outcome(
     rule: Rule, ctx: dict[str, Any], request: Request, values: Values, policy: Policy
 ) -> Outcome | None:
     resource = request.resource
-    provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
-    provided.update(values.for_rule(policy.name, rule.origin or rule.name))
+    provided: dict[str, Any] = {}
+    if values.policies or values.global_values:
+        provided = values.for_resource(policy.name, request.metadata.get("name", "") or "")
+        provided.update(values.for_rule(policy.name, rule.origin or rule.name))
     kind = rule.kind
     if kind in ("podSecurity", "cel"):
         error = load_context(rule.context, ctx, provided)
@@ -120,8 +122,7 @@ def _rule_outcome(
             return _cel(rule, ctx, request)
         if request.operation == "DELETE":
             return None
-        outcome: Outcome = pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
-        return outcome
+        return pss.evaluate(rule.validate.get("podSecurity") or {}, resource, rule.name)
     if rule.cel_preconditions:
         skipped = _cel_preconditions_hold(rule, ctx, request)
         if skipped is not None:
@@ -155,6 +156,15 @@ def _rules_for(policy: Policy, kind: str) -> tuple[Rule, ...]:
         rules = tuple(r for r in policy.rules if kind in r.kinds or "*" in r.kinds)
         index[kind] = rules
     return rules
+
+
+def _failure_action(rule: Rule, request: Request) -> FailureAction:
+    """The rule's action, or the first override whose namespaces/namespaceSelector select the resource."""
+    for entry in rule.action_overrides:
+        action = str(entry.get("action", "")).lower()
+        if action in ("audit", "enforce") and namespace_selected(entry, request):
+            return "Enforce" if action == "enforce" else "Audit"
+    return rule.failure_action
 
 
 def _status(outcome: Outcome, policy: Policy) -> Status:
@@ -214,6 +224,7 @@ def _base_context(
         return ctx
     ctx = build_context(resource, operation=operation, user=user)
     last[:] = [resource, operation, user, ctx]
+    remember(ctx)
     return ctx
 
 
@@ -256,7 +267,9 @@ def evaluate_policy(
         else:
             if base is None:
                 base = _base_context(resource, operation, admission.user, resource_values)
-            ctx = dict(base)
+            # rules without context entries only read the context: they share the base (and its
+            # memoized queries); others get a copy they may add entries to
+            ctx = dict(base) if rule.context else base
             rule_values = values.for_rule(policy.name, rule.origin or rule.name)
             if rule_values:
                 ctx = copy.deepcopy(base)
@@ -274,7 +287,7 @@ def evaluate_policy(
                 kind=kind,
                 namespace=namespace,
                 name=name,
-                failure_action=rule.failure_action,
+                failure_action=_failure_action(rule, request),
                 path=outcome.path,
                 resource_index=resource_index,
                 context=tuple((alt.path, alt.message) for alt in outcome.context) if outcome.context else (),

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.policy import wildcard
 
-__all__ = ["Request", "UserInfo", "parse_kind_selector", "rule_matches"]
+__all__ = ["Request", "UserInfo", "namespace_selected", "parse_kind_selector", "rule_matches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +219,6 @@ def _field_matches(field_name: str, value: Any, request: Request) -> bool:
     return _selector_matches(value, request.namespace_labels)
 
 
-def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
-    """Every field the filter sets matches (unset fields match anything)."""
-    return all(_field_matches(f, value, request) for f, value in _set_fields(desc))
-
-
 def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
     roles = block.get("roles")
     if roles and not any(r in user.roles for r in roles):
@@ -299,6 +294,19 @@ def _block_matches(block: Mapping[str, Any] | None, request: Request, *, exclude
     if compiled.mode == "all":
         return all(_filter_matches(f, request) for f in compiled.filters)
     return any(_filter_matches(f, request) for f in compiled.filters)
+
+
+def namespace_selected(entry: Mapping[str, Any], request: Request) -> bool:
+    """A failure-action override applies: its ``namespaces`` (wildcards) and ``namespaceSelector`` match."""
+    meta = request.metadata
+    namespace = str(meta.get("name", "") if request.kind == "Namespace" else meta.get("namespace", "") or "")
+    namespaces = entry.get("namespaces")
+    if namespaces and not any(wildcard.match(str(n), namespace) for n in namespaces):
+        return False
+    selector = entry.get("namespaceSelector")
+    if isinstance(selector, dict) and not _selector_matches(selector, request.namespace_labels):
+        return False
+    return bool(namespaces) or isinstance(selector, dict)
 
 
 def rule_matches(match: Mapping[str, Any], exclude: Mapping[str, Any] | None, request: Request) -> bool:

@@ -1,12 +1,14 @@
 """Structural matching of ``validate.pattern``: anchors, arrays, maps (upstream ``pkg/engine/validate``).
 
-``match_pattern(resource, pattern)`` returns ``None`` when the resource satisfies the pattern, else a
-``PatternError`` that says whether the rule fails, is skipped (a conditional ``(key)`` or global
-``<(key)`` anchor does not hold) or errors (a failure while an anchor key is absent, as upstream).
+``match_pattern(resource, pattern)`` returns a ``PatternOutcome``: ``pass``, ``fail`` (with the
+path of the offending field), ``skip`` (a conditional ``(key)`` or global ``<(key)`` anchor does not
+hold, here or in every element of an array) or ``error`` (a failure while a conditional/existence
+anchor key never appeared, as upstream's ``AnchorMap``).
 
-Each map key is handled by a small function picked from ``_HANDLERS`` by its anchor; ``_descend``
-is the single recursion, and every handler returns an error whose path is *relative*: the caller
-prepends its key or index (``_at``), so leaf checks never build absolute paths.
+Each pattern map is compiled once into a plan (``_plan``): plain keys are checked inline, anchored
+keys by a small function picked from ``_HANDLERS``. ``_descend`` is the single recursion, and every
+step returns an error whose path is *relative*: the caller prepends its key or index (``_at``), so
+leaf checks never build absolute paths.
 Variables must already be substituted; this module reads no context.
 """
 
@@ -35,16 +37,10 @@ class PatternError:
     """``conditional``/``global`` mean *skip*; ``negation`` and ``fail`` mean the rule fails."""
     message: str
     path: tuple[str | int, ...] = ()
-    array_skip: bool = False
-    """Every element of an array was skipped: upstream wraps this so it no longer reads as a skip."""
 
     @property
     def skip(self) -> bool:
-        return self.kind in ("conditional", "global") and not self.array_skip
-
-    def slash_path(self) -> str:
-        """Kyverno's path spelling: ``/spec/containers/0/image/``."""
-        return "/" + "".join(f"{p}/" for p in self.path)
+        return self.kind in ("conditional", "global")
 
 
 @dataclass(slots=True)

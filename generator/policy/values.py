@@ -58,10 +58,6 @@ class Values:
         """``policies[].rules[].foreachValues``: variable → list, one value per foreach element."""
         return self._entries(policy, "rules", rule, "foreachValues") if self.policies else {}
 
-    def operation(self, policy: str = "", resource_name: str = "") -> str | None:
-        value = self.for_resource(policy, resource_name).get("request.operation")
-        return str(value) if value else None
-
 
 def _read(path: Path) -> Mapping[str, Any]:
     try:

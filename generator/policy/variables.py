@@ -28,6 +28,7 @@ __all__ = [
     "compile_error",
     "has_variables",
     "query",
+    "remember",
     "set_path",
     "split_path",
     "substitute",
@@ -92,12 +93,45 @@ def _missing(expression: str, data: Any) -> bool:
     return False
 
 
+_MEMO: list[Any] = [None, {}]
+"""Results of queries over one shared, read-only context: ``[context, {(text, strict): result}]``."""
+
+
+def remember(context: Mapping[str, Any]) -> None:
+    """Memoize queries over ``context`` from now on (the engine's per-document base context).
+
+    The caller promises not to mutate ``context`` while it is remembered; rules that add context
+    entries work on copies, which are not memoized.
+    """
+    if _MEMO[0] is not context:
+        _MEMO[0] = context
+        _MEMO[1] = {}
+
+
 def query(expression: str, data: Any, *, strict: bool = True) -> Any:
     """Evaluate a JMESPath ``expression`` over the context ``data`` with Kyverno's functions.
 
     Raises:
         VariableError: the expression does not parse, fails, or (``strict``) names a missing path.
     """
+    if data is _MEMO[0]:
+        memo: dict[tuple[str, bool], Any] = _MEMO[1]
+        key = (expression, strict)
+        if key in memo:
+            found = memo[key]
+            if isinstance(found, VariableError):
+                raise found
+            return found
+        try:
+            memo[key] = _query(expression, data, strict)
+        except VariableError as e:
+            memo[key] = e
+            raise
+        return memo[key]
+    return _query(expression, data, strict)
+
+
+def _query(expression: str, data: Any, strict: bool) -> Any:
     text = _normalize(expression)
     try:
         result = _compile(text).search(data, options=_OPTIONS)

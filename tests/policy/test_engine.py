@@ -342,3 +342,38 @@ def test_foreach_values_from_values_file():
     assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
         "r": "fail"
     }
+
+
+def test_context_entries_do_not_leak_between_rules_or_policies():
+    leak_check = {
+        "deny": {
+            "conditions": {
+                "all": [{"key": "{{ secret || 'unset' }}", "operator": "NotEquals", "value": "unset"}]
+            }
+        }
+    }
+    setter = dict(leak_check)
+    first = policy(
+        [rule(setter, name="sets", context=[{"name": "secret", "variable": {"value": "x"}}])], name="a"
+    )
+    second = policy([rule(leak_check, name="reads")], name="b")
+    results = {(r.policy, r.rule): r.status for r in evaluate([first, second], [pod(), pod("other")])}
+    assert results == {("a", "sets"): "fail", ("b", "reads"): "pass"}
+
+
+def test_failure_action_overrides_per_namespace():
+    overrides = [{"action": "audit", "namespaces": ["dev-*"]}]
+    pol = policy(
+        [rule(NO_LATEST)], validationFailureAction="Enforce", validationFailureActionOverrides=overrides
+    )
+    bad = {"containers": [{"name": "c", "image": "x:latest"}]}
+    (prod,) = evaluate_policy(pol, pod(namespace="prod", **bad))
+    (dev,) = evaluate_policy(pol, pod(namespace="dev-1", **bad))
+    assert (prod.failure_action, dev.failure_action) == ("Enforce", "Audit")
+    rule_level = dict(
+        NO_LATEST,
+        failureAction="Audit",
+        failureActionOverrides=[{"action": "Enforce", "namespaces": ["prod"]}],
+    )
+    (result,) = evaluate_policy(policy([rule(rule_level)]), pod(namespace="prod", **bad))
+    assert result.failure_action == "Enforce"
