@@ -156,7 +156,9 @@ class Engine:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.version = pick_version(options.kubernetes_version)
-        self._kube = KubeSchemas(self.version, strict=options.strict)
+        # Always the strict schemas: an unknown field is an error under --strict and a warning
+        # otherwise, as kubectl shows "Warning: unknown field" when the server only prunes it.
+        self._kube = KubeSchemas(self.version, strict=True)
         self._crds = CrdCatalog(options.crd_dirs)
         self._kinds: dict[tuple[str, str], _Kind | None] = {}
         self._meta: dict[str, Any] | None = None
@@ -175,7 +177,7 @@ class Engine:
 
     def _object_meta(self) -> dict[str, Any]:
         if self._meta is None:
-            self._meta = object_meta_schema(self.version, self.options.strict)
+            self._meta = object_meta_schema(self.version, True)
         return self._meta
 
     def compiled(self, api_version: str, kind: str) -> _Kind | None:
@@ -188,9 +190,7 @@ class Engine:
     def _compile(self, api_version: str, kind: str) -> _Kind | None:
         crd = self._crds.lookup(api_version, kind)
         if crd is not None:
-            schema = convert_crd_schema(
-                crd.schema, strict=self.options.strict, object_meta=self._object_meta()
-            )
+            schema = convert_crd_schema(crd.schema, strict=True, object_meta=self._object_meta())
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
             has_defaults = plan is not None and plan.has_defaults
@@ -229,10 +229,13 @@ class Engine:
                 errors = list(compiled.validator.iter_errors(body))
         rules: set[str] = set()
         alternatives: dict[tuple[Path, str], list[tuple[Path, str]]] = {}
+        unknown_field: Severity = "error" if self.options.strict else "warning"
         for e in errors:
             for path, rule, message in _keyword_message(e, tuple(e.instance_path), compiled.schema):
                 rules.add(rule)
-                issues.append((path, rule, message, "error"))
+                # CRDs cannot combine additionalProperties with properties: every such error is ours
+                severity = unknown_field if rule == "additionalProperties" else "error"
+                issues.append((path, rule, message, severity))
                 if rule in ("anyOf", "oneOf") and "more than one" not in message:
                     alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
