@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="reject unknown fields; unknown kinds and unevaluable CEL rules become errors",
+        help="unknown fields, kinds without a schema and CEL rules that cannot be compiled are errors "
+        "(without it: warnings)",
     )
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
     parser.add_argument(
