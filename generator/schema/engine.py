@@ -31,6 +31,7 @@ from generator.schema.convert import convert_crd_schema
 from generator.schema.crd import CrdCatalog
 from generator.schema.kube import KubeSchemas, object_meta_schema, pick_version
 from generator.schema.metadata import check_metadata
+from generator.schema.native import build_native_plan
 from generator.schema.plan import Node, apply_defaults, build_plan, iter_checks
 from generator.schema.relevance import best_first
 
@@ -200,7 +201,8 @@ class Engine:
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
-        return _Kind(jsonschema_rs.Draft202012Validator(builtin), None, False, crd=False, schema=builtin)
+        validator = jsonschema_rs.Draft202012Validator(builtin)
+        return _Kind(validator, build_native_plan(builtin), False, crd=False, schema=builtin)
 
     def check(self, doc: Document) -> list[Finding]:
         """All findings for one document, best match first."""
