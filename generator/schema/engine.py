@@ -31,6 +31,7 @@ from generator.schema.convert import convert_crd_schema
 from generator.schema.crd import CrdCatalog
 from generator.schema.kube import KubeSchemas, object_meta_schema, pick_version
 from generator.schema.metadata import check_metadata
+from generator.schema.native import build_native_plan
 from generator.schema.plan import Node, apply_defaults, build_plan, iter_checks
 from generator.schema.relevance import best_first
 
@@ -156,7 +157,9 @@ class Engine:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.version = pick_version(options.kubernetes_version)
-        self._kube = KubeSchemas(self.version, strict=options.strict)
+        # Always the strict schemas: an unknown field is an error under --strict and a warning
+        # otherwise, as kubectl shows "Warning: unknown field" when the server only prunes it.
+        self._kube = KubeSchemas(self.version, strict=True)
         self._crds = CrdCatalog(options.crd_dirs)
         self._kinds: dict[tuple[str, str], _Kind | None] = {}
         self._meta: dict[str, Any] | None = None
@@ -175,7 +178,7 @@ class Engine:
 
     def _object_meta(self) -> dict[str, Any]:
         if self._meta is None:
-            self._meta = object_meta_schema(self.version, self.options.strict)
+            self._meta = object_meta_schema(self.version, True)
         return self._meta
 
     def compiled(self, api_version: str, kind: str) -> _Kind | None:
@@ -188,9 +191,7 @@ class Engine:
     def _compile(self, api_version: str, kind: str) -> _Kind | None:
         crd = self._crds.lookup(api_version, kind)
         if crd is not None:
-            schema = convert_crd_schema(
-                crd.schema, strict=self.options.strict, object_meta=self._object_meta()
-            )
+            schema = convert_crd_schema(crd.schema, strict=True, object_meta=self._object_meta())
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
             has_defaults = plan is not None and plan.has_defaults
@@ -200,7 +201,8 @@ class Engine:
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
-        return _Kind(jsonschema_rs.Draft202012Validator(builtin), None, False, crd=False, schema=builtin)
+        validator = jsonschema_rs.Draft202012Validator(builtin)
+        return _Kind(validator, build_native_plan(builtin), False, crd=False, schema=builtin)
 
     def check(self, doc: Document) -> list[Finding]:
         """All findings for one document, best match first."""
@@ -229,10 +231,13 @@ class Engine:
                 errors = list(compiled.validator.iter_errors(body))
         rules: set[str] = set()
         alternatives: dict[tuple[Path, str], list[tuple[Path, str]]] = {}
+        unknown_field: Severity = "error" if self.options.strict else "warning"
         for e in errors:
             for path, rule, message in _keyword_message(e, tuple(e.instance_path), compiled.schema):
                 rules.add(rule)
-                issues.append((path, rule, message, "error"))
+                # CRDs cannot combine additionalProperties with properties: every such error is ours
+                severity = unknown_field if rule == "additionalProperties" else "error"
+                issues.append((path, rule, message, severity))
                 if rule in ("anyOf", "oneOf") and "more than one" not in message:
                     alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):

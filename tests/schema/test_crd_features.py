@@ -173,8 +173,11 @@ def test_list_set_duplicates(widget):
     ]
 
 
-def test_unknown_field_under_strict_only(widget):
-    assert widget("size: 1\ncolour: red") == []
+def test_unknown_field_is_an_error_under_strict_and_a_warning_otherwise(widget):
+    # the server prunes it (kubectl prints "Warning: unknown field"); strict field validation rejects it
+    assert widget("size: 1\ncolour: red") == [
+        ("$.spec.colour", "additionalProperties", 'unknown field "spec.colour"', "warning")
+    ]
     assert widget("size: 1\ncolour: red", strict=True) == [
         ("$.spec.colour", "additionalProperties", 'unknown field "spec.colour"', "error")
     ]
