@@ -51,7 +51,7 @@ def test_every_command_module_is_named_after_its_command() -> None:
     from generator.cli import COMMAND_MODULES
 
     for name in COMMAND_MODULES:
-        assert importlib.import_module(name).NAME == name.rsplit(".", 1)[1]
+        assert name.rsplit(".", 1)[1] == importlib.import_module(name).NAME
 
 
 def test_render_does_not_import_the_engines() -> None:
