@@ -20,7 +20,12 @@ from typing import Any
 
 from generator.schema import celenv
 
-__all__ = ["compile_rule", "parse_field_path"]
+__all__ = ["EVALUATION_ERROR", "NOT_COMPILED", "compile_rule", "parse_field_path"]
+
+NOT_COMPILED = "CEL rule could not be compiled, so it was not checked"
+"""Message prefix of a rule the CEL library cannot compile (counted as ``cel_unevaluated``)."""
+EVALUATION_ERROR = "CEL rule evaluation error"
+"""Message prefix of a rule that failed at run time (an error, as the API server makes it)."""
 
 Path = tuple[str | int, ...]
 Check = Callable[[Any], Iterator[tuple[Path, str, str, bool]]]
@@ -61,7 +66,7 @@ def compile_rule(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> Check | 
     try:
         program = celenv.compile_expression(text)
     except Exception as e:  # the library raises several types; any of them means "cannot compile"
-        reason = f"CEL rule could not be compiled, so it was not checked: {e}"
+        reason = f"{NOT_COMPILED}: {e}"
 
         def not_compiled(_: Any) -> Iterator[tuple[Path, str, str, bool]]:
             yield (), name, reason, True
@@ -82,12 +87,12 @@ def compile_rule(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> Check | 
         except Exception as e:
             # The API server rejects an object whose rule fails at run time (no such key, a bad
             # duration string...), so this is an error, not a skipped rule.
-            yield (), name, f"CEL rule evaluation error: {e}", False
+            yield (), name, f"{EVALUATION_ERROR}: {e}", False
             return
         if result is True:
             return
         if result is not False:
-            yield (), name, f"CEL rule evaluation error: rule returned {result!r}, not a boolean", False
+            yield (), name, f"{EVALUATION_ERROR}: rule returned {result!r}, not a boolean", False
             return
         shown = fallback
         if message_program is not None:

@@ -13,7 +13,9 @@ Reads CRD files and the kubernetes-validate package; writes nothing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
+import difflib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from generator.schema.convert import convert_crd_schema
 from generator.schema.crd import CrdCatalog
 from generator.schema.kube import KubeSchemas, object_meta_schema, pick_version
 from generator.schema.metadata import check_metadata
+from generator.schema.native import build_native_plan
 from generator.schema.plan import Node, apply_defaults, build_plan, iter_checks
 from generator.schema.relevance import best_first
 
@@ -58,9 +61,28 @@ class _Kind:
     crd: bool
     drops_status: bool = False
     """A CRD version with a status subresource: ``status`` is dropped on create (PrepareForCreate)."""
+    schema: Mapping[str, Any] | None = None
+    """The compiled JSON Schema, kept to suggest the field a misspelt one was meant to be."""
 
 
-def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
+def _suggestion(schema: Mapping[str, Any] | None, schema_path: Sequence[str | int], field: str) -> str:
+    """``; did you mean "x"?`` for an unknown field close to a declared one, else ``""``."""
+    node: Any = schema
+    for part in schema_path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    props = node.get("properties") if isinstance(node, Mapping) else None
+    if not isinstance(props, Mapping):
+        return ""
+    close = difflib.get_close_matches(field, [str(k) for k in props], n=1, cutoff=0.75)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _keyword_message(
+    error: Any, path: Path, schema: Mapping[str, Any] | None = None
+) -> Iterator[tuple[Path, str, str]]:
     """Path, rule and message for one jsonschema-rs error, reworded where K8s says it better."""
     kind = error.kind.name
     if kind == "required":
@@ -69,7 +91,8 @@ def _keyword_message(error: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
     elif kind == "additionalProperties":
         for prop in error.kind.as_dict()["unexpected"]:
             shown = format_yaml_path((*path, prop))
-            yield (*path, prop), "additionalProperties", f'unknown field "{shown}"'
+            hint = _suggestion(schema, list(error.schema_path), str(prop))
+            yield (*path, prop), "additionalProperties", f'unknown field "{shown}"{hint}'
     elif kind == "type" and error.instance is not None:
         # Built-in schemas allow null everywhere; naming it in "not of type" only distracts.
         types = [t for t in error.kind.as_dict()["types"] if t != "null"]
@@ -134,7 +157,9 @@ class Engine:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.version = pick_version(options.kubernetes_version)
-        self._kube = KubeSchemas(self.version, strict=options.strict)
+        # Always the strict schemas: an unknown field is an error under --strict and a warning
+        # otherwise, as kubectl shows "Warning: unknown field" when the server only prunes it.
+        self._kube = KubeSchemas(self.version, strict=True)
         self._crds = CrdCatalog(options.crd_dirs)
         self._kinds: dict[tuple[str, str], _Kind | None] = {}
         self._meta: dict[str, Any] | None = None
@@ -153,7 +178,7 @@ class Engine:
 
     def _object_meta(self) -> dict[str, Any]:
         if self._meta is None:
-            self._meta = object_meta_schema(self.version, self.options.strict)
+            self._meta = object_meta_schema(self.version, True)
         return self._meta
 
     def compiled(self, api_version: str, kind: str) -> _Kind | None:
@@ -166,17 +191,18 @@ class Engine:
     def _compile(self, api_version: str, kind: str) -> _Kind | None:
         crd = self._crds.lookup(api_version, kind)
         if crd is not None:
-            schema = convert_crd_schema(
-                crd.schema, strict=self.options.strict, object_meta=self._object_meta()
-            )
+            schema = convert_crd_schema(crd.schema, strict=True, object_meta=self._object_meta())
             plan = build_plan(crd.schema, cel_rules.compile_rule)
             validator = jsonschema_rs.Draft202012Validator(schema)
             has_defaults = plan is not None and plan.has_defaults
-            return _Kind(validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource)
+            return _Kind(
+                validator, plan, has_defaults, crd=True, drops_status=crd.status_subresource, schema=schema
+            )
         builtin = self._kube.schema_for(api_version, kind)
         if builtin is None:
             return None
-        return _Kind(jsonschema_rs.Draft202012Validator(builtin), None, False, crd=False)
+        validator = jsonschema_rs.Draft202012Validator(builtin)
+        return _Kind(validator, build_native_plan(builtin), False, crd=False, schema=builtin)
 
     def check(self, doc: Document) -> list[Finding]:
         """All findings for one document, best match first."""
@@ -204,10 +230,16 @@ class Engine:
                 body = _prune(body, nulls)
                 errors = list(compiled.validator.iter_errors(body))
         rules: set[str] = set()
+        alternatives: dict[tuple[Path, str], list[tuple[Path, str]]] = {}
+        unknown_field: Severity = "error" if self.options.strict else "warning"
         for e in errors:
-            for path, rule, message in _keyword_message(e, tuple(e.instance_path)):
+            for path, rule, message in _keyword_message(e, tuple(e.instance_path), compiled.schema):
                 rules.add(rule)
-                issues.append((path, rule, message, "error"))
+                # CRDs cannot combine additionalProperties with properties: every such error is ours
+                severity = unknown_field if rule == "additionalProperties" else "error"
+                issues.append((path, rule, message, severity))
+                if rule in ("anyOf", "oneOf") and "more than one" not in message:
+                    alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
         if compiled.plan is not None:
@@ -223,7 +255,8 @@ class Engine:
                     )
                 )
             issues.extend(self._plan_issues(compiled.plan, body, cel=not blocked))
-        return best_first(self._finding(doc, *i) for i in issues)
+        found = (self._finding(doc, *i) for i in issues)
+        return best_first(_with_context(f, alternatives) for f in found)
 
     def _plan_issues(self, plan: Node, body: Any, *, cel: bool) -> Iterator[tuple[Path, str, str, Severity]]:
         unevaluated: Severity = "error" if self.options.strict else "warning"
@@ -261,6 +294,34 @@ class Engine:
             namespace=doc.namespace,
             name=doc.name,
         )
+
+
+MAX_ALTERNATIVES = 8
+
+
+def _alternatives(error: Any) -> list[tuple[Path, str]]:
+    """Why each ``anyOf``/``oneOf`` branch failed: ``(path, "option N: message")``, a few at most."""
+    out: list[tuple[Path, str]] = []
+    try:
+        branches = error.kind.as_dict().get("context") or []
+    except (AttributeError, TypeError):
+        return out
+    for i, branch in enumerate(branches, 1):
+        for sub in branch:
+            out.append((tuple(sub.instance_path), f"option {i}: {sub.message}"))
+    return out[:MAX_ALTERNATIVES]
+
+
+def _with_context(f: Finding, alternatives: Mapping[tuple[Path, str], list[tuple[Path, str]]]) -> Finding:
+    """``f`` with one child finding per failed alternative (shown indented under it)."""
+    children = alternatives.get((f.yaml_path, f.rule))
+    if not children:
+        return f
+    context = tuple(
+        dataclasses.replace(f, yaml_path=path, rule=f.rule, message=message, context=())
+        for path, message in children
+    )
+    return dataclasses.replace(f, context=context)
 
 
 def _in_object(path: Sequence[str | int]) -> bool:

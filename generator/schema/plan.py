@@ -32,7 +32,7 @@ class Issue:
     rule: str
     message: str
     unevaluated: bool = False
-    """True when a CEL rule could not be evaluated (never counted as a pass)."""
+    """True when a CEL rule could not be compiled: reported as not checked, never counted as a pass."""
 
 
 #: Compiles one ``x-kubernetes-validations`` entry into a check ``(self_value) -> [Issue-like]``.
@@ -55,6 +55,8 @@ class Node:
     items: Node | None = None
     list_type: str | None = None
     map_keys: tuple[str, ...] = ()
+    key_defaults: tuple[tuple[str, Any], ...] = ()
+    """Map-key values the server assumes when absent (``protocol: TCP`` of Service ports)."""
     checks: tuple[Callable[[Any], Iterator[tuple[Path, str, str, bool]]], ...] = ()
 
     @property
@@ -168,8 +170,9 @@ def _duplicates(node: Node, value: list[Any], path: Path) -> Iterator[Issue]:
         if node.list_type == "map":
             if not isinstance(item, dict):
                 continue
-            key = _key(tuple(item.get(k) for k in node.map_keys))
-            ident: Any = {k: item.get(k) for k in node.map_keys}
+            defaults = dict(node.key_defaults)
+            ident: Any = {k: item.get(k, defaults.get(k)) for k in node.map_keys}
+            key = _key(tuple(ident.values()))
         else:
             key = _key(item)
             ident = item

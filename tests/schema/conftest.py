@@ -18,7 +18,8 @@ def _crd_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the parsed-CRD cache of these tests out of the user's ~/.cache."""
     import os
 
-    os.environ["GITOPS_GEN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    # shared by xdist workers (entries are keyed by content and written atomically)
+    os.environ["GITOPS_GEN_CACHE"] = str(tmp_path_factory.getbasetemp().parent / "gitops-gen-cache")
 
 
 _ENGINES: dict[tuple[str, bool, tuple[str, ...]], Engine] = {}

@@ -40,14 +40,15 @@ def test_wrong_type_points_at_the_field_line(check_builtin):
     assert (finding.kind, finding.namespace, finding.name) == ("Deployment", "docproc-web", "web")
 
 
-def test_unknown_field_only_under_strict(check_builtin, errors):
+def test_unknown_field_is_an_error_only_under_strict(check_builtin, errors):
     text = deployment(extra="imagePullPolice: Always")
     assert errors(check_builtin(text)) == []
+    assert [(f.rule, f.severity) for f in check_builtin(text)] == [("additionalProperties", "warning")]
     assert errors(check_builtin(text, strict=True)) == [
         (
             "$.spec.template.spec.containers[0].imagePullPolice",
             "additionalProperties",
-            'unknown field "spec.template.spec.containers[0].imagePullPolice"',
+            'unknown field "spec.template.spec.containers[0].imagePullPolice"; did you mean "imagePullPolicy"?',
         )
     ]
 

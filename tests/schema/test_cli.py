@@ -47,8 +47,9 @@ def test_findings_exit_1(cli, files):
         ("nope.yaml", (), "nope.yaml: no such file or directory"),
         ("good.yaml", ("--kubernetes-version", "1.2"), "--kubernetes-version 1.2: no schemas shipped"),
         ("good.yaml", ("--crd-dir", "absent"), "absent: CRD directory not found"),
+        ("crds", (), "no manifest files (*.yaml, *.yml, *.json) found"),
     ],
-    ids=["missing-path", "bad-version", "missing-crd-dir"],
+    ids=["missing-path", "bad-version", "missing-crd-dir", "no-manifests"],
 )
 def test_input_errors_exit_2(cli, files, target, extra, message):
     extra = tuple(str(files / e) if e == "absent" else e for e in extra)

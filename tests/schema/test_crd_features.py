@@ -173,8 +173,11 @@ def test_list_set_duplicates(widget):
     ]
 
 
-def test_unknown_field_under_strict_only(widget):
-    assert widget("size: 1\ncolour: red") == []
+def test_unknown_field_is_an_error_under_strict_and_a_warning_otherwise(widget):
+    # the server prunes it (kubectl prints "Warning: unknown field"); strict field validation rejects it
+    assert widget("size: 1\ncolour: red") == [
+        ("$.spec.colour", "additionalProperties", 'unknown field "spec.colour"', "warning")
+    ]
     assert widget("size: 1\ncolour: red", strict=True) == [
         ("$.spec.colour", "additionalProperties", 'unknown field "spec.colour"', "error")
     ]
@@ -197,7 +200,11 @@ def test_unknown_metadata_field_under_strict(widget, crds: str, tmp_path: Path):
     (doc,) = load_file(path)
     found = Engine(Options(crd_dirs=(crds,), strict=True)).check(doc)
     assert [(f.json_path, f.rule, f.message) for f in found] == [
-        ("$.metadata.lables", "additionalProperties", 'unknown field "metadata.lables"')
+        (
+            "$.metadata.lables",
+            "additionalProperties",
+            'unknown field "metadata.lables"; did you mean "labels"?',
+        )
     ]
 
 
@@ -233,3 +240,35 @@ def test_metadata_name_of_custom_resource(widget, crds: str, tmp_path: Path):
     (doc,) = load_file(path)
     found = Engine(Options(crd_dirs=(crds,))).check(doc)
     assert [(f.json_path, f.rule) for f in found] == [("$.metadata.name", "metadata.name")]
+
+
+def test_unknown_field_suggests_a_close_declared_one(widget):
+    assert widget("size: 1\nmod: fast", strict=True) == [
+        ("$.spec.mod", "additionalProperties", 'unknown field "spec.mod"; did you mean "mode"?', "error")
+    ]
+
+
+def test_failed_alternatives_are_explained(make_crd, tmp_path):
+    schema = """
+    type: object
+    properties:
+      spec:
+        type: object
+        properties:
+          lb:
+            type: object
+            properties: {simple: {type: string}, hash: {type: string}}
+            oneOf: [{required: [simple]}, {required: [hash]}]
+    """
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    (crds / "lb.yaml").write_text(make_crd("Balancer", "example.com", schema))
+    path = tmp_path / "b.yaml"
+    path.write_text("apiVersion: example.com/v1\nkind: Balancer\nmetadata: {name: b}\nspec: {lb: {}}\n")
+    (doc,) = load_file(path)
+    (finding,) = Engine(Options(crd_dirs=(str(crds),))).check(doc)
+    assert (finding.json_path, finding.rule) == ("$.spec.lb", "oneOf")
+    assert [c.message for c in finding.context] == [
+        'option 1: "simple" is a required property',
+        'option 2: "hash" is a required property',
+    ]

@@ -35,7 +35,7 @@ KINDS = st.sampled_from(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=KINDS, body=st.dictionaries(KEYS, VALUES, max_size=4))
 def test_engine_never_raises(shared_engine, kind, body):
     body = {**body, "apiVersion": kind[0], "kind": kind[1]}
@@ -94,7 +94,7 @@ def _replace(value, path, new):
     return copy
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_valid_documents_never_raise(shared_engine, data):
     base = data.draw(st.sampled_from(VALID))
