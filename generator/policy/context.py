@@ -53,23 +53,23 @@ def pod_spec(resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The pod spec of a Pod, a Pod controller or a CronJob, else ``None``."""
     kind = resource.get("kind")
     spec = resource.get("spec")
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, dict):
         return None
     if kind == "Pod":
         return spec
     if kind == "CronJob":
         spec = (
             ((spec.get("jobTemplate") or {}).get("spec") or {})
-            if isinstance(spec.get("jobTemplate"), Mapping)
+            if isinstance(spec.get("jobTemplate"), dict)
             else {}
         )
-    template = spec.get("template") if isinstance(spec, Mapping) else None
-    inner = template.get("spec") if isinstance(template, Mapping) else None
-    return inner if isinstance(inner, Mapping) else None
+    template = spec.get("template") if isinstance(spec, dict) else None
+    inner = template.get("spec") if isinstance(template, dict) else None
+    return inner if isinstance(inner, dict) else None
 
 
 def _images(resource: Mapping[str, Any] | None) -> dict[str, Any]:
-    spec = pod_spec(resource) if isinstance(resource, Mapping) else None
+    spec = pod_spec(resource) if isinstance(resource, dict) else None
     if spec is None:
         return {}
     out: dict[str, Any] = {}
@@ -80,7 +80,7 @@ def _images(resource: Mapping[str, Any] | None) -> dict[str, Any]:
         found = {
             str(c.get("name", "")): parse_image(c["image"])
             for c in items
-            if isinstance(c, Mapping) and isinstance(c.get("image"), str)
+            if isinstance(c, dict) and isinstance(c.get("image"), str)
         }
         if found:
             out[section] = found
@@ -97,8 +97,8 @@ def build_context(
 ) -> dict[str, Any]:
     """Context for one admission request; ``values`` are dotted variable paths written over it."""
     user = user or UserInfo()
-    meta = resource.get("metadata") if isinstance(resource.get("metadata"), Mapping) else {}
-    assert isinstance(meta, Mapping)
+    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
     deleting = operation == "DELETE"
     obj = None if deleting else resource
     # the CLI has no stored object: an UPDATE compares the resource with itself, as upstream's CLI

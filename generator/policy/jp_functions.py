@@ -78,8 +78,20 @@ def _parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_ALLOWED_TYPES: dict[tuple[str, ...], Any] = {}
+
+
 class KyvernoFunctions(functions.Functions):
     """The Kyverno function set; method names follow ``jmespath``'s ``_func_<name>`` convention."""
+
+    def _get_allowed_pytypes(self, types: list[str]) -> Any:
+        """The library's type table, looked up once per signature (it is rebuilt on every call)."""
+        key = tuple(types)
+        found = _ALLOWED_TYPES.get(key)
+        if found is None:
+            found = super()._get_allowed_pytypes(types)  # type: ignore[misc]  # private, missing from the stubs
+            _ALLOWED_TYPES[key] = found
+        return found
 
     @functions.signature(_STR)
     def _func_to_upper(self, s: str) -> str:

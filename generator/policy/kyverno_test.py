@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from generator.documents import Document, load_file
+from generator.documents import Document, load_file, locate, split_documents
 from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.engine import Admission, evaluate_policy
 from generator.policy.load import policies_from_documents
@@ -90,22 +90,37 @@ def find_test_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _test_documents(path: Path) -> list[Mapping[str, Any]]:
+def _test_documents(path: Path) -> list[Document]:
+    """The ``Test`` documents of a file, each with its text and first line (for error locations)."""
     try:
-        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER) if d]
-    except (OSError, yaml.YAMLError) as e:
-        mark = getattr(e, "problem_mark", None)
-        raise PolicyLoadError(
-            f"cannot read Test file: {e}", path=str(path), line=mark.line + 1 if mark else None
-        ) from e
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyLoadError(f"cannot read Test file: {e}", path=str(path)) from e
     tests = []
-    for doc in docs:
-        if not isinstance(doc, Mapping):
-            raise PolicyLoadError("a Test document must be a mapping", path=str(path), line=1)
-        if doc.get("kind", "Test") != "Test":
+    for index, (line, chunk) in enumerate(split_documents(text)):
+        try:
+            body = yaml.load(chunk, Loader=_LOADER)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = line + mark.line if mark else line
+            raise PolicyLoadError(f"cannot parse Test file: {e}", path=str(path), line=where) from e
+        if body is None:
             continue
-        tests.append(doc)
+        if not isinstance(body, Mapping):
+            raise PolicyLoadError("a Test document must be a mapping", path=str(path), line=line)
+        if body.get("kind", "Test") == "Test":
+            tests.append(Document(str(path), index, line, body, chunk))
     return tests
+
+
+def _located(error: PolicyLoadError, doc: Document) -> PolicyLoadError:
+    """``error`` with the line of its YAML path inside the Test document, when it lacks one."""
+    if error.line is not None or error.path != doc.file:
+        return error
+    line, column = locate(doc, error.yaml_path)
+    return PolicyLoadError(
+        error.message, path=error.path, line=line, column=column, yaml_path=error.yaml_path, hint=error.hint
+    )
 
 
 def _files(base: Path, entries: Any, what: str, test: Path) -> list[Path]:
@@ -232,7 +247,13 @@ class _Evaluator:
         if key not in self.cache:
             admission = self.admission
             if operation:
-                admission = Admission(operation, admission.user, admission.values, admission.exceptions)
+                admission = Admission(
+                    operation,
+                    admission.user,
+                    admission.values,
+                    admission.exceptions,
+                    forced_operation=operation,
+                )
             results = evaluate_policy(pol, resource, admission)
             self.cache[key] = {r.rule: (r.status, r.message) for r in results}
         return self.cache[key]
@@ -348,7 +369,10 @@ def run_test_file(path: Path, root: Path) -> list[TestRow]:
     rel = os.path.relpath(path, root) if root.is_dir() else path.name
     rows: list[TestRow] = []
     for test in _test_documents(path):
-        rows.extend(_run_test(test, path, rel))
+        try:
+            rows.extend(_run_test(test.body, path, rel))
+        except PolicyLoadError as e:
+            raise _located(e, test) from e
     return rows
 
 

@@ -170,9 +170,18 @@ def _check_expressions(doc: Document, policy: str, index: int, rule: Mapping[str
             )
 
 
-def _rule(raw: Mapping[str, Any], index: int, default_action: FailureAction, origin: str = "") -> Rule:
+def _rule(
+    raw: Mapping[str, Any],
+    index: int,
+    default_action: FailureAction,
+    origin: str = "",
+    overrides: tuple[Mapping[str, Any], ...] = (),
+) -> Rule:
     validate = raw.get("validate") or {}
     action = _failure_action(validate.get("failureAction")) or default_action
+    rule_overrides = validate.get("failureActionOverrides")
+    if isinstance(rule_overrides, list):
+        overrides = tuple(o for o in rule_overrides if isinstance(o, Mapping))
     return Rule(
         name=str(raw["name"]),
         match=raw.get("match") or {},
@@ -185,6 +194,7 @@ def _rule(raw: Mapping[str, Any], index: int, default_action: FailureAction, ori
         origin=origin,
         index=index,
         kinds=_kinds(raw),
+        action_overrides=overrides,
     )
 
 
@@ -213,11 +223,19 @@ def policy_from_document(doc: Document) -> Policy:
     default_action = _failure_action(spec.get("validationFailureAction")) or "Audit"
     annotations = meta.get("annotations") or {}
     validate_rules = [r for r in rules if isinstance(r.get("validate"), Mapping)]
-    out = [_rule(r, i, default_action) for i, r in enumerate(rules) if isinstance(r.get("validate"), Mapping)]
+    raw_overrides = spec.get("validationFailureActionOverrides")
+    overrides = (
+        tuple(o for o in raw_overrides if isinstance(o, Mapping)) if isinstance(raw_overrides, list) else ()
+    )
+    out = [
+        _rule(r, i, default_action, overrides=overrides)
+        for i, r in enumerate(rules)
+        if isinstance(r.get("validate"), Mapping)
+    ]
     index_of = {str(r["name"]): i for i, r in enumerate(rules)}
     for generated in generate_rules(annotations, validate_rules):
         origin = generated["name"].removeprefix("autogen-").removeprefix("cronjob-")
-        out.append(_rule(generated, index_of.get(origin, 0), default_action, origin=origin))
+        out.append(_rule(generated, index_of.get(origin, 0), default_action, origin, overrides))
     return Policy(
         name=name,
         kind=doc.kind,

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.policy import wildcard
 
-__all__ = ["Request", "UserInfo", "parse_kind_selector", "rule_matches"]
+__all__ = ["Request", "UserInfo", "namespace_selected", "parse_kind_selector", "rule_matches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +38,19 @@ class Request:
     user: UserInfo = field(default_factory=UserInfo)
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     subresource: str = ""
+    """Subresource name (``scale``) when the resource is a subresource of ``parent_kind``."""
+    parent_api_version: str = ""
+    parent_kind: str = ""
+    """For a subresource (a Values file's ``subresources``): the parent's apiVersion and kind."""
     kind: str = field(init=False, default="")
-    """The resource's kind, read once (match/exclude look at it for every rule)."""
+    """The kind matched against ``kinds`` (the parent's for a subresource), read once."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", str(self.resource.get("kind", "")))
+        object.__setattr__(self, "kind", self.parent_kind or str(self.resource.get("kind", "")))
 
     @property
     def group_version(self) -> tuple[str, str]:
-        api = str(self.resource.get("apiVersion", ""))
+        api = self.parent_api_version or str(self.resource.get("apiVersion", ""))
         group, _, version = api.rpartition("/")
         return group, version
 
@@ -89,10 +93,25 @@ def _simple_kinds(kinds: Any) -> frozenset[str] | None:
     return simple
 
 
+_KIND_RESULTS: dict[tuple[int, str, str, str], tuple[Any, bool]] = {}
+
+
 def _kind_matches(kinds: Iterable[Any], request: Request) -> bool:
     simple = _simple_kinds(kinds)
     if simple is not None:
         return request.kind in simple and not request.subresource
+    key = (id(kinds), "/".join(request.group_version), request.kind, request.subresource)
+    cached = _KIND_RESULTS.get(key)
+    if cached is not None and cached[0] is kinds:
+        return cached[1]
+    result = _kind_matches_slow(kinds, request)
+    if len(_KIND_RESULTS) > 10_000:
+        _KIND_RESULTS.clear()
+    _KIND_RESULTS[key] = (kinds, result)
+    return result
+
+
+def _kind_matches_slow(kinds: Iterable[Any], request: Request) -> bool:
     group, version = request.group_version
     for raw in kinds:
         text = str(raw)
@@ -154,34 +173,50 @@ def _empty(value: Any) -> bool:
     return value is None or value in ("", [], {})
 
 
-def _description_matches(desc: Mapping[str, Any], request: Request) -> bool:
-    """Every field the filter sets matches (unset fields match anything)."""
-    kinds: Any = desc.get("kinds")
-    if not _empty(kinds) and not _kind_matches(kinds, request):
-        return False
+_FIELDS = (
+    "kinds",
+    "name",
+    "names",
+    "namespaces",
+    "annotations",
+    "selector",
+    "namespaceSelector",
+    "operations",
+)
+_COMPILED: dict[int, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+
+
+def _set_fields(desc: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The (field, value) pairs a filter sets, computed once per filter."""
+    cached = _COMPILED.get(id(desc))
+    if cached is not None and cached[0] is desc:
+        return cached[1]
+    fields = tuple((f, desc[f]) for f in _FIELDS if not _empty(desc.get(f)))
+    if len(_COMPILED) > 10_000:
+        _COMPILED.clear()
+    _COMPILED[id(desc)] = (desc, fields)
+    return fields
+
+
+def _field_matches(field_name: str, value: Any, request: Request) -> bool:
+    if field_name == "kinds":
+        return _kind_matches(value, request)
+    if field_name == "operations":
+        return request.operation in [str(o) for o in value]
     meta = request.metadata
     name = str(meta.get("name", "") or "")
-    namespace = name if request.kind == "Namespace" else str(meta.get("namespace", "") or "")
-    value: Any = desc.get("name")
-    if not _empty(value) and not wildcard.match(str(value), name):
-        return False
-    value = desc.get("names")
-    if not _empty(value) and not any(wildcard.match(str(n), name) for n in value):
-        return False
-    value = desc.get("namespaces")
-    if not _empty(value) and not any(wildcard.match(str(n), namespace) for n in value):
-        return False
-    value = desc.get("annotations")
-    if not _empty(value) and not wildcard.match_labels(value, meta.get("annotations") or {}):
-        return False
-    value = desc.get("selector")
-    if not _empty(value) and not _selector_matches(value, meta.get("labels") or {}):
-        return False
-    value = desc.get("namespaceSelector")
-    if not _empty(value) and not _selector_matches(value, request.namespace_labels):
-        return False
-    value = desc.get("operations")
-    return _empty(value) or request.operation in [str(o) for o in value]
+    if field_name == "name":
+        return wildcard.match(str(value), name)
+    if field_name == "names":
+        return any(wildcard.match(str(n), name) for n in value)
+    if field_name == "namespaces":
+        namespace = name if request.kind == "Namespace" else str(meta.get("namespace", "") or "")
+        return any(wildcard.match(str(n), namespace) for n in value)
+    if field_name == "annotations":
+        return wildcard.match_labels(value, meta.get("annotations") or {})
+    if field_name == "selector":
+        return _selector_matches(value, meta.get("labels") or {})
+    return _selector_matches(value, request.namespace_labels)
 
 
 def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
@@ -195,30 +230,83 @@ def _user_matches(block: Mapping[str, Any], user: UserInfo) -> bool:
     return not (subjects and not _subjects_match(subjects, user))
 
 
-def _is_empty(block: Mapping[str, Any]) -> bool:
-    desc = block.get("resources") or {}
-    return not any(desc.get(k) for k in desc) and not any(
-        block.get(k) for k in ("roles", "clusterRoles", "subjects")
-    )
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """One resource filter compiled once: the description fields it sets, and its user info."""
+
+    fields: tuple[tuple[str, Any], ...]
+    block: Mapping[str, Any]
+    has_user: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.fields and not self.has_user
 
 
-def _filter_matches(block: Mapping[str, Any], request: Request) -> bool:
-    if _is_empty(block):
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A ``match``/``exclude`` block compiled once: ``any`` filters, ``all`` filters, or one legacy filter."""
+
+    mode: str
+    filters: tuple[_Filter, ...]
+
+
+_BLOCKS: dict[int, tuple[Any, _Block]] = {}
+
+
+def _compile_filter(block: Mapping[str, Any]) -> _Filter:
+    desc = block.get("resources")
+    fields = _set_fields(desc) if isinstance(desc, dict) else ()
+    has_user = any(block.get(k) for k in ("roles", "clusterRoles", "subjects"))
+    return _Filter(fields, block, has_user)
+
+
+def _compile_block(block: Mapping[str, Any]) -> _Block:
+    cached = _BLOCKS.get(id(block))
+    if cached is not None and cached[0] is block:
+        return cached[1]
+    any_filters = tuple(_compile_filter(f) for f in block.get("any") or () if isinstance(f, dict))
+    all_filters = tuple(_compile_filter(f) for f in block.get("all") or () if isinstance(f, dict))
+    if any_filters:
+        compiled = _Block("any", any_filters)
+    elif all_filters:
+        compiled = _Block("all", all_filters)
+    else:
+        compiled = _Block("one", (_compile_filter(block),))
+    if len(_BLOCKS) > 10_000:
+        _BLOCKS.clear()
+    _BLOCKS[id(block)] = (block, compiled)
+    return compiled
+
+
+def _filter_matches(compiled: _Filter, request: Request) -> bool:
+    if compiled.empty:
         return False
-    desc = block.get("resources") or {}
-    return _description_matches(desc, request) and _user_matches(block, request.user)
+    if not all(_field_matches(f, value, request) for f, value in compiled.fields):
+        return False
+    return not compiled.has_user or _user_matches(compiled.block, request.user)
 
 
 def _block_matches(block: Mapping[str, Any] | None, request: Request, *, exclude: bool) -> bool:
-    if not isinstance(block, Mapping):
+    if not isinstance(block, dict):
         return False
-    any_filters = [f for f in block.get("any") or () if isinstance(f, Mapping)]
-    all_filters = [f for f in block.get("all") or () if isinstance(f, Mapping)]
-    if any_filters:
-        return any(_filter_matches(f, request) for f in any_filters)
-    if all_filters:
-        return all(_filter_matches(f, request) for f in all_filters)
-    return _filter_matches(block, request)
+    compiled = _compile_block(block)
+    if compiled.mode == "all":
+        return all(_filter_matches(f, request) for f in compiled.filters)
+    return any(_filter_matches(f, request) for f in compiled.filters)
+
+
+def namespace_selected(entry: Mapping[str, Any], request: Request) -> bool:
+    """A failure-action override applies: its ``namespaces`` (wildcards) and ``namespaceSelector`` match."""
+    meta = request.metadata
+    namespace = str(meta.get("name", "") if request.kind == "Namespace" else meta.get("namespace", "") or "")
+    namespaces = entry.get("namespaces")
+    if namespaces and not any(wildcard.match(str(n), namespace) for n in namespaces):
+        return False
+    selector = entry.get("namespaceSelector")
+    if isinstance(selector, dict) and not _selector_matches(selector, request.namespace_labels):
+        return False
+    return bool(namespaces) or isinstance(selector, dict)
 
 
 def rule_matches(match: Mapping[str, Any], exclude: Mapping[str, Any] | None, request: Request) -> bool:

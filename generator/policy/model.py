@@ -30,6 +30,9 @@ class Rule:
     """The ``validate`` block (pattern, anyPattern, deny, foreach, podSecurity, cel, message…)."""
     failure_action: FailureAction = "Audit"
     """``validate.failureAction`` or the policy's ``validationFailureAction`` (default Audit)."""
+    action_overrides: tuple[Mapping[str, Any], ...] = ()
+    """``failureActionOverrides`` (rule) or ``validationFailureActionOverrides`` (policy):
+    ``{action, namespaces, namespaceSelector}`` entries that change the action per namespace."""
     preconditions: Any = None
     """``preconditions`` (list = all, or ``{any, all}``)."""
     cel_preconditions: tuple[Mapping[str, Any], ...] = ()

@@ -1,12 +1,14 @@
 """Structural matching of ``validate.pattern``: anchors, arrays, maps (upstream ``pkg/engine/validate``).
 
-``match_pattern(resource, pattern)`` returns ``None`` when the resource satisfies the pattern, else a
-``PatternError`` that says whether the rule fails, is skipped (a conditional ``(key)`` or global
-``<(key)`` anchor does not hold) or errors (a failure while an anchor key is absent, as upstream).
+``match_pattern(resource, pattern)`` returns a ``PatternOutcome``: ``pass``, ``fail`` (with the
+path of the offending field), ``skip`` (a conditional ``(key)`` or global ``<(key)`` anchor does not
+hold, here or in every element of an array) or ``error`` (a failure while a conditional/existence
+anchor key never appeared, as upstream's ``AnchorMap``).
 
-Each map key is handled by a small function picked from ``_HANDLERS`` by its anchor; ``_descend``
-is the single recursion, and every handler returns an error whose path is *relative*: the caller
-prepends its key or index (``_at``), so leaf checks never build absolute paths.
+Each pattern map is compiled once into a plan (``_plan``): plain keys are checked inline, anchored
+keys by a small function picked from ``_HANDLERS``. ``_descend`` is the single recursion, and every
+step returns an error whose path is *relative*: the caller prepends its key or index (``_at``), so
+leaf checks never build absolute paths.
 Variables must already be substituted; this module reads no context.
 """
 
@@ -35,16 +37,10 @@ class PatternError:
     """``conditional``/``global`` mean *skip*; ``negation`` and ``fail`` mean the rule fails."""
     message: str
     path: tuple[str | int, ...] = ()
-    array_skip: bool = False
-    """Every element of an array was skipped: upstream wraps this so it no longer reads as a skip."""
 
     @property
     def skip(self) -> bool:
-        return self.kind in ("conditional", "global") and not self.array_skip
-
-    def slash_path(self) -> str:
-        """Kyverno's path spelling: ``/spec/containers/0/image/``."""
-        return "/" + "".join(f"{p}/" for p in self.path)
+        return self.kind in ("conditional", "global")
 
 
 @dataclass(slots=True)
@@ -65,7 +61,9 @@ class AnchorState:
 class _Plan:
     """A pattern map compiled once: handler steps in upstream's order, anchors to track."""
 
-    steps: tuple[tuple[Callable[..., PatternError | None], str, Any], ...]
+    steps: tuple[tuple[int, Callable[..., PatternError | None], str, Any], ...]
+    """(step kind, handler, key name, sub-pattern); kinds ``_STAR``/``_SCALAR``/``_NESTED`` are plain
+    keys checked inline (the hot path), ``_ANCHORED`` calls the anchor's handler."""
     tracked: tuple[tuple[str, str], ...]
     """(key, name) of conditional/existence anchors; negation keys are not tracked since
     kyverno/kyverno#8953 (an absent ``X(key)`` is the normal case)."""
@@ -87,7 +85,15 @@ def _plan(pattern: Mapping[str, Any]) -> _Plan:
     anchors = sorted(k for k in pattern if parsed[k][0] in _FIRST)
     plain = [k for k in pattern if parsed[k][0] not in _FIRST]
     plain.sort(key=lambda k: not _has_anchor(pattern[k]))
-    steps = tuple((_HANDLERS.get(parsed[k][0], _default), parsed[k][1], pattern[k]) for k in anchors + plain)
+    steps = tuple(
+        (
+            _step_kind(parsed[k][0], pattern[k]),
+            _HANDLERS.get(parsed[k][0], _default),
+            parsed[k][1],
+            pattern[k],
+        )
+        for k in anchors + plain
+    )
     tracked = tuple((k, parsed[k][1]) for k in pattern if parsed[k][0] in ("(", "^("))
     meta_key = _find(pattern, "metadata")
     wild = False
@@ -102,6 +108,17 @@ def _plan(pattern: Mapping[str, Any]) -> _Plan:
         _PLANS.clear()
     _PLANS[id(pattern)] = (pattern, plan)
     return plan
+
+
+_STAR, _SCALAR, _NESTED, _ANCHORED = range(4)
+
+
+def _step_kind(modifier: str, sub: Any) -> int:
+    if modifier:
+        return _ANCHORED
+    if sub == "*":
+        return _STAR
+    return _NESTED if isinstance(sub, (dict, list)) else _SCALAR
 
 
 def parse_anchor(key: str) -> tuple[str, str]:
@@ -145,7 +162,7 @@ def _descend(resource: Any, pattern: Any, state: AnchorState) -> PatternError | 
 
 
 def _has_anchor(pattern: Any) -> bool:
-    if isinstance(pattern, Mapping):
+    if isinstance(pattern, dict):
         return any(parse_anchor(k)[0] or _has_anchor(v) for k, v in pattern.items())
     if isinstance(pattern, list):
         return any(_has_anchor(v) for v in pattern)
@@ -175,7 +192,7 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
     """Wildcard label/annotation keys under ``metadata`` become the resource's matching keys."""
     meta_key = _find(pattern, "metadata")
     res_meta = resource.get("metadata")
-    if meta_key is None or not isinstance(pattern[meta_key], Mapping) or not isinstance(res_meta, Mapping):
+    if meta_key is None or not isinstance(pattern[meta_key], dict) or not isinstance(res_meta, dict):
         return pattern
     meta = pattern[meta_key]
     new_meta = dict(meta)
@@ -183,7 +200,7 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
     for section in ("labels", "annotations"):
         key = _find(meta, section)
         res = res_meta.get(section)
-        if key is None or not isinstance(meta[key], Mapping) or not isinstance(res, Mapping):
+        if key is None or not isinstance(meta[key], dict) or not isinstance(res, dict):
             continue
         expanded = _expand_keys(meta[key], res)
         if expanded is not None:
@@ -197,8 +214,22 @@ def _expand_metadata(pattern: Mapping[str, Any], resource: Mapping[str, Any]) ->
 
 
 def _validate_map(resource: Mapping[str, Any], plan: _Plan, state: AnchorState) -> PatternError | None:
-    for handler, name, sub in plan.steps:
-        err = handler(resource, name, sub, state)
+    for kind, handler, name, sub in plan.steps:
+        if kind == _SCALAR:
+            value = resource.get(name)
+            if type(value) is not list and validate_value(value, sub):
+                continue
+            err = _default(resource, name, sub, state)
+        elif kind == _STAR:
+            if resource.get(name) is not None:
+                continue
+            err = _default(resource, name, sub, state)
+        elif kind == _NESTED:
+            err = _descend(resource.get(name), sub, state)
+            if err is not None:
+                err = replace(err, path=(name, *err.path))
+        else:
+            err = handler(resource, name, sub, state)
         if err is not None:
             return err
     return None
@@ -258,7 +289,7 @@ def _existence(
     if not isinstance(pattern, list):
         return PatternError("fail", "invalid pattern type: pattern has to be a list", (key,))
     for item in pattern:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             return PatternError("fail", "invalid pattern type: list items have to be maps", (key,))
         if not any(_descend(elem, item, state) is None for elem in value):
             return PatternError("fail", "existence anchor validation failed", (key,))
@@ -297,7 +328,7 @@ def _validate_array(resource: list[Any], pattern: list[Any], state: AnchorState)
     if not pattern:
         return PatternError("fail", "pattern Array empty")
     first = pattern[0]
-    if isinstance(first, Mapping):
+    if isinstance(first, dict):
         return _validate_items(resource, [first] * len(resource), state)
     if not isinstance(first, list):
         return _descend(resource, first, state)

@@ -2,8 +2,9 @@
 
 Each control of the standard is a small pure function in ``CONTROLS`` that yields violations
 ``(container image or None, field path, message)`` for the pod of a Pod, Pod controller or CronJob.
-``exclude`` entries remove a control (pod-level and, without ``images``, every container) or only
-the violations of containers whose image matches. Versions: every ``v1.x`` and ``latest`` apply the
+``exclude`` entries remove a control, or only the violations their ``images`` (container image
+wildcards), ``restrictedField`` (``spec.containers[*].securityContext.capabilities.add``) and
+``values`` cover. Versions: every ``v1.x`` and ``latest`` apply the
 current checks (older versions only lacked controls that later ones added, which would never turn
 a pass of the current checks into a fail). Pure; never raises on malformed resources.
 """
@@ -14,7 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from generator.policy import wildcard
+from generator.policy.conditions import go_string
 from generator.policy.context import pod_spec
+from generator.policy.validation import Outcome
 
 __all__ = ["CONTROLS", "evaluate", "violations"]
 
@@ -88,13 +91,11 @@ def _privileged(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Vi
 
 def _caps_baseline(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
     for path, c in _containers(spec):
-        for cap in _map(_map(c.get("securityContext")).get("capabilities")).get("add") or ():
+        added = _map(_map(c.get("securityContext")).get("capabilities")).get("add") or ()
+        for j, cap in enumerate(added):
             if str(cap) not in _BASELINE_CAPS:
-                yield (
-                    _image(c),
-                    (*path, "securityContext", "capabilities", "add"),
-                    f"capability {cap} must not be added",
-                )
+                where = (*path, "securityContext", "capabilities", "add", j)
+                yield _image(c), where, f"capability {cap} must not be added"
 
 
 def _host_path(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
@@ -232,13 +233,10 @@ def _caps_restricted(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterat
         caps = _map(_map(c.get("securityContext")).get("capabilities"))
         if "ALL" not in [str(d) for d in caps.get("drop") or ()]:
             yield _image(c), (*path, "securityContext", "capabilities", "drop"), "capabilities must drop ALL"
-        for cap in caps.get("add") or ():
+        for j, cap in enumerate(caps.get("add") or ()):
             if str(cap) != "NET_BIND_SERVICE":
-                yield (
-                    _image(c),
-                    (*path, "securityContext", "capabilities", "add"),
-                    f"capability {cap} must not be added",
-                )
+                where = (*path, "securityContext", "capabilities", "add", j)
+                yield _image(c), where, f"capability {cap} must not be added"
 
 
 _Control = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterator[Violation]]
@@ -264,15 +262,59 @@ CONTROLS: dict[tuple[str, str], _Control] = {
 }
 
 
-def _excluded(control: str, image: str | None, excludes: list[Mapping[str, Any]]) -> bool:
+def _field(path: tuple[str | int, ...]) -> str:
+    """A violation's path in ``restrictedField`` spelling: ``spec.containers[*].securityContext``."""
+    if path[:2] == ("metadata", "annotations") and len(path) == 3:
+        return f'metadata.annotations["{path[2]}"]'
+    out = "spec"
+    for part in path:
+        out += "[*]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _value_at(root: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
+    current: Any = root
+    for part in path:
+        if isinstance(part, int) and isinstance(current, list) and part < len(current):
+            current = current[part]
+        elif isinstance(part, str) and isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+def _excluded(
+    control: str,
+    violation: Violation,
+    excludes: list[Mapping[str, Any]],
+    spec: Mapping[str, Any],
+    meta: Mapping[str, Any],
+) -> bool:
+    """An ``exclude`` entry exempts this violation.
+
+    It must name the same control, and its ``images``, ``restrictedField`` and ``values`` (each
+    optional) must all cover the violation.
+    """
+    image, path, _message = violation
     for exc in excludes:
         if str(exc.get("controlName", "")) != control:
             continue
         images = exc.get("images")
-        if not images:
-            return True
-        if image is not None and any(wildcard.match(str(p), image) for p in images):
-            return True
+        if images and (image is None or not any(wildcard.match(str(p), image) for p in images)):
+            continue
+        field = exc.get("restrictedField")
+        fields = {_field(path)} | ({_field(path[:-1])} if path and isinstance(path[-1], int) else set())
+        if field and not any(wildcard.match(str(field), f) for f in fields):
+            continue
+        allowed = exc.get("values")
+        if allowed:
+            root = meta if path[:1] == ("metadata",) else spec
+            value = _value_at({"metadata": meta} if root is meta else root, path)
+            items = value if isinstance(value, list) else [value]
+            if not all(go_string(v) in [go_string(a) for a in allowed] for v in items):
+                continue
+        return True
     return False
 
 
@@ -298,15 +340,13 @@ def violations(
         ):
             continue
         for violation in check(spec, meta):
-            if not _excluded(name, violation[0], excludes):
+            if not _excluded(name, violation, excludes, spec, meta):
                 found.append((name, violation))
     return found
 
 
-def evaluate(spec: Mapping[str, Any], resource: Mapping[str, Any], rule: str) -> Any:
+def evaluate(spec: Mapping[str, Any], resource: Mapping[str, Any], rule: str) -> Outcome:
     """The rule response of a ``podSecurity`` block for one resource."""
-    from generator.policy.validation import Outcome
-
     level = str(spec.get("level", "baseline")).lower()
     version = str(spec.get("version", "latest"))
     excludes = [e for e in spec.get("exclude") or () if isinstance(e, Mapping)]

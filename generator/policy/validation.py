@@ -48,12 +48,14 @@ class Frame:
     deleting: bool = False
     provided: Mapping[str, Any] | None = None
     """Context values from the Values file (for cluster-backed context entries)."""
+    foreach_values: Mapping[str, Any] | None = None
+    """A Values file's ``foreachValues``: variable → one value per foreach iteration."""
 
 
 def _condition_list(block: Any) -> tuple[list[Any], list[Any]]:
     if isinstance(block, list):
         return [], block
-    if isinstance(block, Mapping):
+    if isinstance(block, dict):
         return list(block.get("any") or ()), list(block.get("all") or ())
     return [], []
 
@@ -76,12 +78,12 @@ def check_conditions(block: Any, ctx: Mapping[str, Any]) -> tuple[bool, str]:
     messages: list[str] = []
     held = True
     if any_conds:
-        results = [(_condition(c, ctx), c) for c in any_conds if isinstance(c, Mapping)]
+        results = [(_condition(c, ctx), c) for c in any_conds if isinstance(c, dict)]
         if not any(r for r, _ in results):
             held = False
             messages += [str(c.get("message")) for _, c in results if c.get("message")]
     for cond in all_conds:
-        if isinstance(cond, Mapping) and not _condition(cond, ctx):
+        if isinstance(cond, dict) and not _condition(cond, ctx):
             held = False
             if cond.get("message"):
                 messages.append(str(cond["message"]))
@@ -96,14 +98,14 @@ def load_context(entries: Any, ctx: dict[str, Any], provided: Mapping[str, Any])
     ``globalReference`` need a cluster, so they must come from the Values file (``provided``).
     """
     for entry in entries or ():
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
         name = str(entry.get("name", ""))
         if name in provided:
             ctx[name] = copy.deepcopy(provided[name])
             continue
         var = entry.get("variable")
-        if isinstance(var, Mapping):
+        if isinstance(var, dict):
             try:
                 if "value" in var:
                     value = substitute(var.get("value"), ctx)
@@ -214,7 +216,7 @@ def _validate_patterns(
 
 
 def _deny(rule: str, validate: Mapping[str, Any], deny: Any, ctx: Mapping[str, Any]) -> Outcome:
-    conditions = deny.get("conditions") if isinstance(deny, Mapping) else None
+    conditions = deny.get("conditions") if isinstance(deny, dict) else None
     try:
         denied, cond_msg = check_conditions(conditions, ctx)
     except (ValueError, VariableError) as e:
@@ -229,7 +231,7 @@ def _deny(rule: str, validate: Mapping[str, Any], deny: Any, ctx: Mapping[str, A
 def _foreach(frame: Frame, entries: Any, nesting: int) -> Outcome | None:
     applied = 0
     for entry in entries or ():
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
         try:
             elements = query(str(entry.get("list", "")), frame.ctx, strict=True)
@@ -259,13 +261,20 @@ def _elements(
         ectx["elementIndex"] = index
         ectx[f"element{nesting}"] = element
         ectx[f"elementIndex{nesting}"] = index
-        scoped = isinstance(element, Mapping) if scope is None else bool(scope)
-        if scoped and not isinstance(element, Mapping):
+        step = frame
+        if frame.foreach_values:
+            per_element = {
+                k: v[index] for k, v in frame.foreach_values.items() if isinstance(v, list) and index < len(v)
+            }
+            ectx.update(per_element)
+            step = replace(frame, provided={**(frame.provided or {}), **per_element})
+        scoped = isinstance(element, dict) if scope is None else bool(scope)
+        if scoped and not isinstance(element, dict):
             return Outcome(
                 "error", "failed to process foreach: elementScope=true needs map elements"
             ), applied
         target = element if scoped else None
-        result = validate_block(replace(frame, ctx=ectx), entry, nesting + 1, element=target)
+        result = validate_block(replace(step, ctx=ectx), entry, nesting + 1, element=target)
         if result is None or result.status == "skip":
             continue
         if result.status == "error":

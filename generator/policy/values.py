@@ -29,37 +29,43 @@ class Values:
     global_values: Mapping[str, Any] = field(default_factory=dict)
     policies: tuple[Mapping[str, Any], ...] = ()
     namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    subresources: Mapping[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
+    """(apiVersion, kind) of a subresource object → (parent apiVersion, parent kind, subresource)."""
 
-    def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.global_values)
-        for entry in self.policies:
-            if entry.get("name") != policy:
-                continue
-            for res in entry.get("resources") or ():
-                if isinstance(res, Mapping) and res.get("name") == resource_name:
-                    out.update(res.get("values") or {})
-        return out
-
-    def for_rule(self, policy: str, rule: str) -> dict[str, Any]:
+    def _entries(self, policy: str, section: str, name: str, key: str) -> dict[str, Any]:
+        """Merge ``policies[name=policy].<section>[name=name].<key>`` mappings."""
         out: dict[str, Any] = {}
         for entry in self.policies:
             if entry.get("name") != policy:
                 continue
-            for r in entry.get("rules") or ():
-                if isinstance(r, Mapping) and r.get("name") == rule:
-                    out.update(r.get("values") or {})
+            for item in entry.get(section) or ():
+                if isinstance(item, Mapping) and item.get("name") == name:
+                    out.update(item.get(key) or {})
         return out
 
-    def operation(self, policy: str = "", resource_name: str = "") -> str | None:
-        value = self.for_resource(policy, resource_name).get("request.operation")
-        return str(value) if value else None
+    def for_resource(self, policy: str, resource_name: str) -> dict[str, Any]:
+        """Global values, then ``policies[].resources[].values`` of this resource (dotted paths)."""
+        out: dict[str, Any] = dict(self.global_values) if self.global_values else {}
+        if self.policies:
+            out.update(self._entries(policy, "resources", resource_name, "values"))
+        return out
+
+    def for_rule(self, policy: str, rule: str) -> dict[str, Any]:
+        """``policies[].rules[].values`` of this rule."""
+        return self._entries(policy, "rules", rule, "values") if self.policies else {}
+
+    def foreach_values(self, policy: str, rule: str) -> dict[str, Any]:
+        """``policies[].rules[].foreachValues``: variable → list, one value per foreach element."""
+        return self._entries(policy, "rules", rule, "foreachValues") if self.policies else {}
 
 
 def _read(path: Path) -> Mapping[str, Any]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as e:
-        raise PolicyLoadError(f"cannot read {path}: {e}", path=str(path)) from e
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyLoadError(f"cannot read {path.name}: {e}", path=str(path), line=line) from e
     if not isinstance(data, Mapping):
         raise PolicyLoadError("expected a mapping", path=str(path), line=1)
     return data
@@ -78,7 +84,30 @@ def values_from(data: Mapping[str, Any], source: str = "") -> Values:
         global_values=dict(data.get("globalValues") or {}),
         policies=tuple(p for p in policies if isinstance(p, Mapping)),
         namespace_labels=labels,
+        subresources=_subresources(data.get("subresources") or []),
     )
+
+
+def _api_version(gvk: Mapping[str, Any]) -> str:
+    group, version = str(gvk.get("group", "") or ""), str(gvk.get("version", "") or "")
+    return f"{group}/{version}" if group else version
+
+
+def _subresources(items: Any) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """``subresources: [{subresource: {name: deployments/scale, kind: Scale}, parentResource: …}]``."""
+    out: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for item in items if isinstance(items, list) else ():
+        sub = item.get("subresource") if isinstance(item, Mapping) else None
+        parent = item.get("parentResource") if isinstance(item, Mapping) else None
+        if not isinstance(sub, Mapping) or not isinstance(parent, Mapping):
+            continue
+        name = str(sub.get("name", ""))
+        out[(_api_version(sub), str(sub.get("kind", "")))] = (
+            _api_version(parent),
+            str(parent.get("kind", "")),
+            name.split("/", 1)[1] if "/" in name else name,
+        )
+    return out
 
 
 def load_values(path: Path) -> Values:

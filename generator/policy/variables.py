@@ -26,8 +26,10 @@ __all__ = [
     "VARIABLE_PATTERN",
     "VariableError",
     "compile_error",
+    "forget",
     "has_variables",
     "query",
+    "remember",
     "set_path",
     "split_path",
     "substitute",
@@ -71,7 +73,7 @@ def has_variables(node: Any) -> bool:
     """True when ``node`` (any JSON value) contains a ``{{ }}`` variable anywhere."""
     if isinstance(node, str):
         return "{{" in node
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         return any(has_variables(k) or has_variables(v) for k, v in node.items())
     if isinstance(node, list):
         return any(has_variables(v) for v in node)
@@ -84,12 +86,33 @@ def _missing(expression: str, data: Any) -> bool:
         return False
     current = data
     for raw in split_path(expression):
-        if not isinstance(current, Mapping):
-            return current is not None and not isinstance(current, Mapping)
+        if not isinstance(current, dict):
+            return current is not None and not isinstance(current, dict)
         if raw not in current:
             return True
         current = current[raw]
     return False
+
+
+_MEMO: list[Any] = [None, {}]
+"""Results of queries over one shared, read-only context: ``[context, {(text, strict): result}]``."""
+
+
+def remember(context: Mapping[str, Any]) -> None:
+    """Memoize queries over ``context`` from now on (the engine's per-document base context).
+
+    The caller promises not to mutate ``context`` while it is remembered; rules that add context
+    entries work on copies, which are not memoized.
+    """
+    if _MEMO[0] is not context:
+        _MEMO[0] = context
+        _MEMO[1] = {}
+
+
+def forget() -> None:
+    """Drop the memo (a new evaluation starts; the remembered context may have changed)."""
+    _MEMO[0] = None
+    _MEMO[1] = {}
 
 
 def query(expression: str, data: Any, *, strict: bool = True) -> Any:
@@ -98,6 +121,24 @@ def query(expression: str, data: Any, *, strict: bool = True) -> Any:
     Raises:
         VariableError: the expression does not parse, fails, or (``strict``) names a missing path.
     """
+    if data is _MEMO[0]:
+        memo: dict[tuple[str, bool], Any] = _MEMO[1]
+        key = (expression, strict)
+        if key in memo:
+            found = memo[key]
+            if isinstance(found, VariableError):
+                raise found
+            return found
+        try:
+            memo[key] = _query(expression, data, strict)
+        except VariableError as e:
+            memo[key] = e
+            raise
+        return memo[key]
+    return _query(expression, data, strict)
+
+
+def _query(expression: str, data: Any, strict: bool) -> Any:
     text = _normalize(expression)
     try:
         result = _compile(text).search(data, options=_OPTIONS)
@@ -165,7 +206,7 @@ def substitute(node: Any, ctx: Mapping[str, Any], *, lenient: bool = False) -> A
 def _substitute(node: Any, ctx: Mapping[str, Any], lenient: bool) -> Any:
     if isinstance(node, str):
         return _substitute_string(node, ctx, lenient) if "{{" in node else node
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         return {
             (_as_text(substitute(k, ctx, lenient=lenient)) if "{{" in k else k): substitute(
                 v, ctx, lenient=lenient

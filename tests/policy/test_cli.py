@@ -255,3 +255,32 @@ def test_apply_with_values_and_userinfo(cli, tree):
     result = cli(*args, "--values", str(root / "values.yaml"), "--userinfo", str(root / "user.yaml"))
     assert result.code == 1
     assert "alice may not delete" in result.out
+
+
+def test_bad_result_value_and_yaml_syntax_exit_2(cli, tree):
+    root = tree(
+        {
+            "t/kyverno-test.yaml": TEST.replace("SECOND", "passs"),
+            "t/policy.yaml": POLICY.replace("ACTION", "Audit"),
+            "t/pods.yaml": PODS,
+            "y/policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x\n",
+        }
+    )
+    result = cli("policy", "test", str(root / "t"))
+    assert result.code == 2
+    assert "kyverno-test.yaml:" in result.err
+    assert "results[1].result" in result.err
+    assert "use one of pass, fail, skip, warn, error" in result.err
+    result = cli("policy", "apply", "--policy", str(root / "y"), "--resource", str(root / "t" / "pods.yaml"))
+    assert result.code == 2
+    assert "policy.yaml:" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_malformed_values_file_exits_2_with_line(cli, files):
+    root = files()
+    (root / "values.yaml").write_text("kind: Values\nglobalValues: [unclosed\n", encoding="utf-8")
+    args = ["policy", "apply", "--policy", str(root / "policy.yaml"), "--resource", str(root / "pods.yaml")]
+    result = cli(*args, "--values", str(root / "values.yaml"))
+    assert result.code == 2
+    assert "values.yaml:3" in result.err

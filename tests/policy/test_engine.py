@@ -57,14 +57,15 @@ def test_deny_conditions_and_message_variables():
     assert statuses(pol, pod("web")) == {"r": "pass"}
 
 
+APP_IS_WEB = {
+    "all": [{"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}]
+}
+LATEST = [{"name": "c", "image": "nginx:latest"}]
+
+
 def test_preconditions_skip():
-    pre = {
-        "all": [
-            {"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}
-        ]
-    }
-    pol = policy([rule(NO_LATEST, preconditions=pre)])
-    bad = pod(containers=[{"name": "c", "image": "nginx:latest"}])
+    pol = policy([rule(NO_LATEST, preconditions=APP_IS_WEB)])
+    bad = pod(containers=LATEST)
     assert statuses(pol, bad) == {"r": "skip"}
     bad["metadata"]["labels"] = {"app": "web"}
     assert statuses(pol, bad) == {"r": "fail"}
@@ -289,3 +290,106 @@ def test_any_pattern_finding_carries_alternatives():
     (finding,) = iter_findings([pol], [Document("p.yaml", 0, 1, pod())])
     assert [c.json_path for c in finding.context] == ["$.spec.hostPID", "$.spec.hostIPC"]
     assert finding.json_path == "$.spec.hostPID"
+
+
+def test_subresources_from_values_match_parent_kind():
+    scale = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "web", "namespace": "default"},
+    }
+    scale["spec"] = {"replicas": 9}
+    deny = {
+        "deny": {
+            "conditions": {
+                "any": [{"key": "{{ request.object.spec.replicas }}", "operator": "GreaterThan", "value": 5}]
+            }
+        }
+    }
+    pol = policy([rule(deny, kinds=("Deployment/scale",))])
+    assert statuses(pol, scale) == {}
+    values = Values(
+        subresources={("autoscaling/v1", "Scale"): ("apps/v1", "Deployment", "scale")},
+    )
+    assert statuses(pol, scale, Admission(values=values)) == {"r": "fail"}
+    assert [r.status for r in evaluate([pol], [scale], Admission(values=values))] == ["fail"]
+
+
+def test_foreach_values_from_values_file():
+    foreach = {
+        "foreach": [
+            {
+                "list": "request.object.spec.containers",
+                "context": [{"name": "allowed", "apiCall": {"urlPath": "/x"}}],
+                "deny": {
+                    "conditions": {
+                        "any": [
+                            {"key": "{{ element.image }}", "operator": "AnyNotIn", "value": "{{ allowed }}"}
+                        ]
+                    }
+                },
+            }
+        ]
+    }
+    pol = policy([rule(foreach)])
+    two = pod(containers=[{"name": "a", "image": "x"}, {"name": "b", "image": "y"}])
+    (result,) = evaluate_policy(pol, two)
+    assert result.status == "error"
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["y"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "pass"
+    }
+    rules = [{"name": "r", "foreachValues": {"allowed": [["x"], ["x"]]}}]
+    assert statuses(pol, two, Admission(values=Values(policies=({"name": "p", "rules": rules},)))) == {
+        "r": "fail"
+    }
+
+
+def test_context_entries_do_not_leak_between_rules_or_policies():
+    leak_check = {
+        "deny": {
+            "conditions": {
+                "all": [{"key": "{{ secret || 'unset' }}", "operator": "NotEquals", "value": "unset"}]
+            }
+        }
+    }
+    setter = dict(leak_check)
+    first = policy(
+        [rule(setter, name="sets", context=[{"name": "secret", "variable": {"value": "x"}}])], name="a"
+    )
+    second = policy([rule(leak_check, name="reads")], name="b")
+    results = {(r.policy, r.rule): r.status for r in evaluate([first, second], [pod(), pod("other")])}
+    assert results == {("a", "sets"): "fail", ("b", "reads"): "pass"}
+
+
+def test_failure_action_overrides_per_namespace():
+    overrides = [{"action": "audit", "namespaces": ["dev-*"]}]
+    pol = policy(
+        [rule(NO_LATEST)], validationFailureAction="Enforce", validationFailureActionOverrides=overrides
+    )
+    bad = {"containers": [{"name": "c", "image": "x:latest"}]}
+    (prod,) = evaluate_policy(pol, pod(namespace="prod", **bad))
+    (dev,) = evaluate_policy(pol, pod(namespace="dev-1", **bad))
+    assert (prod.failure_action, dev.failure_action) == ("Enforce", "Audit")
+    rule_level = dict(
+        NO_LATEST,
+        failureAction="Audit",
+        failureActionOverrides=[{"action": "Enforce", "namespaces": ["prod"]}],
+    )
+    (result,) = evaluate_policy(policy([rule(rule_level)]), pod(namespace="prod", **bad))
+    assert result.failure_action == "Enforce"
+
+
+def test_a_changed_resource_is_evaluated_afresh():
+    pre = {
+        "all": [
+            {"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}
+        ]
+    }
+    pol = policy([rule(NO_LATEST, preconditions=pre)])
+    bad = pod(containers=[{"name": "c", "image": "nginx:latest"}])
+    admission = Admission()
+    assert [r.status for r in evaluate([pol], [bad], admission)] == ["skip"]
+    bad["metadata"]["labels"] = {"app": "web"}
+    assert [r.status for r in evaluate([pol], [bad], admission)] == ["fail"]
+    assert [r.status for r in evaluate_policy(pol, bad, admission)] == ["fail"]

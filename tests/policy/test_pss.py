@@ -95,3 +95,36 @@ def test_rule_results_and_controllers():
         },
     }
     assert statuses(pol, deploy) == {"autogen-r": "fail"}
+
+
+def test_exclude_by_restricted_field_and_values():
+    spec = dict(RESTRICTED_OK)
+    container = dict(spec["containers"][0])
+    container["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]},
+    }
+    spec = dict(spec, containers=[container], hostNetwork=True)
+    resource = pod(**spec)
+    assert controls("restricted", resource) == ["Capabilities", "Host Namespaces"]
+    field = "spec.containers[*].securityContext.capabilities.add"
+    exempt_caps = [
+        {
+            "controlName": "Capabilities",
+            "images": ["nginx"],
+            "restrictedField": field,
+            "values": ["NET_ADMIN"],
+        }
+    ]
+    assert controls("restricted", resource, exempt_caps) == ["Host Namespaces"]
+    wrong_value = [
+        {
+            "controlName": "Capabilities",
+            "images": ["nginx"],
+            "restrictedField": field,
+            "values": ["SYS_ADMIN"],
+        }
+    ]
+    assert controls("restricted", resource, wrong_value) == ["Capabilities", "Host Namespaces"]
+    host = [{"controlName": "Host Namespaces", "restrictedField": "spec.hostNetwork", "values": ["true"]}]
+    assert controls("restricted", resource, host) == ["Capabilities"]

@@ -132,3 +132,29 @@ def test_split_and_set_path():
     data: dict = {}
     set_path(data, 'a."b.c"', 1)
     assert data == {"a": {"b.c": 1}}
+
+
+def test_values_file_subresources_are_parsed():
+    from generator.policy.values import values_from
+
+    values = values_from(
+        {
+            "subresources": [
+                {
+                    "subresource": {
+                        "name": "deployments/scale",
+                        "kind": "Scale",
+                        "group": "autoscaling",
+                        "version": "v1",
+                    },
+                    "parentResource": {
+                        "name": "deployments",
+                        "kind": "Deployment",
+                        "group": "apps",
+                        "version": "v1",
+                    },
+                }
+            ]
+        }
+    )
+    assert values.subresources == {("autoscaling/v1", "Scale"): ("apps/v1", "Deployment", "scale")}
