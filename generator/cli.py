@@ -43,10 +43,23 @@ class _UsageExit(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """Only the chosen subcommand's module when argv names one (module basename == NAME).
+
+    Importing every command costs each of them the others' imports (the policy engine pulls in
+    the CEL runtime): ``render --check`` runs in a pre-commit hook and must start fast.
+    """
+    if argv:
+        chosen = [m for m in COMMAND_MODULES if m.rsplit(".", 1)[1] == argv[0]]
+        if chosen:
+            return tuple(chosen)
+    return COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(prog="gitops-gen", description="Render, validate and prove GitOps manifests.")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module_name in COMMAND_MODULES:
+    for module_name in _modules_for(argv):
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
@@ -57,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """Run one command; returns the exit code instead of exiting (tests call this directly)."""
     try:
-        args = build_parser().parse_args(list(argv))
+        args = build_parser(argv).parse_args(list(argv))
     except _UsageExit as e:
         stderr.write(str(e))
         return EXIT_USER_ERROR

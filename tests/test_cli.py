@@ -43,3 +43,26 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "up to date" in proc.stdout
+
+
+def test_every_command_module_is_named_after_its_command() -> None:
+    import importlib
+
+    from generator.cli import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        assert name.rsplit(".", 1)[1] == importlib.import_module(name).NAME
+
+
+def test_render_does_not_import_the_engines() -> None:
+    code = "import sys, io; from generator.cli import run; run(['render', '--check', '-q', '--root', sys.argv[1]], io.StringIO(), io.StringIO()); print(sorted(m for m in sys.modules if m.startswith(('generator.policy', 'generator.schema', 'generator.cel', 'cel'))))"
+    proc = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_help_lists_every_command(cli) -> None:
+    from generator.cli import build_parser
+
+    text = build_parser().format_help()
+    for command in ("render", "validate", "schema", "policy", "check"):
+        assert command in text

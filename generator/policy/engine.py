@@ -23,7 +23,7 @@ from generator.policy.match import Request, UserInfo, namespace_selected, rule_m
 from generator.policy.model import FailureAction, Policy, Rule, RuleResult, Status
 from generator.policy.validation import Frame, Outcome, check_conditions, load_context, validate_block
 from generator.policy.values import Values
-from generator.policy.variables import VariableError, remember, set_path
+from generator.policy.variables import VariableError, forget, remember, set_path
 
 __all__ = ["Admission", "evaluate", "evaluate_policy"]
 
@@ -208,6 +208,12 @@ def _request(resource: Mapping[str, Any], operation: str, admission: Admission) 
 _LAST_CONTEXT: list[Any] = [None, None, None, None]
 
 
+def _forget() -> None:
+    """Start afresh: a caller may have changed a resource since the last evaluation."""
+    _LAST_CONTEXT[:] = [None, None, None, None]
+    forget()
+
+
 def _base_context(
     resource: Mapping[str, Any], operation: str, user: UserInfo, values: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -238,8 +244,11 @@ def evaluate_policy(
 ) -> list[RuleResult]:
     """Every rule response of ``policy`` for one resource (rules that do not apply give none).
 
-    ``request`` may be passed when it is the same for every policy (no per-policy values).
+    ``request`` may be passed when it is the same for every policy (no per-policy values); only
+    ``evaluate`` does so, and only then is the document's context shared between policies.
     """
+    if request is None:
+        _forget()
     kind = str(resource.get("kind", ""))
     candidates = _rules_for(policy, _match_kind(resource, admission))
     if not candidates:
@@ -309,6 +318,7 @@ def evaluate(
     policies that may apply to it.
     """
     by_kind: dict[str, list[Policy]] = {}
+    _forget()
     for index, doc in enumerate(documents):
         body = doc.body if isinstance(doc, Document) else doc
         kind = _match_kind(body, admission)

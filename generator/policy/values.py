@@ -63,7 +63,9 @@ def _read(path: Path) -> Mapping[str, Any]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as e:
-        raise PolicyLoadError(f"cannot read {path}: {e}", path=str(path)) from e
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyLoadError(f"cannot read {path.name}: {e}", path=str(path), line=line) from e
     if not isinstance(data, Mapping):
         raise PolicyLoadError("expected a mapping", path=str(path), line=1)
     return data

@@ -26,6 +26,7 @@ __all__ = [
     "VARIABLE_PATTERN",
     "VariableError",
     "compile_error",
+    "forget",
     "has_variables",
     "query",
     "remember",
@@ -106,6 +107,12 @@ def remember(context: Mapping[str, Any]) -> None:
     if _MEMO[0] is not context:
         _MEMO[0] = context
         _MEMO[1] = {}
+
+
+def forget() -> None:
+    """Drop the memo (a new evaluation starts; the remembered context may have changed)."""
+    _MEMO[0] = None
+    _MEMO[1] = {}
 
 
 def query(expression: str, data: Any, *, strict: bool = True) -> Any:

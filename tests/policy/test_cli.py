@@ -275,3 +275,12 @@ def test_bad_result_value_and_yaml_syntax_exit_2(cli, tree):
     assert result.code == 2
     assert "policy.yaml:" in result.err
     assert "Traceback" not in result.err
+
+
+def test_malformed_values_file_exits_2_with_line(cli, files):
+    root = files()
+    (root / "values.yaml").write_text("kind: Values\nglobalValues: [unclosed\n", encoding="utf-8")
+    args = ["policy", "apply", "--policy", str(root / "policy.yaml"), "--resource", str(root / "pods.yaml")]
+    result = cli(*args, "--values", str(root / "values.yaml"))
+    assert result.code == 2
+    assert "values.yaml:3" in result.err

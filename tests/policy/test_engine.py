@@ -57,14 +57,15 @@ def test_deny_conditions_and_message_variables():
     assert statuses(pol, pod("web")) == {"r": "pass"}
 
 
+APP_IS_WEB = {
+    "all": [{"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}]
+}
+LATEST = [{"name": "c", "image": "nginx:latest"}]
+
+
 def test_preconditions_skip():
-    pre = {
-        "all": [
-            {"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}
-        ]
-    }
-    pol = policy([rule(NO_LATEST, preconditions=pre)])
-    bad = pod(containers=[{"name": "c", "image": "nginx:latest"}])
+    pol = policy([rule(NO_LATEST, preconditions=APP_IS_WEB)])
+    bad = pod(containers=LATEST)
     assert statuses(pol, bad) == {"r": "skip"}
     bad["metadata"]["labels"] = {"app": "web"}
     assert statuses(pol, bad) == {"r": "fail"}
@@ -377,3 +378,18 @@ def test_failure_action_overrides_per_namespace():
     )
     (result,) = evaluate_policy(policy([rule(rule_level)]), pod(namespace="prod", **bad))
     assert result.failure_action == "Enforce"
+
+
+def test_a_changed_resource_is_evaluated_afresh():
+    pre = {
+        "all": [
+            {"key": "{{ request.object.metadata.labels.app || '' }}", "operator": "Equals", "value": "web"}
+        ]
+    }
+    pol = policy([rule(NO_LATEST, preconditions=pre)])
+    bad = pod(containers=[{"name": "c", "image": "nginx:latest"}])
+    admission = Admission()
+    assert [r.status for r in evaluate([pol], [bad], admission)] == ["skip"]
+    bad["metadata"]["labels"] = {"app": "web"}
+    assert [r.status for r in evaluate([pol], [bad], admission)] == ["fail"]
+    assert [r.status for r in evaluate_policy(pol, bad, admission)] == ["fail"]
