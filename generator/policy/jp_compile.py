@@ -162,24 +162,16 @@ def _argument_types(table: Any, name: str, count: int) -> list[frozenset[str] | 
 
 def _filter_projection(node: Any, interpreter: Interpreter) -> Evaluator:
     base_of, project, keep = _children(node, interpreter)
-
-    def filtered(value: Any) -> Any:
-        base = base_of(value)
-        if not isinstance(base, list):
-            return None
-        collected = []
-        for element in base:
-            if not _is_false(keep(element)):
-                current = project(element)
-                if current is not None:
-                    collected.append(current)
-        return collected
-
-    return filtered
+    return _projected(base_of, project, keep)
 
 
 def _projection(node: Any, interpreter: Interpreter) -> Evaluator:
     base_of, project = _children(node, interpreter)
+    return _projected(base_of, project, None)
+
+
+def _projected(base_of: Evaluator, project: Evaluator, keep: Evaluator | None) -> Evaluator:
+    """``project`` over each element of a list base (kept by ``keep``), dropping nulls."""
 
     def projected(value: Any) -> Any:
         base = base_of(value)
@@ -187,6 +179,8 @@ def _projection(node: Any, interpreter: Interpreter) -> Evaluator:
             return None
         collected = []
         for element in base:
+            if keep is not None and _is_false(keep(element)):
+                continue
             current = project(element)
             if current is not None:
                 collected.append(current)
