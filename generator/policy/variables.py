@@ -168,7 +168,26 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+@lru_cache(maxsize=4096)
+def _whole_variable(text: str) -> str | None:
+    """The expression of ``text`` when ``text`` is exactly one ``{{ }}`` variable, else ``None``.
+
+    Conditions and values are mostly one whole variable (``'{{ length(...) }}'``); knowing it per
+    string spares the variable regex a search per document.
+    """
+    m = _VARIABLE.search(text)
+    return m.group(2)[2:-2] if m is not None and m.group(2) == text else None
+
+
 def _substitute_string(text: str, ctx: Mapping[str, Any], lenient: bool) -> Any:
+    whole = _whole_variable(text)
+    if whole is not None:  # the loop below would return this on its first turn
+        try:
+            return query(whole, ctx, strict=True)
+        except VariableError:
+            if not lenient:
+                raise
+            return None
     for _ in range(32):  # nested variables resolve innermost first; a bound guards against loops
         m = _VARIABLE.search(text)
         if m is None:

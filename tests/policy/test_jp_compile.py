@@ -166,3 +166,31 @@ json_values = st.recursive(
 def test_compiled_matches_interpreter_on_arbitrary_json(data, expression):
     interpreted, compiled = both(expression, data)
     assert repr(compiled) == repr(interpreted)
+
+
+@pytest.mark.parametrize(
+    ("text", "expression"),
+    [
+        ("{{ request.object.kind }}", " request.object.kind "),
+        ("{{length(a)}}", "length(a)"),
+        ("x {{ a }}", None),
+        ("{{ a }}{{ b }}", None),
+        ("{{ a }} ", None),
+        ("\\{{ a }}", None),
+        ("{{ a.{{ b }} }}", None),
+        ("plain", None),
+    ],
+)
+def test_whole_variable_fast_path_only_for_one_whole_variable(text, expression):
+    assert variables._whole_variable(text) == expression
+
+
+def test_whole_variable_keeps_type_and_strictness():
+    ctx = {"a": [1, 2], "b": "k", "k": 3}
+    assert variables.substitute("{{ a }}", ctx) == [1, 2]
+    assert variables.substitute("{{ length(a) }}", ctx) == 2
+    assert variables.substitute("n={{ length(a) }}", ctx) == "n=2"
+    assert variables.substitute("{{ missing }}", ctx, lenient=True) is None
+    with pytest.raises(variables.VariableError):
+        variables.substitute("{{ missing }}", ctx)
+    assert variables.substitute("{{ {{ b }} }}", ctx) == 3
