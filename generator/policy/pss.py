@@ -1,7 +1,8 @@
 """``validate.podSecurity``: the Pod Security Standards (baseline, restricted) on a pod spec.
 
-Each control of the standard is a small pure function in ``CONTROLS`` that yields violations
-``(container image or None, field path, message)`` for the pod of a Pod, Pod controller or CronJob.
+Each check of the standard is a small pure function (``pss_controls.CHECKS``, with its control
+name and versions) that yields violations ``(container image or None, field path, message)`` for
+the pod of a Pod, Pod controller or CronJob.
 ``exclude`` entries remove a control, or only the violations their ``images`` (container image
 wildcards), ``restrictedField`` (``spec.containers[*].securityContext.capabilities.add``) and
 ``values`` cover. ``version`` (``latest`` or ``v1.<minor>``) picks the versions of each check as
