@@ -310,7 +310,56 @@ def namespace_selected(entry: Mapping[str, Any], request: Request) -> bool:
 
 
 def rule_matches(match: Mapping[str, Any], exclude: Mapping[str, Any] | None, request: Request) -> bool:
-    """The rule applies to the request: ``match`` matches and ``exclude`` does not."""
+    """The rule applies to the request: ``match`` matches and ``exclude`` does not.
+
+    When both blocks read only ``kinds`` and ``operations`` (most rules), the answer depends on
+    the request's apiVersion, kind, subresource and operation alone, so it is computed once per
+    such combination and rule (``_kind_only``), not once per document.
+    """
+    if not _kind_only(match, exclude):
+        return _rule_matches(match, exclude, request)
+    key = (
+        id(match),
+        id(exclude),
+        request.parent_api_version or str(request.resource.get("apiVersion", "")),
+        request.kind,
+        request.subresource,
+        request.operation,
+    )
+    cached = _KIND_ONLY_RESULTS.get(key)
+    if cached is not None and cached[0] is match and cached[1] is exclude:
+        return cached[2]
+    result = _rule_matches(match, exclude, request)
+    if len(_KIND_ONLY_RESULTS) > 10_000:
+        _KIND_ONLY_RESULTS.clear()
+    _KIND_ONLY_RESULTS[key] = (match, exclude, result)
+    return result
+
+
+def _rule_matches(match: Mapping[str, Any], exclude: Mapping[str, Any] | None, request: Request) -> bool:
     if not _block_matches(match, request, exclude=False):
         return False
     return not (exclude and _block_matches(exclude, request, exclude=True))
+
+
+_KIND_ONLY_FIELDS = frozenset({"kinds", "operations"})
+_KIND_ONLY: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
+_KIND_ONLY_RESULTS: dict[tuple[int, int, str, str, str, str], tuple[Any, Any, bool]] = {}
+
+
+def _kind_only(match: Mapping[str, Any], exclude: Mapping[str, Any] | None) -> bool:
+    """Neither block reads anything of the request but its kind, apiVersion and operation."""
+    key = (id(match), id(exclude))
+    cached = _KIND_ONLY.get(key)
+    if cached is not None and cached[0] is match and cached[1] is exclude:
+        return cached[2]
+    blocks = [b for b in (match, exclude) if isinstance(b, dict)]
+    result = all(
+        not f.has_user and all(name in _KIND_ONLY_FIELDS for name, _ in f.fields)
+        for b in blocks
+        for f in _compile_block(b).filters
+    )
+    if len(_KIND_ONLY) > 10_000:
+        _KIND_ONLY.clear()
+    _KIND_ONLY[key] = (match, exclude, result)
+    return result
