@@ -39,7 +39,14 @@ def needs_quotes(text: str) -> bool:
 
 
 class _CanonicalDumper(_DUMPER):  # type: ignore[misc]
-    """C dumper with a string representer that quotes ambiguous scalars."""
+    """C dumper with a string representer that quotes ambiguous scalars and never writes aliases.
+
+    A shared object (a YAML anchor in a policy source, one dict used twice by a template) is written
+    out in full each time: ``&id001``/``*id001`` in rendered/ would be unreadable to reviewers.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:

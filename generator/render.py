@@ -133,7 +133,8 @@ def _manifests(
     """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
     out = []
     for body in docs:
-        m = Manifest(env.name, plan.name, _component(rel), body, sources)
+        origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
+        m = Manifest(env.name, plan.name, _component(rel), body, origin)
         if m.identity in seen:
             raise RenderError(
                 f"{what} renders {m.kind} {m.namespace}/{m.name} twice (first from {seen[m.identity]})",
@@ -143,6 +144,47 @@ def _manifests(
         seen[m.identity] = rel
         out.append(m)
     return out
+
+
+#: Environment section behind each cluster-level kind, so a finding on it traces to that section's
+#: lines first (a value equal to one elsewhere in the file must not win). Lists get the entry by name.
+KIND_ORIGINS: Mapping[str, tuple[str | int, ...]] = {
+    "AppProject": ("argocd",),
+    "Application": ("argocd",),
+    "EC2NodeClass": ("karpenter",),
+    "NodePool": ("karpenter", "nodePools"),
+    "RabbitmqCluster": ("rabbitmq",),
+    "Exchange": ("rabbitmq",),
+    "Policy": ("rabbitmq",),
+    "Queue": ("rabbitmq", "queues"),
+    "Binding": ("rabbitmq", "queues"),
+    "FileSystem": ("storage", "efs"),
+    "PersistentVolumeClaim": ("storage", "efs"),
+    "StorageClass": ("storage",),
+    "Bucket": ("storage", "s3"),
+    "DNSEndpoint": ("dns",),
+    "Gateway": ("dns",),
+    "KongPlugin": ("kong",),
+}
+
+
+def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """The env section a cluster-level object was rendered from (``()`` when it has none)."""
+    kind = str(body.get("kind", ""))
+    origin = KIND_ORIGINS.get(kind, ())
+    name = str(body.get("metadata", {}).get("name", ""))
+    if origin == ("karpenter", "nodePools"):
+        names = [p.name for p in env.node_pools]
+    elif origin == ("rabbitmq", "queues"):
+        names = [q.name for q in env.queues]
+        name = name.removesuffix("-dead")
+    elif kind == "Application" and name.startswith(f"{env.name}-"):
+        names = [o.name for o in env.operators]
+        name = name.split("-", 2)[-1]
+        origin = ("argocd", "operators") if name in names else origin
+    else:
+        return origin
+    return (*origin, names.index(name)) if name in names else origin
 
 
 def _component(rel: str) -> str:

@@ -40,26 +40,28 @@ class SourceMap:
     origin: YamlPath = ()
     """Env subtree the manifest was rendered from, e.g. ``("services", 2)``; searched first."""
 
-    def _candidates(self) -> Iterator[tuple[YamlPath, Any, str]]:
+    def _candidates(self, *, origin_only: bool) -> Iterator[tuple[YamlPath, Any, str]]:
         n = len(self.origin)
         if n:
             yield from (leaf for leaf in self.leaves if leaf[0][:n] == self.origin)
-        yield from self.leaves
+        if not origin_only:
+            yield from self.leaves
 
-    def resolve(self, value: Any) -> str | None:
+    def resolve(self, value: Any, *, origin_only: bool = False, contained_ok: bool = True) -> str | None:
         """``file:line`` of the env value equal to (else contained in) ``value``."""
         if isinstance(value, bool) or value is None:
             return None
         contained: tuple[int, str] | None = None
         text = str(value)
-        for _path, leaf, where in self._candidates():
+        for _path, leaf, where in self._candidates(origin_only=origin_only):
             if isinstance(leaf, bool) or leaf is None:
                 continue
             if leaf == value or str(leaf) == text:
                 return where
             leaf_text = str(leaf)
             if (
-                isinstance(value, str)
+                contained_ok
+                and isinstance(value, str)
                 and len(leaf_text) >= MIN_CONTAINED
                 and leaf_text in text
                 and (contained is None or len(leaf_text) > contained[0])
@@ -68,7 +70,12 @@ class SourceMap:
         return contained[1] if contained else None
 
     def lookup(self, body: Mapping[str, Any], yaml_path: YamlPath) -> str | None:
-        """Source of the value at ``yaml_path`` in ``body``, else of its nearest resolvable ancestor."""
+        """Source of the value at ``yaml_path`` in ``body``, else of its nearest resolvable ancestor.
+
+        With an origin, the origin's entry wins over the rest of the file: a template constant that
+        happens to equal (or contain) a value elsewhere must not point there. Outside the origin only
+        an exact match of the value itself counts; failing all, the origin entry's own line.
+        """
         node: Any = body
         chain: list[Any] = [body]
         for part in yaml_path:
@@ -79,10 +86,13 @@ class SourceMap:
             chain.append(node)
         for node in reversed(chain):
             for _path, leaf in flatten_leaves(node):
-                hit = self.resolve(leaf)
+                hit = self.resolve(leaf, origin_only=bool(self.origin))
                 if hit is not None:
                     return hit
-        return self.resolve_origin()
+        if self.origin:
+            exact = self.resolve(chain[-1], contained_ok=False)
+            return exact if exact is not None else self.resolve_origin()
+        return None
 
     def resolve_origin(self) -> str | None:
         for path, _value, where in self.leaves:

@@ -52,3 +52,11 @@ def test_plain_strings_stay_plain(text: str) -> None:
 
 def test_key_order_does_not_matter() -> None:
     assert dump({"b": 1, "a": {"d": 2, "c": 3}}) == dump({"a": {"c": 3, "d": 2}, "b": 1})
+
+
+def test_shared_objects_are_written_out_not_aliased() -> None:
+    shared = {"a": 1}
+    text = dump({"x": shared, "y": shared})
+    assert "&" not in text
+    assert "*" not in text
+    assert yaml.safe_load(text) == {"x": {"a": 1}, "y": {"a": 1}}

@@ -209,3 +209,20 @@ def test_template_error_in_worker_process_is_a_clean_error(
     assert result.code == 2
     assert "templates/platform/dns.yaml.j2" in result.err
     assert "Traceback" not in result.err
+
+
+def test_cluster_level_objects_trace_to_their_section(shipped: dict) -> None:
+    manifests = shipped[("prod", "even")]
+    pool = next(m for m in manifests if m.kind == "NodePool" and m.name == "ocr")
+    text = (ROOT / "environments" / "prod.yaml").read_text().splitlines()
+    source = pool.source_for(("spec", "template", "spec", "nodeClassRef", "name"))
+    assert source is not None
+    file, _, line = source.rpartition(":")
+    assert file == "environments/prod.yaml"
+    start = text.index("    - name: ocr") + 1
+    assert start <= int(line) <= start + 7, source
+    queue = next(m for m in manifests if m.kind == "Queue" and m.name == "classify-dead")
+    assert queue.source_for(("spec", "name")).startswith("environments/_defaults.yaml:")
+    limit = pool.source_for(("spec", "limits", "memory"))
+    assert limit is not None
+    assert "memoryLimit: 1024Gi" in text[int(limit.rpartition(":")[2]) - 1]
