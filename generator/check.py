@@ -147,13 +147,28 @@ def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
 # --- schema -------------------------------------------------------------------------------------
 
 
-def schema_findings(subjects: Sequence[Subject], crd_dirs: Sequence[str]) -> Iterator[Finding]:
-    """Strict validation of each document: unknown fields and kinds without a schema are errors."""
-    from generator.schema import Engine, Options
+def schema_findings(
+    subjects: Sequence[Subject],
+    crd_dirs: Sequence[str],
+    kubernetes_versions: Mapping[str, str] | None = None,
+) -> Iterator[Finding]:
+    """Strict validation of each document: unknown fields and kinds without a schema are errors.
 
-    engine = Engine(Options(crd_dirs=tuple(crd_dirs), strict=True))
+    Built-in kinds are checked against the schemas of the EKS version each environment declares
+    (``kubernetes_versions``: env → ``X.Y``; the nearest shipped one), else the newest shipped.
+    """
+    from generator.schema import Engine, Options
+    from generator.schema.kube import nearest_shipped
+
+    engines: dict[str | None, Any] = {}
     for subject in subjects:
-        yield from engine.check(subject.document)
+        declared = (kubernetes_versions or {}).get(subject.manifest.env)
+        version = nearest_shipped(declared) if declared else None
+        if version not in engines:
+            engines[version] = Engine(
+                Options(crd_dirs=tuple(crd_dirs), strict=True, kubernetes_version=version)
+            )
+        yield from engines[version].check(subject.document)
 
 
 # --- policies -----------------------------------------------------------------------------------
@@ -273,6 +288,7 @@ def cluster_scopes(
     crd_dirs: Sequence[str] | None,
     repo_files: frozenset[str],
     image_rules: Mapping[str, ImageRules] | None = None,
+    kubernetes_versions: Mapping[str, str] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
@@ -286,7 +302,7 @@ def cluster_scopes(
         if crd_dirs is not None:
             raw[Scope(env, cluster, SCHEMA)] = []
     if crd_dirs is not None:
-        for f in schema_findings(subjects, crd_dirs):
+        for f in schema_findings(subjects, crd_dirs, kubernetes_versions):
             raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
     cache = _PolicyCache()
     for (env, cluster), members in sorted(clusters.items()):
@@ -330,6 +346,7 @@ def check_subjects(
     repo_files: frozenset[str] | None = None,
     environments: Sequence[str] = (),
     image_rules: Mapping[str, ImageRules] | None = None,
+    kubernetes_versions: Mapping[str, str] | None = None,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -342,9 +359,16 @@ def check_subjects(
             default, the files of ``subjects``.
         environments: the environments checked (also those that rendered nothing).
         image_rules: each environment's own image rules, where its file is known.
+        kubernetes_versions: each environment's EKS version (``X.Y``), for built-in schemas.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
-    scopes = cluster_scopes(subjects, crd_dirs=crd_dirs, repo_files=files, image_rules=image_rules)
+    scopes = cluster_scopes(
+        subjects,
+        crd_dirs=crd_dirs,
+        repo_files=files,
+        image_rules=image_rules,
+        kubernetes_versions=kubernetes_versions,
+    )
     by_file = {s.document.file: s for s in subjects}
     for f in drift:
         scope = scope_of(f.file, RENDER)

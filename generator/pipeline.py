@@ -187,4 +187,5 @@ def check(
         },
         environments=names,
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
+        kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
     )

@@ -142,3 +142,26 @@ def test_unknown_environment_is_a_user_error(cli, project: Path, crd_dir: Path) 
     result = cli("check", "--root", str(project), "--env", "qa", "--crd-dir", str(crd_dir))
     assert result.code == 2
     assert "unknown environment 'qa'" in result.err
+
+
+def test_schema_stage_uses_each_environments_eks_version(
+    monkeypatch: pytest.MonkeyPatch, crd_dir: Path
+) -> None:
+    """Built-in kinds are validated against the schemas of the EKS version the environment declares."""
+    from generator.pipeline import Project, check
+    from generator.schema import Engine
+
+    seen: list[str | None] = []
+    real_init = Engine.__init__
+
+    def spy(self, options):  # type: ignore[no-untyped-def]
+        seen.append(options.kubernetes_version)
+        real_init(self, options)
+
+    monkeypatch.setattr(Engine, "__init__", spy)
+    check(
+        Project(check_module.__file__ and Path(__file__).resolve().parents[2]),
+        ["dev"],
+        crd_dirs=[str(crd_dir)],
+    )
+    assert seen == ["1.33"]
