@@ -160,7 +160,7 @@ def test_schema_stage_uses_each_environments_eks_version(
 
     monkeypatch.setattr(Engine, "__init__", spy)
     check(
-        Project(check_module.__file__ and Path(__file__).resolve().parents[2]),
+        Project(Path(__file__).resolve().parents[2]),
         ["dev"],
         crd_dirs=[str(crd_dir)],
     )
