@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from generator.commands.validate import default_crd_dirs
+from generator.commands.validate import add_crd_dir_option, default_crd_dirs
 from generator.errors import UsageError
 from generator.findings import exit_code
 from generator.pipeline import Project, check
@@ -30,14 +30,7 @@ OUTPUTS = ("text", "json", "junit", "sarif", "github")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable)")
-    parser.add_argument(
-        "--crd-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="directory of CRD YAML files, read in place (repeatable; default: $GITOPS_GEN_CRDS, "
-        "else ../shared/crds when it exists)",
-    )
+    add_crd_dir_option(parser)
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
     parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
 

@@ -17,7 +17,15 @@ import yaml
 from generator.findings import exit_code
 from generator.report import FORMATS, get_formatter
 
-__all__ = ["HELP", "NAME", "add_arguments", "declared_version", "default_crd_dirs", "run"]
+__all__ = [
+    "HELP",
+    "NAME",
+    "add_arguments",
+    "add_crd_dir_option",
+    "declared_version",
+    "default_crd_dirs",
+    "run",
+]
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 NAME = "validate"
@@ -25,8 +33,8 @@ HELP = "Validate Kubernetes manifests against the API schemas and CRDs (CEL rule
 OUTPUTS = ("text", "json", "junit", "sarif")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or directories (recursive)")
+def add_crd_dir_option(parser: argparse.ArgumentParser) -> None:
+    """``--crd-dir``, shared with ``check``: CRDs are read in place, never copied."""
     parser.add_argument(
         "--crd-dir",
         action="append",
@@ -35,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory of CRD YAML files, read in place (repeatable; default: $GITOPS_GEN_CRDS, "
         "else ../shared/crds when it exists)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or directories (recursive)")
+    add_crd_dir_option(parser)
     parser.add_argument(
         "--kubernetes-version",
         metavar="X.Y",
