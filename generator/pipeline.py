@@ -90,7 +90,10 @@ def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, str
 
 
 def _render_loaded(
-    project: Project, names: Sequence[str], templates: TemplateSet | None = None
+    project: Project,
+    names: Sequence[str],
+    templates: TemplateSet | None = None,
+    preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
     """Render ``names`` in memory; also return each loaded ``Environment`` (no writes)."""
     templates = templates or load_templates(project.templates)
@@ -98,7 +101,7 @@ def _render_loaded(
     manifests: list[Manifest] = []
     loaded_envs: dict[str, Environment] = {}
     for name in names:
-        loaded, env = load_env(project, name)
+        loaded, env = (preloaded or {}).get(name) or load_env(project, name)
         loaded_envs[name] = env
         manifests.extend(
             render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
@@ -124,9 +127,9 @@ def _env_files(project: Project, name: str) -> dict[str, str]:
 
 def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
     """``{path: text}`` for ``names``; environments render on both cores when the fleet is large."""
-    sizes = [len(load_env(project, n)[1].services) for n in names]
-    if len(names) < 2 or sum(sizes) < PARALLEL_MIN_SERVICES:
-        return plan_files(render_environments(project, names))
+    loaded = {n: load_env(project, n) for n in names}
+    if len(names) < 2 or sum(len(env.services) for _, env in loaded.values()) < PARALLEL_MIN_SERVICES:
+        return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
     from concurrent.futures import ProcessPoolExecutor
 
     files: dict[str, str] = {}
