@@ -8,10 +8,11 @@ export GITOPS_GEN_CRDS ?= $(SHARED)/crds
 export GITOPS_GEN_CONFORMANCE ?= $(SHARED)/kyverno-conformance
 
 # checkov (an independent opinion on rendered/, issue 5) lives in its own venv: its many pinned
-# dependencies conflict with ours. Pinned here; the stamp names the version, so a bump reinstalls.
-CHECKOV_VERSION := 3.3.30
+# dependencies conflict with ours. checkov and every dependency of it are pinned in
+# CHECKOV_REQUIREMENTS (regenerate with `.venv-checkov/bin/pip freeze` after a bump).
 CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: install render test lint check bench golden clean
 
@@ -25,10 +26,10 @@ $(STAMP): pyproject.toml
 render: $(STAMP)
 	$(BIN)/gitops-gen render
 
-$(CHECKOV_STAMP):
+$(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(CHECKOV_REQUIREMENTS)
 	touch $(CHECKOV_STAMP)
 
 test: $(STAMP) $(CHECKOV_STAMP)
