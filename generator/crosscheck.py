@@ -21,7 +21,6 @@ from typing import Any
 
 from generator.findings import Finding
 from generator.manifest import Manifest
-from generator.sourcemap import flatten_leaves
 
 __all__ = [
     "CLUSTER_CHECKS",
@@ -75,38 +74,13 @@ get_path = _get
 list_of = _list
 
 
-def _deepest(body: Any, yaml_path: tuple[str | int, ...]) -> Any:
-    """The value at ``yaml_path``, or at its longest prefix that exists (for missing fields)."""
-    node = body
-    for part in yaml_path:
-        child = _get(node, part)
-        if child is None:
-            break
-        node = child
-    return node
-
-
 def source_of(m: Manifest, yaml_path: tuple[str | int, ...]) -> str | None:
-    """The environment line behind the field at ``yaml_path`` of ``m``.
+    """The environment line behind the field at ``yaml_path`` of ``m`` (see ``SourceMap.lookup``).
 
-    The value there (or inside it, or at the nearest existing ancestor of a missing field) traced
-    through the renderer's source map; a value no environment entry produced (a template constant
-    such as ``privileged: true``, or a whole-object finding) leads to the entry the object was
-    rendered from, never to an unrelated sibling. Without such an entry (the renderer recorded no
-    origin), ``Manifest.source_for``'s nearest-ancestor guess is the best there is.
+    A value no environment entry produced (a template constant such as ``privileged: true``, or a
+    whole-object finding) leads to the entry the object was rendered from, never to an unrelated
+    sibling.
     """
-    resolve = getattr(m.sources, "resolve", None)
-    origin = getattr(m.sources, "resolve_origin", None)
-    if not callable(resolve) or not callable(origin):
-        return m.source_for(yaml_path)
-    if yaml_path:
-        for _path, leaf in flatten_leaves(_deepest(m.body, yaml_path)):
-            hit = resolve(leaf)
-            if hit is not None:
-                return str(hit)
-    found = origin()
-    if found is not None:
-        return str(found)
     return m.source_for(yaml_path)
 
 

@@ -70,11 +70,13 @@ class SourceMap:
         return contained[1] if contained else None
 
     def lookup(self, body: Mapping[str, Any], yaml_path: YamlPath) -> str | None:
-        """Source of the value at ``yaml_path`` in ``body``, else of its nearest resolvable ancestor.
+        """Source of the value at ``yaml_path`` in ``body``, inside it, or at its nearest ancestor.
 
-        With an origin, the origin's entry wins over the rest of the file: a template constant that
-        happens to equal (or contain) a value elsewhere must not point there. Outside the origin only
-        an exact match of the value itself counts; failing all, the origin entry's own line.
+        The nearest existing ancestor stands in for a missing field. With an origin, the origin's
+        entry wins over the rest of the file: a template constant that equals (or contains) a value
+        elsewhere must not point there, nor may an unrelated sibling field. Outside the origin only
+        an exact match counts; failing all, the origin entry itself. Without an origin, the nearest
+        ancestor holding an environment value answers.
         """
         node: Any = body
         chain: list[Any] = [body]
@@ -84,15 +86,24 @@ class SourceMap:
             except (KeyError, IndexError, TypeError):
                 break
             chain.append(node)
-        for node in reversed(chain):
-            for _path, leaf in flatten_leaves(node):
-                hit = self.resolve(leaf, origin_only=bool(self.origin))
-                if hit is not None:
-                    return hit
-        if self.origin:
-            exact = self.resolve(chain[-1], contained_ok=False)
-            return exact if exact is not None else self.resolve_origin()
-        return None
+        leaves = [leaf for _path, leaf in flatten_leaves(node)]
+        for leaf in leaves:
+            hit = self.resolve(leaf, origin_only=bool(self.origin))
+            if hit is not None:
+                return hit
+        if not self.origin:
+            # Rendered from no particular entry: the nearest ancestor that holds an env value.
+            for ancestor in reversed(chain[:-1]):
+                for _path, leaf in flatten_leaves(ancestor):
+                    hit = self.resolve(leaf)
+                    if hit is not None:
+                        return hit
+            return None
+        for leaf in leaves:
+            hit = self.resolve(leaf, contained_ok=False)
+            if hit is not None:
+                return hit
+        return self.resolve_origin()
 
     def resolve_origin(self) -> str | None:
         for path, _value, where in self.leaves:
