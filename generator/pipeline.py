@@ -144,20 +144,18 @@ def render(project: Project, envs: Sequence[str] | None = None, *, check: bool =
 
     Everything is rendered and every error raised before the writer touches ``rendered/``.
     """
+    return _write(project, render_files(project, selected_envs(project, envs)), envs, check=check)
+
+
+def _write(
+    project: Project, files: Mapping[str, str], envs: Sequence[str] | None, *, check: bool
+) -> WriteReport:
+    """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone."""
     names = selected_envs(project, envs)
-    files = render_files(project, names)
     stale: list[str] = []
     if not envs and project.rendered.is_dir():
         stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
     return write_tree(project.rendered, files, names, stale_envs=stale, check=check)
-
-
-def _drift(project: Project, files: Mapping[str, str], envs: Sequence[str] | None) -> WriteReport:
-    names = selected_envs(project, envs)
-    stale: list[str] = []
-    if not envs and project.rendered.is_dir():
-        stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
-    return write_tree(project.rendered, files, names, stale_envs=stale, check=True)
 
 
 def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] | None = None) -> WriteReport:
@@ -166,7 +164,7 @@ def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] |
     ``gitops-gen check`` renders once and reuses the manifests for every stage; this compares
     them with ``rendered/`` without rendering again. Writes nothing.
     """
-    return _drift(project, plan_files(manifests), envs)
+    return _write(project, plan_files(manifests), envs, check=True)
 
 
 def check(
@@ -180,7 +178,7 @@ def check(
     names = selected_envs(project, envs)
     manifests, loaded = _render_loaded(project, names)
     files = plan_files(manifests)
-    report = _drift(project, files, envs)
+    report = _write(project, files, envs, check=True)
     return check_subjects(
         subjects_from_manifests(manifests, files),
         crd_dirs=crd_dirs,

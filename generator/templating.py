@@ -38,12 +38,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot insert a {type(value).__name__} into YAML")
 
 
-def dns_label(value: str) -> str:
-    """Lower-case, '-'-separated, at most 63 characters: usable as a Kubernetes name part."""
-    out = "".join(c if c.isalnum() else "-" for c in value.lower()).strip("-")
-    return out[:63].rstrip("-")
-
-
 def prefix(value: str, text: str) -> str:
     """``text + value``: builds names such as SPIFFE principals from service names."""
     return f"{text}{value}"
@@ -52,11 +46,6 @@ def prefix(value: str, text: str) -> str:
 def suffix(value: str, text: str) -> str:
     """``value + text``."""
     return f"{value}{text}"
-
-
-def contains(container: Any, item: Any) -> bool:
-    """Test: ``item in container`` (for ``selectattr("calls", "contains", name)``)."""
-    return item in container
 
 
 def jinja_env(template_dir: Path) -> SandboxedEnvironment:
@@ -70,10 +59,8 @@ def jinja_env(template_dir: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["q"] = q
-    env.filters["dns_label"] = dns_label
     env.filters["prefix"] = prefix
     env.filters["suffix"] = suffix
-    env.tests["contains"] = contains
     return env
 
 

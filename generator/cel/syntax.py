@@ -24,6 +24,7 @@ Pure functions; no CEL evaluation here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generator.cel import macros
@@ -117,48 +118,13 @@ def rewrite(src: str) -> Rewritten:
     return Rewritten("".join(scanner.out), frozenset(scanner.names), scanner.whole)
 
 
-def _split_args(text: str) -> list[str]:
-    """Split call arguments on top-level commas (brackets and strings respected)."""
-    args, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        at_token = i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
-        if at_token and _is_string_start(text, i):
-            i = _string_end(text, i)
-            continue
-        if text[i] in "([{":
-            depth += 1
-        elif text[i] in ")]}":
-            depth -= 1
-        elif text[i] == "," and depth == 0:
-            args.append(text[start:i])
-            start = i + 1
-        i += 1
-    tail = text[start:]
-    return [*args, tail] if tail.strip() or args else []
+def _code(src: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` of every character outside string literals, from ``start``.
 
-
-def _split_entry(text: str) -> tuple[str, str] | None:
-    """``key: value`` of a map literal entry at its top-level ``:`` (None if unclear, e.g. a ternary key)."""
-    depth, i = 0, 0
-    while i < len(text):
-        at_token = i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
-        if at_token and _is_string_start(text, i):
-            i = _string_end(text, i)
-            continue
-        if text[i] in "([{":
-            depth += 1
-        elif text[i] in ")]}":
-            depth -= 1
-        elif depth == 0 and text[i] == "?":
-            return None
-        elif depth == 0 and text[i] == ":":
-            return text[:i], text[i + 1 :]
-        i += 1
-    return None
-
-
-def _matching(src: str, start: int) -> int:
-    """Index of the bracket closing the one at ``start`` (strings skipped)."""
+    ``depth`` is the bracket depth *after* the character, so an opener reports its inner depth
+    and a closer the outer one: the one scanner behind argument splitting, map-entry splitting and
+    bracket matching.
+    """
     depth, i = 0, start
     while i < len(src):
         at_token = i == 0 or not (src[i - 1].isalnum() or src[i - 1] == "_")
@@ -169,9 +135,36 @@ def _matching(src: str, start: int) -> int:
             depth += 1
         elif src[i] in ")]}":
             depth -= 1
-            if depth == 0:
-                return i
+        yield i, src[i], depth
         i += 1
+
+
+def _split_args(text: str) -> list[str]:
+    """Split call arguments on top-level commas (brackets and strings respected)."""
+    args, start = [], 0
+    for i, char, depth in _code(text):
+        if char == "," and depth == 0:
+            args.append(text[start:i])
+            start = i + 1
+    tail = text[start:]
+    return [*args, tail] if tail.strip() or args else []
+
+
+def _split_entry(text: str) -> tuple[str, str] | None:
+    """``key: value`` of a map literal entry at its top-level ``:`` (None if unclear, e.g. a ternary key)."""
+    for i, char, depth in _code(text):
+        if depth == 0 and char == "?":
+            return None
+        if depth == 0 and char == ":":
+            return text[:i], text[i + 1 :]
+    return None
+
+
+def _matching(src: str, start: int) -> int:
+    """Index of the bracket closing the one at ``start`` (strings skipped)."""
+    for i, char, depth in _code(src, start):
+        if depth == 0 and char in ")]}":
+            return i
     raise CelSyntaxError(f"missing closing bracket for {src[start]!r}", expression=src)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -326,26 +326,12 @@ def _check(
     selected = _select(resources, ref, namespace)
     row = TestRow(rel, index, policy, rule, ref, expected, expected, "")
     if not selected:
-        return TestRow(
-            rel,
-            index,
-            policy,
-            rule,
-            ref,
-            expected,
-            "error",
-            f"resource {ref!r} not found in the Test's resources",
-        )
+        return replace(row, actual="error", message=f"resource {ref!r} not found in the Test's resources")
     if policy not in evaluator.policies:
-        return TestRow(
-            rel,
-            index,
-            policy,
-            rule,
-            ref,
-            expected,
-            "error",
-            f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
+        return replace(
+            row,
+            actual="error",
+            message=f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
             " (other policy kinds, e.g. ValidatingPolicy, are not supported)",
         )
     messages = []
@@ -357,11 +343,9 @@ def _check(
             continue
         status, message = found
         if status != expected:
-            return TestRow(rel, index, policy, rule, ref, expected, status, message)
+            return replace(row, actual=status, message=message)
         messages.append(message)
-    return TestRow(
-        row.test_file, index, policy, rule, ref, expected, expected, "; ".join(dict.fromkeys(messages))
-    )
+    return replace(row, message="; ".join(dict.fromkeys(messages)))
 
 
 def run_test_file(path: Path, root: Path) -> list[TestRow]:
