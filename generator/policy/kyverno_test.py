@@ -7,8 +7,9 @@ matches ``autogen-R`` and ``autogen-cronjob-R``, a rule that produced no respons
 several Test documents may share a file, and deprecated spellings (top-level ``name``, result
 ``resource``/``namespace``/``status``) are accepted. ValidatingPolicy/ValidatingAdmissionPolicy
 entries (``generator.policy.vpol``) ignore ``rule`` and check every response of the policy; a
-resource a single-resourceRule ValidatingPolicy does not match is "not found" (a failed row). Yields one ``TestRow`` per (results entry,
-resource reference); a row passed when ``actual == expected``.
+resource a single-resourceRule ValidatingPolicy does not match is "not found" (a failed row).
+Yields one ``TestRow`` per (results entry, resource reference); a row passed when
+``actual == expected``.
 """
 
 from __future__ import annotations
