@@ -47,6 +47,11 @@ def conformance_dir() -> Path:
     return shared_path("GITOPS_GEN_CONFORMANCE", "kyverno-conformance")
 
 
+@pytest.fixture(scope="session")
+def conformance_v2_dir() -> Path:
+    return shared_path("GITOPS_GEN_CONFORMANCE_V2", "kyverno-conformance-v2")
+
+
 @dataclass
 class CliResult:
     code: int
