@@ -16,8 +16,8 @@ import yaml
 
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
-from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
 from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
 from generator.pipeline import Project, check
 from generator.report import get_formatter
 
