@@ -191,6 +191,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         if args.verbose:
             stderr.write(f"gitops-gen: repository root {args.root}\n")
     args.progress = _progress(args, stderr)
+    args.whole_parser = build_parser  # for commands that describe the CLI itself (completion)
     try:
         code: int = args._run(args, Painter.wrap(stdout, args), stderr)
     except GeneratorError as e:

@@ -119,8 +119,6 @@ def _fish(parser: argparse.ArgumentParser) -> str:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from generator.cli import build_parser
-
-    parser = build_parser()
+    parser = args.whole_parser()  # the CLI's full parser, every command loaded (set by generator.cli)
     stdout.write({"bash": _bash, "zsh": _zsh, "fish": _fish}[args.shell](parser))
     return 0

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TextIO
+from typing import Literal, TextIO
 
 from generator.pipeline import Project, render
-from generator.write import Action
 
 #: How --check names what it finds: a file the render would create is missing, and so on.
 CHECK_LABELS = {"create": "missing", "update": "stale", "delete": "extra"}
-ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
+ACTIONS: tuple[Literal["create", "update", "delete"], ...] = ("create", "update", "delete")
 
 NAME = "render"
 HELP = "Render environments/ into rendered/ (or, with --check, report drift and exit 1)."
@@ -38,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     report = render(Project(args.root), args.env, check=args.check, progress=args.progress)
-    counts: dict[str, int] = {a: report.count(a) for a in (*ACTIONS, "identical")}
+    counts: dict[str, int] = {a: report.count(a) for a in ACTIONS}
+    counts["identical"] = report.count("identical")
     summary = {**counts, "check": args.check, "drift": report.drift}
     if args.output != "text":
         from generator.check import drift_findings
