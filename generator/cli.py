@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.schema",
     "generator.commands.policy",
     "generator.commands.check",
+    "generator.commands.release",
 )
 
 
