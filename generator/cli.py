@@ -1,10 +1,13 @@
 """The ``gitops-gen`` command line: parse, delegate, map outcomes to exit codes.
 
 Exit codes are a contract: 0 ok, 1 findings (drift, invalid manifests, failed policies),
-2 user error (bad environment file, bad flags, unreadable input). ``run`` is the only place that
-catches ``GeneratorError``; it prints one message, never a traceback, and under a machine-readable
-``--output`` also writes the error as a finding on stdout, so CI annotates the offending line.
-Each subcommand lives in its own module under ``generator.commands`` and only parses and delegates.
+2 user error (bad environment file, bad flags, unreadable input), 3 internal error (a bug in
+gitops-gen: one line on stderr naming the file the traceback was written to). A reader that goes
+away (``render | head``) ends the run quietly with 141, as a shell reports SIGPIPE. ``run`` is the
+only place that catches ``GeneratorError``; it prints one message, never a traceback, and under a
+machine-readable ``--output`` also writes the error as a finding on stdout, so CI annotates the
+offending line. Each subcommand lives in its own module under ``generator.commands`` and only
+parses and delegates.
 
 Options every subcommand shares are added here, once: ``--root`` (default: the nearest directory
 upward from the working directory that holds ``environments/``), ``--quiet`` and ``--verbose``.
@@ -17,8 +20,10 @@ import argparse
 import importlib
 import os
 import sys
+import tempfile
 import textwrap
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +35,9 @@ from generator.style import Painter, Progress
 
 __all__ = ["build_parser", "find_root", "main", "run"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+#: 128 + SIGPIPE: the reader of stdout went away.
+EXIT_BROKEN_PIPE = 141
 
 #: Subcommand modules, in help order. Each defines NAME, HELP, EXAMPLES, add_arguments(parser) and
 #: run(args, stdout, stderr) -> int; EXIT_1 (what exit 1 means for it) is optional.
@@ -41,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.schema",
     "generator.commands.policy",
     "generator.commands.check",
+    "generator.commands.release",
     "generator.commands.completion",
 )
 
@@ -136,6 +144,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         module.add_arguments(sub)
         for leaf in _leaves(sub):
             _add_common_options(leaf)
+            if leaf is not sub and not leaf.epilog:  # a nested step: the module's examples for it
+                mine = [e for e in module.EXAMPLES.strip().splitlines() if e.startswith(leaf.prog + " ")]
+                leaf.epilog = epilog("\n".join(mine) or module.EXAMPLES, getattr(module, "EXIT_1", None))
         sub.set_defaults(_run=module.run)
     return parser
 
@@ -202,6 +213,12 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     except KeyboardInterrupt:
         stderr.write("interrupted\n")
         return 130
+    except BrokenPipeError:
+        return EXIT_BROKEN_PIPE
+    except Exception as e:  # anything else is our bug: one line, details in a file
+        args.progress.done()
+        stderr.write(f"internal error: {type(e).__name__}: {str(e)[:200]}\n{_crash_report(argv)}\n")
+        return EXIT_INTERNAL
     args.progress.done()
     if getattr(args, "verbose", False):
         stderr.write(f"gitops-gen: done in {time.perf_counter() - started:.2f} s\n")
@@ -214,6 +231,24 @@ def _progress(args: argparse.Namespace, stderr: TextIO) -> Progress:
     return Progress(stderr if enabled else None)
 
 
+def _crash_report(argv: Sequence[str]) -> str:
+    """Write the traceback of the exception being handled to a file; say where (or why not)."""
+    text = f"gitops-gen {' '.join(argv)}\n\n{traceback.format_exc()}"
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f"gitops-gen-crash-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".txt"
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        return f"  this is a bug in gitops-gen; the traceback could not be saved ({e})"
+    return f"  this is a bug in gitops-gen; the traceback is in {name} (please attach it to a report)"
+
+
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))
+    code = run(sys.argv[1:], sys.stdout, sys.stderr)
+    if code == EXIT_BROKEN_PIPE:
+        # Python flushes stdout at exit and would report the broken pipe again: point it at nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
