@@ -27,7 +27,7 @@ NAME = "release"
 HELP = "Move a dual environment's release one step: status, start, approve, shift, finish, rollback."
 EXAMPLES = """
 gitops-gen release status prod
-gitops-gen release start prod --version 2026.43.0 --digest ingest-api=sha256:<64 hex>
+gitops-gen release start prod --version 2026.43.0 --digest "ingest-api=sha256:$DIGEST"
 gitops-gen release approve prod --by alice
 gitops-gen release shift prod --step 10
 gitops-gen release shift prod --weights even=50,odd=50
