@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.schema",
     "generator.commands.policy",
     "generator.commands.check",
+    "generator.commands.release",
 )
 
 
