@@ -6,7 +6,7 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,24 @@ from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
 from generator.write import WriteReport, plan_files, write_tree
 
-__all__ = ["Project", "check", "drift", "load_env", "render", "render_environments", "selected_envs"]
+__all__ = [
+    "Progress",
+    "Project",
+    "check",
+    "drift",
+    "edit_environment",
+    "load_env",
+    "render",
+    "render_environments",
+    "selected_envs",
+]
+
+#: Told what a long run is doing (the CLI shows it on a terminal); the default says nothing.
+Progress = Callable[[str], None]
+
+
+def _silent(message: str) -> None:
+    """The default progress callback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +157,18 @@ def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def render(project: Project, envs: Sequence[str] | None = None, *, check: bool = False) -> WriteReport:
+def render(
+    project: Project, envs: Sequence[str] | None = None, *, check: bool = False, progress: Progress = _silent
+) -> WriteReport:
     """Render and write (or, with ``check``, only compare) ``rendered/``.
 
     Everything is rendered and every error raised before the writer touches ``rendered/``.
     """
-    return _write(project, render_files(project, selected_envs(project, envs)), envs, check=check)
+    names = selected_envs(project, envs)
+    progress(f"rendering {len(names)} environment(s)")
+    files = render_files(project, names)
+    progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
+    return _write(project, files, envs, check=check)
 
 
 def _write(
@@ -169,7 +192,11 @@ def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] |
 
 
 def check(
-    project: Project, envs: Sequence[str] | None = None, *, crd_dirs: Sequence[str] | None
+    project: Project,
+    envs: Sequence[str] | None = None,
+    *,
+    crd_dirs: Sequence[str] | None,
+    progress: Progress = _silent,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
@@ -177,12 +204,14 @@ def check(
     of findings. ``crd_dirs=None`` skips schema validation (the caller says why).
     """
     names = selected_envs(project, envs)
+    progress(f"rendering {len(names)} environment(s)")
     manifests, loaded = _render_loaded(project, names)
     files = plan_files(manifests)
     report = _write(project, files, envs, check=True)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
+    progress(f"checking {len(files) + len(foreign)} files: schemas, policies, cross-resource")
     return check_subjects(
         [*subjects_from_manifests(manifests, files), *extra],
         crd_dirs=crd_dirs,
@@ -195,3 +224,40 @@ def check(
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
     )
+
+
+def edit_environment(project: Project, name: str, text: str) -> tuple[Environment, WriteReport]:
+    """Replace ``environments/<name>.yaml`` with ``text`` and re-render that environment.
+
+    ``text`` is loaded, checked and rendered in a shadow project first (the other environment
+    files beside it, templates and policies linked), so a refusal changes nothing; then the file is
+    replaced atomically and ``rendered/<name>/`` written. Used by ``gitops-gen release``.
+
+    Raises:
+        EnvFileError: ``text`` is not a valid environment (located as in the real file).
+        WriteError: ``rendered/`` cannot be written (the environment file is then restored).
+    """
+    import shutil
+    import tempfile
+
+    from generator.release.edit import replace_file
+
+    with tempfile.TemporaryDirectory(prefix=".gitops-gen-edit-") as tmp:
+        shadow = Project(Path(tmp))
+        shadow.environments.mkdir()
+        for path in project.environments.glob("*.yaml"):
+            shutil.copyfile(path, shadow.environments / path.name)
+        (shadow.environments / f"{name}.yaml").write_text(text, encoding="utf-8")
+        for link in ("templates", "policies"):
+            (shadow.root / link).symlink_to(getattr(project, link).resolve(), target_is_directory=True)
+        _, env = load_env(shadow, name)
+        files = render_files(shadow, [name])
+    path = project.environments / f"{name}.yaml"
+    before = path.read_text(encoding="utf-8")
+    replace_file(path, text)
+    try:
+        report = _write(project, files, [name], check=False)
+    except Exception:
+        replace_file(path, before)
+        raise
+    return env, report
