@@ -243,8 +243,9 @@ class Engine:
                     alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
-        if not compiled.crd:
-            issues.extend((path, rule, message, "error") for path, rule, message in check_native(body, doc.kind))
+        if not compiled.crd and not errors:
+            # the server's Go validation runs on a decoded object: schema errors come first
+            issues.extend((p, rule, message, "error") for p, rule, message in check_native(body, doc.kind))
         if compiled.plan is not None:
             blocked = bool(rules & _BLOCKING)
             if blocked and compiled.plan.has_rules:

@@ -105,7 +105,9 @@ def dns1123_subdomain(value: str) -> list[str]:
 def quantity(value: Any) -> tuple[Any, list[str]]:
     """``resource.ParseQuantity``: the parsed value (or None) and the error, as the decoder reports it."""
     if isinstance(value, bool):
-        return None, ["quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
+        return None, [
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        ]
     if isinstance(value, (int, float)):
         return parse_quantity(str(value)), []
     if not isinstance(value, str):
@@ -113,7 +115,9 @@ def quantity(value: Any) -> tuple[Any, list[str]]:
     try:
         return parse_quantity(value), []
     except (ValueError, ArithmeticError):
-        return None, ["quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
+        return None, [
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        ]
 
 
 def int_or_percent(value: Any) -> list[str]:
@@ -145,7 +149,7 @@ def label_selector(selector: Any, path: Path, rule: str) -> Iterator[Issue]:
     if not isinstance(selector, Mapping):
         return
     labels = selector.get("matchLabels")
-    for key, value in (labels.items() if isinstance(labels, Mapping) else ()):
+    for key, value in labels.items() if isinstance(labels, Mapping) else ():
         for err in _label_key(str(key)):
             yield (*path, "matchLabels", str(key)), rule, f"Invalid value: {key!r}: {err}"
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
@@ -157,9 +161,17 @@ def label_selector(selector: Any, path: Path, rule: str) -> Iterator[Issue]:
         op, values = expr.get("operator"), expr.get("values") or []
         where = (*path, "matchExpressions", i)
         if op in ("In", "NotIn") and not values:
-            yield (*where, "values"), rule, "Required value: must be specified when `operator` is 'In' or 'NotIn'"
+            yield (
+                (*where, "values"),
+                rule,
+                "Required value: must be specified when `operator` is 'In' or 'NotIn'",
+            )
         elif op in ("Exists", "DoesNotExist") and values:
-            yield (*where, "values"), rule, "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+            yield (
+                (*where, "values"),
+                rule,
+                "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )
         elif op not in ("In", "NotIn", "Exists", "DoesNotExist"):
             yield (*where, "operator"), rule, f"Invalid value: {op!r}: not a valid selector operator"
 
@@ -167,7 +179,7 @@ def label_selector(selector: Any, path: Path, rule: str) -> Iterator[Issue]:
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     """``metav1.LabelSelectorAsSelector(selector).Matches(labels)``."""
     match_labels = selector.get("matchLabels")
-    for key, value in (match_labels.items() if isinstance(match_labels, Mapping) else ()):
+    for key, value in match_labels.items() if isinstance(match_labels, Mapping) else ():
         if str(labels.get(key, "\0")) != str(value):
             return False
     expressions = selector.get("matchExpressions")

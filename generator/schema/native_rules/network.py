@@ -1,5 +1,8 @@
-"""Service, Ingress and NetworkPolicy as ``pkg/apis/core/validation`` (``ValidateService``) and
-``pkg/apis/networking/validation`` check them. Pure."""
+"""Service, Ingress and NetworkPolicy as the API server validates them.
+
+``pkg/apis/core/validation`` (``ValidateService``) and ``pkg/apis/networking/validation``
+(``ValidateIngressSpec``, ``ValidateNetworkPolicySpec``). Pure.
+"""
 
 from __future__ import annotations
 
@@ -92,7 +95,11 @@ def _service(body: Mapping[str, Any]) -> Iterator[Issue]:
                 "k8s:ValidateService",
                 "Forbidden: may not be used when `type` is 'ClusterIP'",
             )
-    for key, allowed in (("sessionAffinity", ("ClientIP", "None")), ("externalTrafficPolicy", ("Cluster", "Local")), ("internalTrafficPolicy", ("Cluster", "Local"))):
+    for key, allowed in (
+        ("sessionAffinity", ("ClientIP", "None")),
+        ("externalTrafficPolicy", ("Cluster", "Local")),
+        ("internalTrafficPolicy", ("Cluster", "Local")),
+    ):
         value = spec.get(key)
         if value is not None and value not in allowed:
             yield ("spec", key), "k8s:ValidateService", _unsupported(value, allowed)
@@ -117,13 +124,21 @@ def _backend(backend: Any, where: Path) -> Iterator[Issue]:
         port = service.get("port")
         if isinstance(port, Mapping):
             if port.get("name") and port.get("number") is not None:
-                yield (*where, "service", "port"), rule, "Invalid value: cannot set both port name & port number"
+                yield (
+                    (*where, "service", "port"),
+                    rule,
+                    "Invalid value: cannot set both port name & port number",
+                )
             elif isinstance(port.get("name"), str):
                 for err in iana_svc_name(port["name"]):
                     yield (*where, "service", "port", "name"), rule, f"Invalid value: {port['name']!r}: {err}"
             elif port.get("number") is not None:
                 for err in port_number(port.get("number")):
-                    yield (*where, "service", "port", "number"), rule, f"Invalid value: {port.get('number')}: {err}"
+                    yield (
+                        (*where, "service", "port", "number"),
+                        rule,
+                        f"Invalid value: {port.get('number')}: {err}",
+                    )
             else:
                 yield (*where, "service", "port"), rule, "Required value: port name or number is required"
         if backend.get("resource") is not None:
@@ -137,7 +152,11 @@ def _ingress(body: Mapping[str, Any]) -> Iterator[Issue]:
     class_name = spec.get("ingressClassName")
     if isinstance(class_name, str):
         for err in dns1123_subdomain(class_name):
-            yield ("spec", "ingressClassName"), "k8s:ValidateIngressSpec", f"Invalid value: {class_name!r}: {err}"
+            yield (
+                ("spec", "ingressClassName"),
+                "k8s:ValidateIngressSpec",
+                f"Invalid value: {class_name!r}: {err}",
+            )
     yield from _backend(spec.get("defaultBackend"), ("spec", "defaultBackend"))
     for i, tls in enumerate(_list(spec.get("tls"))):
         for j, host in enumerate(_list(tls.get("hosts") if isinstance(tls, Mapping) else None)):
@@ -159,7 +178,12 @@ def _host(host: Any, where: Path, rule: str) -> Iterator[Issue]:
         return
     if host.startswith("*"):
         if not _WILDCARD_HOST.fullmatch(host):
-            yield where, rule, f"Invalid value: {host!r}: a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain"
+            yield (
+                where,
+                rule,
+                f"Invalid value: {host!r}: a wildcard DNS-1123 subdomain must start with '*.',"
+                " followed by a valid DNS subdomain",
+            )
         return
     for err in dns1123_subdomain(host):
         yield where, rule, f"Invalid value: {host!r}: {err}"
@@ -201,7 +225,11 @@ def _policy_ports(ports: Any, where: Path) -> Iterator[Issue]:
             if not isinstance(value, int) or isinstance(value, bool):
                 yield (*where, i, "endPort"), rule, "Required value: must be set only when `port` is a number"
             elif isinstance(end, int) and end < value:
-                yield (*where, i, "endPort"), rule, f"Invalid value: {end}: must be greater than or equal to `port`"
+                yield (
+                    (*where, i, "endPort"),
+                    rule,
+                    f"Invalid value: {end}: must be greater than or equal to `port`",
+                )
 
 
 def _peers(peers: Any, where: Path) -> Iterator[Issue]:
@@ -238,7 +266,11 @@ def _ip_block(block: Mapping[str, Any], where: Path) -> Iterator[Issue]:
             outer = ipaddress.ip_network(str(base), strict=False)
             inner = ipaddress.ip_network(str(exc), strict=False)
             if inner.version != outer.version or not inner.subnet_of(outer) or inner == outer:  # type: ignore[arg-type]
-                yield (*where, "except", j), rule, f"Invalid value: {exc!r}: must be a strict subset of `cidr`"
+                yield (
+                    (*where, "except", j),
+                    rule,
+                    f"Invalid value: {exc!r}: must be a strict subset of `cidr`",
+                )
 
 
 def _network_policy(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -249,9 +281,17 @@ def _network_policy(body: Mapping[str, Any]) -> Iterator[Issue]:
     types = _list(spec.get("policyTypes"))
     for i, kind in enumerate(types):
         if kind not in _POLICY_TYPES:
-            yield ("spec", "policyTypes", i), "k8s:ValidateNetworkPolicySpec", _unsupported(kind, _POLICY_TYPES)
+            yield (
+                ("spec", "policyTypes", i),
+                "k8s:ValidateNetworkPolicySpec",
+                _unsupported(kind, _POLICY_TYPES),
+            )
     if len(types) > 2:
-        yield ("spec", "policyTypes"), "k8s:ValidateNetworkPolicySpec", "Invalid value: may not specify more than two policyTypes"
+        yield (
+            ("spec", "policyTypes"),
+            "k8s:ValidateNetworkPolicySpec",
+            "Invalid value: may not specify more than two policyTypes",
+        )
     for direction, peers in (("ingress", "from"), ("egress", "to")):
         for i, rule in enumerate(_list(spec.get(direction))):
             if isinstance(rule, Mapping):

@@ -53,7 +53,11 @@ def _hpa(body: Mapping[str, Any]) -> Iterator[Issue]:
     if high is not None and high < 1:
         yield ("spec", "maxReplicas"), rule, f"Invalid value: {high}: must be greater than or equal to 1"
     if low is not None and high is not None and low > high:
-        yield ("spec", "maxReplicas"), rule, f"Invalid value: {high}: must be greater than or equal to `minReplicas`"
+        yield (
+            ("spec", "maxReplicas"),
+            rule,
+            f"Invalid value: {high}: must be greater than or equal to `minReplicas`",
+        )
     ref = _map(spec.get("scaleTargetRef"))
     for key in ("kind", "name"):
         if spec.get("scaleTargetRef") is not None and not ref.get(key):
@@ -82,7 +86,11 @@ def _hpa(body: Mapping[str, Any]) -> Iterator[Issue]:
                 for err in errs:
                     yield where, "k8s:validateMetricTarget", f"Invalid value: {target[key]!r}: {err}"
                 if number is not None and number <= 0:
-                    yield where, "k8s:validateMetricTarget", f"Invalid value: {target[key]!r}: must be positive"
+                    yield (
+                        where,
+                        "k8s:validateMetricTarget",
+                        f"Invalid value: {target[key]!r}: must be positive",
+                    )
 
 
 def _pdb(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -96,7 +104,11 @@ def _pdb(body: Mapping[str, Any]) -> Iterator[Issue]:
     yield from label_selector(spec.get("selector"), ("spec", "selector"), "k8s:ValidateLabelSelector")
     policy = spec.get("unhealthyPodEvictionPolicy")
     if policy is not None and policy not in ("IfHealthyBudget", "AlwaysAllow"):
-        yield ("spec", "unhealthyPodEvictionPolicy"), rule, _unsupported(policy, ("IfHealthyBudget", "AlwaysAllow"))
+        yield (
+            ("spec", "unhealthyPodEvictionPolicy"),
+            rule,
+            _unsupported(policy, ("IfHealthyBudget", "AlwaysAllow")),
+        )
 
 
 def _pvc(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -119,7 +131,11 @@ def _pvc(body: Mapping[str, Any]) -> Iterator[Issue]:
         for err in errs:
             yield ("spec", "resources", "requests", "storage"), rule, f"Invalid value: {storage!r}: {err}"
         if number is not None and number <= 0:
-            yield ("spec", "resources", "requests", "storage"), rule, f"Invalid value: {storage!r}: must be greater than zero"
+            yield (
+                ("spec", "resources", "requests", "storage"),
+                rule,
+                f"Invalid value: {storage!r}: must be greater than zero",
+            )
     mode = spec.get("volumeMode")
     if mode is not None and mode not in ("Block", "Filesystem"):
         yield ("spec", "volumeMode"), rule, _unsupported(mode, ("Block", "Filesystem"))
@@ -132,10 +148,20 @@ def _storage_class(body: Mapping[str, Any]) -> Iterator[Issue]:
         yield ("reclaimPolicy",), rule, _unsupported(reclaim, ("Delete", "Retain"))
     binding = body.get("volumeBindingMode")
     if binding is not None and binding not in ("Immediate", "WaitForFirstConsumer"):
-        yield ("volumeBindingMode",), "k8s:validateVolumeBindingMode", _unsupported(binding, ("Immediate", "WaitForFirstConsumer"))
+        yield (
+            ("volumeBindingMode",),
+            "k8s:validateVolumeBindingMode",
+            _unsupported(binding, ("Immediate", "WaitForFirstConsumer")),
+        )
     provisioner = body.get("provisioner")
-    if isinstance(provisioner, str) and not re.fullmatch(r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?", provisioner):
-        yield ("provisioner",), "k8s:validateProvisioner", f"Invalid value: {provisioner!r}: must be a qualified name"
+    if isinstance(provisioner, str) and not re.fullmatch(
+        r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?", provisioner
+    ):
+        yield (
+            ("provisioner",),
+            "k8s:validateProvisioner",
+            f"Invalid value: {provisioner!r}: must be a qualified name",
+        )
     params = body.get("parameters")
     if isinstance(params, Mapping) and len(params) > 512:
         yield ("parameters",), "k8s:validateParameters", "Too many: must have at most 512 parameters"
@@ -147,9 +173,18 @@ def _keys(body: Mapping[str, Any], sections: tuple[str, ...], rule: str) -> Iter
         for key in _map(body.get(section)):
             text = str(key)
             if len(text) > 253 or not _CONFIG_KEY.fullmatch(text) or text in (".", ".."):
-                yield (section, text), rule, f"Invalid value: {text!r}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+                yield (
+                    (section, text),
+                    rule,
+                    f"Invalid value: {text!r}: a valid config key must consist of alphanumeric"
+                    " characters, '-', '_' or '.'",
+                )
             if text in seen:
-                yield (section, text), rule, f"Invalid value: {text!r}: duplicate of key present in {sections[0]}"
+                yield (
+                    (section, text),
+                    rule,
+                    f"Invalid value: {text!r}: duplicate of key present in {sections[0]}",
+                )
             seen.add(text)
 
 
@@ -180,7 +215,11 @@ def _policy_rules(body: Mapping[str, Any], namespaced: bool) -> Iterator[Issue]:
             yield (*where, "verbs"), name, "Required value: verbs must contain at least one value"
         if _list(rule.get("nonResourceURLs")):
             if namespaced:
-                yield (*where, "nonResourceURLs"), name, "Invalid value: namespaced rules cannot apply to non-resource URLs"
+                yield (
+                    (*where, "nonResourceURLs"),
+                    name,
+                    "Invalid value: namespaced rules cannot apply to non-resource URLs",
+                )
             if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
                 yield (
                     (*where, "nonResourceURLs"),
@@ -189,9 +228,17 @@ def _policy_rules(body: Mapping[str, Any], namespaced: bool) -> Iterator[Issue]:
                 )
             continue
         if not _list(rule.get("apiGroups")):
-            yield (*where, "apiGroups"), name, "Required value: resource rules must supply at least one api group"
+            yield (
+                (*where, "apiGroups"),
+                name,
+                "Required value: resource rules must supply at least one api group",
+            )
         if not _list(rule.get("resources")):
-            yield (*where, "resources"), name, "Required value: resource rules must supply at least one resource"
+            yield (
+                (*where, "resources"),
+                name,
+                "Required value: resource rules must supply at least one resource",
+            )
 
 
 def _role(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -207,7 +254,11 @@ def _binding(body: Mapping[str, Any], namespaced: bool) -> Iterator[Issue]:
     ref = _map(body.get("roleRef"))
     kinds = ("Role", "ClusterRole") if namespaced else ("ClusterRole",)
     if ref.get("apiGroup") != "rbac.authorization.k8s.io":
-        yield ("roleRef", "apiGroup"), "k8s:ValidateRoleBinding", f'Unsupported value: {ref.get("apiGroup")!r}: supported values: "rbac.authorization.k8s.io"'
+        yield (
+            ("roleRef", "apiGroup"),
+            "k8s:ValidateRoleBinding",
+            f'Unsupported value: {ref.get("apiGroup")!r}: supported values: "rbac.authorization.k8s.io"',
+        )
     if ref.get("kind") not in kinds:
         yield ("roleRef", "kind"), "k8s:ValidateRoleBinding", _unsupported(ref.get("kind"), kinds)
     if not ref.get("name"):
@@ -227,7 +278,11 @@ def _binding(body: Mapping[str, Any], namespaced: bool) -> Iterator[Issue]:
                 yield (*where, "namespace"), rule, "Required value"
         elif kind in ("User", "Group"):
             if group != "rbac.authorization.k8s.io":
-                yield (*where, "apiGroup"), rule, f'Unsupported value: {group!r}: supported values: "rbac.authorization.k8s.io"'
+                yield (
+                    (*where, "apiGroup"),
+                    rule,
+                    f'Unsupported value: {group!r}: supported values: "rbac.authorization.k8s.io"',
+                )
         else:
             yield (*where, "kind"), rule, _unsupported(kind, ("ServiceAccount", "User", "Group"))
 
@@ -253,7 +308,8 @@ def _namespace(body: Mapping[str, Any]) -> Iterator[Issue]:
             yield (
                 ("spec", "finalizers", i),
                 "k8s:validateFinalizerName",
-                f"Invalid value: {name!r}: name is neither a standard finalizer name nor is it fully qualified",
+                f"Invalid value: {name!r}: name is neither a standard finalizer name nor is it"
+                " fully qualified",
             )
 
 

@@ -108,7 +108,11 @@ def _probes(container: Mapping[str, Any], path: Path) -> Iterator[Issue]:
         grpc = probe.get("grpc")
         if isinstance(grpc, Mapping):
             for err in port_number(grpc.get("port")):
-                yield (*where, "grpc", "port"), "k8s:validateGRPCAction", f"Invalid value: {grpc.get('port')}: {err}"
+                yield (
+                    (*where, "grpc", "port"),
+                    "k8s:validateGRPCAction",
+                    f"Invalid value: {grpc.get('port')}: {err}",
+                )
         threshold = probe.get("successThreshold")
         if probe_name != "readinessProbe" and isinstance(threshold, int) and threshold != 1:
             yield (*where, "successThreshold"), "k8s:validateProbe", f"Invalid value: {threshold}: must be 1"
@@ -171,9 +175,14 @@ def _tolerations(spec: Mapping[str, Any], path: Path) -> Iterator[Issue]:
             yield (*where, "effect"), rule, _unsupported(effect, _TAINT_EFFECTS)
 
 
-def check_pod_spec(spec: Any, path: Path, *, restart_policies: tuple[str, ...] = _RESTART_POLICIES) -> Iterator[Issue]:
-    """Issues of one pod spec at ``path``; ``restart_policies`` narrows the allowed restartPolicy
-    (a Deployment's template allows only Always, a Job's OnFailure/Never)."""
+def check_pod_spec(
+    spec: Any, path: Path, *, restart_policies: tuple[str, ...] = _RESTART_POLICIES
+) -> Iterator[Issue]:
+    """Issues of one pod spec at ``path``.
+
+    ``restart_policies`` narrows the allowed restartPolicy (a Deployment's template allows only
+    Always, a Job's OnFailure/Never).
+    """
     if not isinstance(spec, Mapping):
         return
     volumes: set[str] = set()
@@ -210,5 +219,9 @@ def check_pod_spec(spec: Any, path: Path, *, restart_policies: tuple[str, ...] =
         )
     deadline = spec.get("activeDeadlineSeconds")
     if isinstance(deadline, int) and not isinstance(deadline, bool) and deadline <= 0:
-        yield (*path, "activeDeadlineSeconds"), "k8s:ValidatePodSpec", f"Invalid value: {deadline}: must be greater than 0"
+        yield (
+            (*path, "activeDeadlineSeconds"),
+            "k8s:ValidatePodSpec",
+            f"Invalid value: {deadline}: must be greater than 0",
+        )
     yield from _tolerations(spec, path)

@@ -22,13 +22,19 @@ def _nonnegative(spec: Mapping[str, Any], key: str, path: Path, rule: str) -> It
         yield (*path, key), rule, f"Invalid value: {value}: must be greater than or equal to 0"
 
 
-def _template(spec: Mapping[str, Any], path: Path, rule: str, restart: tuple[str, ...], selector_required: bool = True) -> Iterator[Issue]:
+def _template(
+    spec: Mapping[str, Any], path: Path, rule: str, restart: tuple[str, ...], selector_required: bool = True
+) -> Iterator[Issue]:
     """Selector (non-empty, valid, matching the template labels) and the template's pod spec."""
     selector = spec.get("selector")
     template = spec.get("template")
     if not isinstance(template, Mapping):
         return
-    labels = (template.get("metadata") or {}).get("labels") if isinstance(template.get("metadata"), Mapping) else None
+    labels = (
+        (template.get("metadata") or {}).get("labels")
+        if isinstance(template.get("metadata"), Mapping)
+        else None
+    )
     labels = labels if isinstance(labels, Mapping) else {}
     if isinstance(selector, Mapping):
         yield from label_selector(selector, (*path, "selector"), "k8s:ValidateLabelSelector")
@@ -55,12 +61,20 @@ def _deployment(body: Mapping[str, Any]) -> Iterator[Issue]:
     strategy = spec.get("strategy")
     rolling = strategy.get("rollingUpdate") if isinstance(strategy, Mapping) else None
     if isinstance(strategy, Mapping) and strategy.get("type") not in (None, "RollingUpdate", "Recreate"):
-        yield (*path, "strategy", "type"), "k8s:ValidateDeploymentStrategy", f"Unsupported value: {strategy.get('type')!r}: supported values: \"Recreate\", \"RollingUpdate\""
+        yield (
+            (*path, "strategy", "type"),
+            "k8s:ValidateDeploymentStrategy",
+            f'Unsupported value: {strategy.get("type")!r}: supported values: "Recreate", "RollingUpdate"',
+        )
     if isinstance(rolling, Mapping):
         where = (*path, "strategy", "rollingUpdate")
         for key in ("maxUnavailable", "maxSurge"):
             for err in int_or_percent(rolling.get(key)):
-                yield (*where, key), "k8s:ValidateRollingUpdateDeployment", f"Invalid value: {rolling.get(key)!r}: {err}"
+                yield (
+                    (*where, key),
+                    "k8s:ValidateRollingUpdateDeployment",
+                    f"Invalid value: {rolling.get(key)!r}: {err}",
+                )
         if rolling.get("maxUnavailable") in (0, "0%") and rolling.get("maxSurge") in (0, "0%"):
             yield (
                 (*where, "maxUnavailable"),
@@ -68,7 +82,11 @@ def _deployment(body: Mapping[str, Any]) -> Iterator[Issue]:
                 "Invalid value: 0: may not be 0 when `maxSurge` is 0",
             )
         if isinstance(strategy, Mapping) and strategy.get("type") == "Recreate":
-            yield where, "k8s:ValidateDeploymentStrategy", "Forbidden: may not be specified when strategy `type` is 'Recreate'"
+            yield (
+                where,
+                "k8s:ValidateDeploymentStrategy",
+                "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+            )
 
 
 def _statefulset(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -79,7 +97,11 @@ def _statefulset(body: Mapping[str, Any]) -> Iterator[Issue]:
     yield from _template(spec, ("spec",), "k8s:ValidateStatefulSetSpec", ("Always",))
     policy = spec.get("podManagementPolicy")
     if policy is not None and policy not in ("OrderedReady", "Parallel"):
-        yield ("spec", "podManagementPolicy"), "k8s:ValidateStatefulSetSpec", f"Invalid value: {policy!r}: must be 'OrderedReady' or 'Parallel'"
+        yield (
+            ("spec", "podManagementPolicy"),
+            "k8s:ValidateStatefulSetSpec",
+            f"Invalid value: {policy!r}: must be 'OrderedReady' or 'Parallel'",
+        )
 
 
 def _daemonset(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -102,7 +124,11 @@ def _job_spec(spec: Any, path: Path) -> Iterator[Issue]:
         yield from _nonnegative(spec, key, path, "k8s:validateJobSpec")
     deadline = spec.get("activeDeadlineSeconds")
     if isinstance(deadline, int) and not isinstance(deadline, bool) and deadline <= 0:
-        yield (*path, "activeDeadlineSeconds"), "k8s:validateJobSpec", f"Invalid value: {deadline}: must be greater than 0"
+        yield (
+            (*path, "activeDeadlineSeconds"),
+            "k8s:validateJobSpec",
+            f"Invalid value: {deadline}: must be greater than 0",
+        )
     # the Job controller generates the selector unless manualSelector is set
     yield from _template(spec, path, "k8s:validateJobSpec", ("OnFailure", "Never"), selector_required=False)
     template = spec.get("template")
@@ -149,7 +175,9 @@ def _valid_schedule(schedule: str) -> bool:
     if text in _CRON_MACROS or text.startswith("@every "):
         return True
     fields = text.split()
-    return len(fields) == 5 and all(_cron_field(f, *r) for f, r in zip(fields, _CRON_FIELD_RANGES, strict=True))
+    return len(fields) == 5 and all(
+        _cron_field(f, *r) for f, r in zip(fields, _CRON_FIELD_RANGES, strict=True)
+    )
 
 
 def _cronjob(body: Mapping[str, Any]) -> Iterator[Issue]:
@@ -158,10 +186,18 @@ def _cronjob(body: Mapping[str, Any]) -> Iterator[Issue]:
         return
     schedule = spec.get("schedule")
     if isinstance(schedule, str) and not _valid_schedule(schedule):
-        yield ("spec", "schedule"), "k8s:validateScheduleFormat", f"Invalid value: {schedule!r}: not a valid cron schedule"
+        yield (
+            ("spec", "schedule"),
+            "k8s:validateScheduleFormat",
+            f"Invalid value: {schedule!r}: not a valid cron schedule",
+        )
     policy = spec.get("concurrencyPolicy")
     if policy is not None and policy not in ("Allow", "Forbid", "Replace"):
-        yield ("spec", "concurrencyPolicy"), "k8s:ValidateCronJobSpec", f'Unsupported value: {policy!r}: supported values: "Allow", "Forbid", "Replace"'
+        yield (
+            ("spec", "concurrencyPolicy"),
+            "k8s:ValidateCronJobSpec",
+            f'Unsupported value: {policy!r}: supported values: "Allow", "Forbid", "Replace"',
+        )
     for key in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit", "startingDeadlineSeconds"):
         yield from _nonnegative(spec, key, ("spec",), "k8s:ValidateCronJobSpec")
     template = spec.get("jobTemplate")
