@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_secrets import CHECK as SECRETS
+from generator.crosscheck_secrets import check_secrets
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -315,6 +317,7 @@ def cluster_scopes(
             raw[Scope(env, cluster, check)] = list(found_cc)
         for check, path_check in PATH_CHECKS.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
+        raw[Scope(env, cluster, SECRETS)] = list(check_secrets(view))
         rules = (image_rules or {}).get(env)
         if rules is not None:
             found_img = check_image_registries(view, rules.registries, rules.require_digest)
