@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.policy",
     "generator.commands.check",
     "generator.commands.release",
+    "generator.commands.diff",
 )
 
 
