@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import TextIO
 
 from generator.diff import FORMATS, format_changes, resource_changes
@@ -19,6 +18,12 @@ __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
 NAME = "diff"
 HELP = "Show what `render` would change in rendered/, per resource (exit 1 when something would change)."
+EXAMPLES = """
+gitops-gen diff
+gitops-gen diff --env prod --output markdown > comment.md
+gitops-gen diff --output json
+"""
+EXIT_1 = "render would change rendered/ (the changes are printed)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="colour text output (auto: on a terminal, unless NO_COLOR is set)",
     )
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
 
 
 def _colour(choice: str, stdout: TextIO) -> bool:

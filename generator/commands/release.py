@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import Any, TextIO
 
 from generator.errors import EnvFileError, UsageError
@@ -25,6 +24,16 @@ __all__ = ["HELP", "NAME", "add_arguments", "run", "status_data"]
 
 NAME = "release"
 HELP = "Move a dual environment's release one step: status, start, approve, shift, finish, rollback."
+EXAMPLES = """
+gitops-gen release status prod
+gitops-gen release start prod --version 2026.43.0 --digest "ingest-api=sha256:$DIGEST"
+gitops-gen release approve prod --by alice
+gitops-gen release shift prod --step 10
+gitops-gen release shift prod --weights even=50,odd=50
+gitops-gen release finish prod
+gitops-gen release rollback prod
+"""
+EXIT_1 = "not used (a refused step is a user error: exit 2, nothing changed)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     def step(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
-        p.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
         return p
 
     status = step("status", "clusters, versions, phase, weights and the next allowed steps (writes nothing)")
