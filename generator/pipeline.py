@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator.check import CheckResult, ImageRules, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
+from generator.foreign import foreign_subjects
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.manifest import Manifest
 from generator.model import Environment, build_environment
@@ -208,11 +209,15 @@ def check(
     manifests, loaded = _render_loaded(project, names)
     files = plan_files(manifests)
     report = _write(project, files, envs, check=True)
-    progress(f"checking {len(files)} files: schemas, policies, cross-resource")
+    extra, foreign = foreign_subjects(
+        project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
+    )
+    progress(f"checking {len(files) + len(foreign)} files: schemas, policies, cross-resource")
     return check_subjects(
-        subjects_from_manifests(manifests, files),
+        [*subjects_from_manifests(manifests, files), *extra],
         crd_dirs=crd_dirs,
         drift=drift_findings(report.changes),
+        foreign=foreign,
         expected_clusters={
             name: tuple(c.name for c in env.topology.clusters) for name, env in loaded.items()
         },
