@@ -218,7 +218,8 @@ def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> list[
     if len(value) > 72:
         value = value[:69] + "..."
     if error.validator == "pattern":
-        message = f"{value} is not valid here (must match {schema.get('pattern')})"
+        shown = str(schema.get("pattern")).replace("\\Z", "$")  # as published (see envguard)
+        message = f"{value} is not valid here (must match {shown})"
     elif error.validator == "type":
         message = f"{value} is a {type(error.instance).__name__}, expected {schema.get('type')}"
     else:

@@ -32,6 +32,7 @@ SHIPPED_DATA_TESTS = (
     "tests/test_plan.py",
     "tests/test_render.py",
     "tests/test_env_errors.py",
+    "tests/test_secret_scan.py",
     "tests/test_golden.py",
     "tests/test_rendered_valid.py",
     "tests/test_release_cmd.py::test_shift_prod_changes_only_weight_lines_and_dns_endpoints",
