@@ -15,7 +15,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install render test lint check bench golden docs clean
+.PHONY: install render test lint check bench golden docs clean fuzz
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m generator.bench
+
+# Longer fuzzing than `make test` (which runs 25 examples per property): the same properties, 500 examples.
+fuzz: $(STAMP)
+	GITOPS_GEN_FUZZ_EXAMPLES=$${GITOPS_GEN_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -p no:cacheprovider tests/test_env_fuzz.py tests/policy/test_fuzz.py tests/schema/test_never_raises.py
 
 golden: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py --update-golden
