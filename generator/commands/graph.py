@@ -23,7 +23,8 @@ HELP = (
 )
 EXAMPLES = """
 gitops-gen graph prod
-gitops-gen graph prod --format dot | dot -Tsvg > prod.svg
+gitops-gen graph prod --format dot > prod.dot
+gitops-gen graph prod --embed README.md
 """
 
 
