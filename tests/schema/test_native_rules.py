@@ -154,6 +154,10 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     ("validateContainers", "Pod", {"spec.initContainers": [CONTAINER]}, {"spec.initContainers": [dict(CONTAINER, name="init")]}, "$.spec.containers[0].name"),
     ("validatePullPolicy", "Pod", {f"{C0}.imagePullPolicy": "always"}, {f"{C0}.imagePullPolicy": "Always"}, "$.spec.containers[0].imagePullPolicy"),
     ("ValidateVolumeMounts", "Pod", {f"{C0}.volumeMounts": [{"name": "data", "mountPath": "/data"}]}, {f"{C0}.volumeMounts": [{"name": "data", "mountPath": "/data"}], "spec.volumes": [{"name": "data", "emptyDir": {}}]}, "$.spec.containers[0].volumeMounts[0].name"),
+    ("validateVolumeSource", "Pod", {"spec.volumes": [{"name": "data"}]}, {"spec.volumes": [{"name": "data", "emptyDir": {}}]}, "$.spec.volumes[0]"),
+    ("validateVolumeSource", "Pod", {"spec.volumes": [{"name": "data", "emptyDir": {}, "secret": {"secretName": "s"}}]}, {"spec.volumes": [{"name": "data", "secret": {"secretName": "s"}}]}, "$.spec.volumes[0].secret"),
+    ("validateTopologySpreadConstraints", "Deployment", {"spec.template.spec.topologySpreadConstraints": [{"maxSkew": 0, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]}, {"spec.template.spec.topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]}, "$.spec.template.spec.topologySpreadConstraints[0].maxSkew"),
+    ("validateTopologySpreadConstraints", "Pod", {"spec.topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "scheduleAnyway"}]}, {"spec.topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway"}]}, "$.spec.topologySpreadConstraints[0].whenUnsatisfiable"),
     ("ValidateVolumes", "Pod", {"spec.volumes": [{"name": "Data", "emptyDir": {}}]}, {"spec.volumes": [{"name": "data", "emptyDir": {}}]}, "$.spec.volumes[0].name"),
     ("validateRestartPolicy", "Deployment", {"spec.template.spec.restartPolicy": "Never"}, {"spec.template.spec.restartPolicy": "Always"}, "$.spec.template.spec.restartPolicy"),
     ("validateDNSPolicy", "Pod", {"spec.dnsPolicy": "clusterFirst"}, {"spec.dnsPolicy": "ClusterFirst"}, "$.spec.dnsPolicy"),
@@ -271,3 +275,27 @@ def test_rollout_pod_template_gets_the_replicaset_rules(check) -> None:
     assert ("$.spec.template.spec.containers[0].ports[0].containerPort", "k8s:validateContainerPorts") in bad
     assert ("$.spec.template.metadata.labels", "k8s:ValidateReplicaSetSpec") in bad
     assert _native(check(ROLLOUT.replace("LABEL", "web").replace("PORT", "8080"))) == []
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> Any:
+    yield path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield from _paths(value, (*path, key))
+
+
+def test_rules_never_raise_on_a_field_of_another_type() -> None:
+    from generator.schema.native_rules import check_native
+
+    bodies = [
+        yaml.safe_load(manifest(kind, changes)) for _, kind, bad, good, _ in CASES for changes in (bad, good)
+    ]
+    for body in bodies:
+        for path in [p for p in _paths(body) if len(p) > 1]:
+            for value in (None, True, -1, "x", [], {}, [1], {"a": 1}):
+                copy_ = copy.deepcopy(body)
+                node = copy_
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = value
+                list(check_native(copy_, body["kind"]))  # must not raise
