@@ -85,3 +85,15 @@ def test_numbers_get_a_bound() -> None:
     assert validator.is_valid({"n": 2**31 - 1})
     assert not validator.is_valid({"n": 2**31})
     assert not validator.is_valid({"n": -(2**31)})
+
+
+def test_quantities_are_bounded() -> None:
+    """A 400-digit CPU limit used to pass render and check."""
+    resources = env_schema()["properties"]["services"]["items"]["properties"]["resources"]["properties"]
+    cpu = strict_validator(resources["cpu"])
+    memory = strict_validator(resources["memory"])
+    assert cpu.is_valid("250m")
+    assert cpu.is_valid("1.5")
+    assert not cpu.is_valid("1" * 400)
+    assert memory.is_valid("512Mi")
+    assert not memory.is_valid("9" * 400 + "Gi")
