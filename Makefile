@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 export GITOPS_GEN_CRDS ?= $(SHARED)/crds
 export GITOPS_GEN_CONFORMANCE ?= $(SHARED)/kyverno-conformance
+export GITOPS_GEN_CHARTS ?= $(SHARED)/charts
 
 # checkov (an independent opinion on rendered/, issue 5) lives in its own venv: its many pinned
 # dependencies conflict with ours. checkov and every dependency of it are pinned in
@@ -42,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 check: $(STAMP)
-	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS)
+	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --charts-dir $(GITOPS_GEN_CHARTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m generator.bench

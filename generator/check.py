@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from generator.chart_values import CHECK as CHART_VALUES
+from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
@@ -289,8 +291,12 @@ def cluster_scopes(
     repo_files: frozenset[str],
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
+    charts_dir: str | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
+
+    ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
+    check; ``None`` skips it.
 
     Every scope that ran is present, empty ones included; ``render`` scopes start empty.
     """
@@ -312,6 +318,8 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
+        if charts_dir is not None:
+            raw[Scope(env, cluster, CHART_VALUES)] = list(check_chart_values(view, charts_dir))
         rules = (image_rules or {}).get(env)
         if rules is not None:
             found_img = check_image_registries(view, rules.registries, rules.require_digest)
@@ -347,6 +355,7 @@ def check_subjects(
     environments: Sequence[str] = (),
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
+    charts_dir: str | None = None,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -360,6 +369,7 @@ def check_subjects(
         environments: the environments checked (also those that rendered nothing).
         image_rules: each environment's own image rules, where its file is known.
         kubernetes_versions: each environment's EKS version (``X.Y``), for built-in schemas.
+        charts_dir: pinned charts' values for the ``chart-values`` check; ``None`` skips it.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
     scopes = cluster_scopes(
@@ -368,6 +378,7 @@ def check_subjects(
         repo_files=files,
         image_rules=image_rules,
         kubernetes_versions=kubernetes_versions,
+        charts_dir=charts_dir,
     )
     by_file = {s.document.file: s for s in subjects}
     for f in drift:

@@ -210,6 +210,8 @@ def _release_specific(kind: str, path: tuple[str | int, ...]) -> bool:
     """Fields allowed to differ between clusters: images, release labels, DNS records."""
     if kind == "DNSEndpoint" and path[:2] == ("spec", "endpoints"):
         return True  # weights, targets and the beta record are per cluster by design
+    if kind == "Application" and path[:4] == ("spec", "source", "helm", "valuesObject"):
+        return True  # operator values hold each cluster's own settings (VPC, IAM role, TXT owner)
     if path and path[-1] in RELEASE_KEYS and len(path) >= 2 and path[-2] in ("labels", "annotations"):
         return True
     return len(path) >= 3 and path[-1] == "image" and path[-3] in CONTAINER_LISTS

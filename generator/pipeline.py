@@ -168,12 +168,17 @@ def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] |
 
 
 def check(
-    project: Project, envs: Sequence[str] | None = None, *, crd_dirs: Sequence[str] | None
+    project: Project,
+    envs: Sequence[str] | None = None,
+    *,
+    crd_dirs: Sequence[str] | None,
+    charts_dir: str | None = None,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
-    of findings. ``crd_dirs=None`` skips schema validation (the caller says why).
+    of findings. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values
+    check (the caller says why).
     """
     names = selected_envs(project, envs)
     manifests, loaded = _render_loaded(project, names)
@@ -189,4 +194,5 @@ def check(
         environments=names,
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
+        charts_dir=charts_dir,
     )

@@ -178,10 +178,10 @@ def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:
     elif origin == ("rabbitmq", "queues"):
         names = [q.name for q in env.queues]
         name = name.removesuffix("-dead")
-    elif kind == "Application" and name.startswith(f"{env.name}-"):
-        names = [o.name for o in env.operators]
-        name = name.split("-", 2)[-1]
-        origin = ("argocd", "operators") if name in names else origin
+    elif kind == "Application":
+        ends = [o.name for o in env.operators if name.endswith(f"-{o.name}")]
+        operator = max(ends, key=len) if ends else None
+        return ("argocd", "operators", operator) if operator else origin
     else:
         return origin
     return (*origin, names.index(name)) if name in names else origin

@@ -42,6 +42,11 @@ def crd_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def charts_dir() -> Path:
+    return shared_path("GITOPS_GEN_CHARTS", "charts")
+
+
+@pytest.fixture(scope="session")
 def conformance_dir() -> Path:
     return shared_path("GITOPS_GEN_CONFORMANCE", "kyverno-conformance")
 

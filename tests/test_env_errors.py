@@ -19,6 +19,24 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 CASES = [
     pytest.param(
+        "_defaults.yaml",
+        'interruptionQueue: "${clusterName}"',
+        'interruptionQueue: "${clustername}"',
+        r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.karpenter\.values\.settings\."
+        r"interruptionQueue: unknown placeholder \$\{clustername\}",
+        "${clusterName}",
+        id="unknown-operator-placeholder",
+    ),
+    pytest.param(
+        "dev.yaml",
+        "      vpcId: vpc-0a1b2c3d4e5f60718\n",
+        "",
+        r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.aws-load-balancer-controller\.values"
+        r"\.vpcId: operator 'aws-load-balancer-controller' uses \$\{vpcId\} but cluster 'main' states no vpcId",
+        "topology.clusters.main.vpcId",
+        id="placeholder-without-cluster-value",
+    ),
+    pytest.param(
         "dev.yaml",
         "  routing: latency\n",
         "  routng: latency\n",
