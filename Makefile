@@ -15,7 +15,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install render test lint check bench golden clean
+.PHONY: install render test lint check bench golden docs clean
 
 install: $(STAMP)
 
@@ -42,14 +42,20 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# OUTPUT=text|json|junit|sarif|github (CI templates in ci/ use github for pull-request annotations)
+OUTPUT ?= text
 check: $(STAMP)
-	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --charts-dir $(GITOPS_GEN_CHARTS)
+	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --charts-dir $(GITOPS_GEN_CHARTS) --output $(OUTPUT)
 
 bench: $(STAMP)
 	$(BIN)/python -m generator.bench
 
 golden: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py --update-golden
+
+# docs/environment-reference.md is generated from generator/env.schema.json (a test keeps it fresh)
+docs: $(STAMP)
+	$(BIN)/gitops-gen schema --format markdown > docs/environment-reference.md
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,11 @@ def charts_dir() -> Path:
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
     return shared_path("GITOPS_GEN_CONFORMANCE", "kyverno-conformance")
+
+
+@pytest.fixture(scope="session")
+def conformance_v2_dir() -> Path:
+    return shared_path("GITOPS_GEN_CONFORMANCE_V2", "kyverno-conformance-v2")
 
 
 @dataclass
@@ -103,4 +109,46 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-SHIPPED_ENVS = ("dev", "staging", "prod")
+def _shipped() -> tuple[str, ...]:
+    from generator.load import list_environments
+
+    return tuple(list_environments(ROOT / "environments"))
+
+
+SHIPPED_ENVS = _shipped()
+"""The environments shipped in ``environments/``, read from the directory: never a hard-coded list."""
+
+
+def shipped_data(name: str) -> Mapping[str, Any]:
+    """The merged, schema-valid data of a shipped environment (the values tests must take, not copy)."""
+    from generator.load import load_environment
+
+    return load_environment(ROOT / "environments", name).data
+
+
+def envs_of_topology(kind: str) -> tuple[str, ...]:
+    """Shipped environments of topology ``kind`` (``single``/``dual``), as the files say today."""
+    return tuple(n for n in SHIPPED_ENVS if shipped_data(n)["topology"]["type"] == kind)
+
+
+def cluster_names(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The clusters an environment's data declares, sorted."""
+    return tuple(sorted(data["topology"]["clusters"]))
+
+
+def cluster_versions(data: Mapping[str, Any]) -> dict[str, str]:
+    """Which version each cluster of an environment runs, from its release state."""
+    release = data["release"]
+    names = cluster_names(data)
+    if data["topology"]["type"] == "single":
+        return {names[0]: release["version"]}
+    target = "even" if release["sprint"] % 2 == 0 else "odd"
+    return {n: release["version"] if n == target else release["previousVersion"] for n in names}
+
+
+def cluster_weights(data: Mapping[str, Any]) -> dict[str, int]:
+    """The Route 53 weight of each cluster (100 for a single cluster)."""
+    names = cluster_names(data)
+    if data["topology"]["type"] == "single":
+        return {names[0]: 100}
+    return {n: int(data["topology"]["weights"][n]) for n in names}

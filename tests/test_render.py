@@ -13,7 +13,16 @@ import yaml
 
 from generator.pipeline import Project, render_environments
 from generator.write import plan_files
-from tests.conftest import ROOT, SHIPPED_ENVS, tree_bytes
+from tests.conftest import (
+    ROOT,
+    SHIPPED_ENVS,
+    cluster_names,
+    cluster_versions,
+    cluster_weights,
+    envs_of_topology,
+    shipped_data,
+    tree_bytes,
+)
 
 #: Kinds issue 2 requires in every cluster's tree.
 REQUIRED_KINDS = {
@@ -24,7 +33,10 @@ REQUIRED_KINDS = {
     "PodDisruptionBudget", "NetworkPolicy",
 }  # fmt: skip
 
-CLUSTERS = [("dev", "main"), ("staging", "main"), ("prod", "even"), ("prod", "odd")]
+#: Every (environment, cluster) the shipped files declare: read from them, never listed by hand.
+CLUSTERS = [(e, c) for e in SHIPPED_ENVS for c in cluster_names(shipped_data(e))]
+DUAL = envs_of_topology("dual")
+SINGLE = envs_of_topology("single")
 
 
 @pytest.fixture(scope="module")
@@ -51,56 +63,66 @@ def _one(manifests: list, kind: str, name: str) -> dict:
     return hit
 
 
-def test_dual_release_goes_to_cluster_of_sprint_parity(shipped: dict) -> None:
-    even = _one(shipped[("prod", "even")], "Rollout", "ingest-api")
-    odd = _one(shipped[("prod", "odd")], "Rollout", "ingest-api")
-    assert ":2026.42.0@sha256:" in even["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert ":2026.41.3@sha256:" in odd["spec"]["template"]["spec"]["containers"][0]["image"]
+@pytest.mark.parametrize("env", DUAL)
+def test_dual_clusters_run_the_versions_of_the_release_state(shipped: dict, env: str) -> None:
+    for cluster, version in cluster_versions(shipped_data(env)).items():
+        image = _one(shipped[(env, cluster)], "Rollout", "ingest-api")["spec"]["template"]["spec"]
+        assert f":{version}@sha256:" in image["containers"][0]["image"], (cluster, version)
 
 
-def test_dual_weights_and_beta_record(shipped: dict) -> None:
-    def weight(env_cluster: tuple[str, str], name: str) -> tuple[str, str]:
-        (endpoint,) = _one(shipped[env_cluster], "DNSEndpoint", name)["spec"]["endpoints"]
+@pytest.mark.parametrize("env", DUAL)
+def test_dual_weights_and_beta_record(shipped: dict, env: str) -> None:
+    def weight(cluster: str, name: str) -> tuple[str, str]:
+        (endpoint,) = _one(shipped[(env, cluster)], "DNSEndpoint", name)["spec"]["endpoints"]
         (ps,) = endpoint["providerSpecific"]
         assert ps["name"] == "aws/weight"
         return endpoint["setIdentifier"], ps["value"]
 
-    assert weight(("prod", "even"), "api") == ("prod-even", "90")
-    assert weight(("prod", "odd"), "api") == ("prod-odd", "10")
-    assert weight(("prod", "even"), "api-beta") == ("prod-beta-even", "100")
-    assert weight(("prod", "odd"), "api-beta") == ("prod-beta-odd", "0")
+    data = shipped_data(env)
+    release = "even" if data["release"]["sprint"] % 2 == 0 else "odd"
+    for cluster, share in cluster_weights(data).items():
+        assert weight(cluster, "api") == (f"{env}-{cluster}", str(share))
+        beta = "100" if cluster == release else "0"
+        assert weight(cluster, "api-beta") == (f"{env}-beta-{cluster}", beta)
 
 
-def test_single_gets_latency_or_failover_record(shipped: dict) -> None:
-    dev = _one(shipped[("dev", "main")], "DNSEndpoint", "api")["spec"]["endpoints"][0]
-    staging = _one(shipped[("staging", "main")], "DNSEndpoint", "api")["spec"]["endpoints"][0]
-    assert dev["providerSpecific"] == [{"name": "aws/region", "value": "eu-west-1"}]
-    assert {p["name"] for p in staging["providerSpecific"]} == {"aws/failover", "aws/health-check-id"}
-    assert not any(m.kind == "DNSEndpoint" and m.name == "api-beta" for m in shipped[("dev", "main")])
+@pytest.mark.parametrize("env", SINGLE)
+def test_single_gets_latency_or_failover_record(shipped: dict, env: str) -> None:
+    data = shipped_data(env)
+    (cluster,) = cluster_names(data)
+    (endpoint,) = _one(shipped[(env, cluster)], "DNSEndpoint", "api")["spec"]["endpoints"]
+    if data["dns"].get("routing", "latency") == "failover":
+        assert {p["name"] for p in endpoint["providerSpecific"]} == {"aws/failover", "aws/health-check-id"}
+    else:
+        assert endpoint["providerSpecific"] == [{"name": "aws/region", "value": data["aws"]["region"]}]
+    assert not any(m.kind == "DNSEndpoint" and m.name == "api-beta" for m in shipped[(env, cluster)])
 
 
-def test_dual_clusters_render_the_same_resources(shipped: dict) -> None:
+@pytest.mark.parametrize("env", DUAL)
+def test_dual_clusters_render_the_same_resources(shipped: dict, env: str) -> None:
     ids = [
-        Counter((m.kind, m.namespace, m.name.replace(m.cluster, "")) for m in shipped[("prod", c)])
+        Counter((m.kind, m.namespace, m.name.replace(m.cluster, "")) for m in shipped[(env, c)])
         for c in ("even", "odd")
     ]
     assert ids[0] == ids[1]
 
 
-def test_argocd_children_point_inside_rendered(shipped: dict) -> None:
-    apps = [m.body for m in shipped[("prod", "odd")] if m.kind == "Application"]
+@pytest.mark.parametrize(("env", "cluster"), CLUSTERS, ids=[f"{e}-{c}" for e, c in CLUSTERS])
+def test_argocd_children_point_inside_rendered(shipped: dict, env: str, cluster: str) -> None:
+    apps = [m.body for m in shipped[(env, cluster)] if m.kind == "Application"]
     paths = {a["spec"]["source"].get("path") for a in apps} - {None}
-    assert paths == {f"rendered/prod/odd/{c}" for c in ("argocd", "platform", "apps")}
+    assert paths == {f"rendered/{env}/{cluster}/{c}" for c in ("argocd", "platform", "apps")}
+    server = shipped_data(env)["topology"]["clusters"][cluster]["server"]
     for app in apps:
         assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-        assert app["spec"]["destination"]["server"] == "https://prod-odd.eks.docproc.internal"
+        assert app["spec"]["destination"]["server"] == server
     waves = {
         a["metadata"]["name"]: a["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave")
         for a in apps
     }
-    assert waves["prod-odd-karpenter"] == "0"
-    assert waves["prod-odd-platform"] == "1"
-    assert waves["prod-odd-apps"] == "2"
+    assert waves[f"{env}-{cluster}-karpenter"] == "0"
+    assert waves[f"{env}-{cluster}-platform"] == "1"
+    assert waves[f"{env}-{cluster}-apps"] == "2"
 
 
 def test_every_resource_carries_the_standard_labels(shipped: dict) -> None:

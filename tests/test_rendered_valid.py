@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_ENVS
 
 BUILTIN_GROUPS = {
     "",
@@ -61,7 +61,7 @@ def _rendered(env: str) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.needs_shared
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", SHIPPED_ENVS)
 def test_custom_resources_valid_against_upstream_crds(env: str, crd_validators: dict) -> None:
     checked = 0
     problems = []
@@ -77,7 +77,7 @@ def test_custom_resources_valid_against_upstream_crds(env: str, crd_validators: 
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("env", SHIPPED_ENVS)
 def test_builtin_kinds_valid_against_kubernetes_schemas(env: str) -> None:
     checked = 0
     for path, doc in _rendered(env):

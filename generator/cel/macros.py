@@ -13,6 +13,8 @@ list trick binds a name natively: ``[v].map(x, e)[0]`` is ``e`` with ``x = v``. 
   or the keys for a map.
 * ``r.transformList(i, v, [f,] e)``: the list of ``e`` (for entries where ``f`` holds).
 
+* ``x.orValue(d)`` where ``x`` is not an optional chain → ``_or_value(x, d)``: ``x``'s value when
+  it is a present optional, ``d`` when it is ``none``, and ``x`` itself when it is no optional.
 * ``r.transformMap(i, v, [f,] e)``: the same comprehension yields ``[i, e]`` pairs and
   ``_map_from_pairs`` (``generator.cel.library.maps``) builds the map: no cel-rust macro
   builds a map with computed keys. ``transformMapEntry`` yields one-entry maps, merged by
@@ -28,14 +30,16 @@ import re
 
 from generator.cel.library.maps import MAP_FROM_PAIRS, MERGE_MAPS
 
-__all__ = ["METHOD_MACROS", "bind", "method_macro"]
+__all__ = ["METHOD_MACROS", "OR_VALUE", "bind", "method_macro"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 METHOD_MACROS = frozenset(
     {"optMap", "optFlatMap", "all", "exists", "existsOne", "exists_one", "transformList", "transformMap",
-     "transformMapEntry"}
+     "transformMapEntry", "orValue"}
 )  # fmt: skip
 """Method names that may be a macro this module expands (depending on the argument count)."""
+OR_VALUE = "_or_value"
+"""Stands in for ``x.orValue(d)`` off an optional chain (``generator.cel.library.optional``)."""
 
 
 def _is_ident(text: str) -> bool:
@@ -59,6 +63,10 @@ def method_macro(name: str, receiver: str, args: list[str]) -> str | None:
     """Native CEL for ``receiver.name(args)``, or None when it is not a macro form we expand."""
     args = [a.strip() for a in args]
     r = receiver
+    if name == "orValue" and len(args) == 1:
+        # Kyverno's CEL returns a plain (non-optional) receiver as is, where cel-rust has no
+        # overload: upstream tests rely on `object.spec.volumes.orValue([])`.
+        return f"{OR_VALUE}({r}, {args[0]})"
     if name == "optMap" and len(args) == 2 and _is_ident(args[0]):
         applied = f"[{r}.value()].map({args[0]}, {args[1]})[0]"
         return f"({r}.hasValue() ? optional.of({applied}) : optional.none())"

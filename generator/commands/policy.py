@@ -20,8 +20,11 @@ from generator.errors import PolicyLoadError, UsageError
 from generator.findings import Finding
 from generator.policy import Admission, TestRow, evaluate, load_policies, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
+from generator.policy.kyverno_test import CLUSTER_SCOPED
 from generator.policy.match import UserInfo
+from generator.policy.model import RuleResult
 from generator.policy.values import Values, load_user_info, load_values
+from generator.policy.vpol import CelAdmission, evaluate_cel_policy, load_cel_policies
 from generator.report import get_formatter
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -62,21 +65,41 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
     policies = load_policies(args.policy)
-    if not policies:
-        raise UsageError(f"no ClusterPolicy or Policy found in {', '.join(args.policy)}")
+    cel_policies = load_cel_policies(args.policy)
+    if not policies and not cel_policies:
+        raise UsageError(
+            "no ClusterPolicy, Policy, ValidatingPolicy or ValidatingAdmissionPolicy found in "
+            + ", ".join(args.policy)
+        )
     documents = load_documents(args.resource)
     values = load_values(Path(args.values)) if args.values else Values()
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
     admission = Admission(operation=operation, user=user, values=values)
-    results = list(evaluate(policies, documents, admission))
+    results: list[RuleResult] = list(evaluate(policies, documents, admission))
+    cel_admission = CelAdmission(operation, user, values.namespaces, params=values.params)
+    for index, doc in enumerate(documents):
+        for cel_policy in cel_policies:
+            results.extend(
+                evaluate_cel_policy(
+                    cel_policy,
+                    doc.body,
+                    cel_admission,
+                    namespaced=doc.kind not in CLUSTER_SCOPED,
+                    resource_index=index,
+                )
+            )
     counts = count_statuses(results)
     findings: list[Finding] = [
         result_to_finding(r, documents[r.resource_index])
         for r in results
         if r.status in ("fail", "warn", "error")
     ]
-    summary: dict[str, Any] = {"policies": len(policies), "resources": len(documents), **counts}
+    summary: dict[str, Any] = {
+        "policies": len(policies) + len(cel_policies),
+        "resources": len(documents),
+        **counts,
+    }
     stdout.write(get_formatter(args.output)(findings, summary, tool="gitops-gen policy apply"))
     return 1 if any(f.severity == "error" for f in findings) else 0
 

@@ -1,4 +1,4 @@
-"""``gitops-gen schema``: print the environment-file JSON Schema (for editors and CI)."""
+"""``gitops-gen schema [--format json|markdown]``: the environment-file JSON Schema, or its reference page."""
 
 from __future__ import annotations
 
@@ -9,13 +9,23 @@ from typing import TextIO
 from generator.load import env_schema
 
 NAME = "schema"
-HELP = "Print the JSON Schema of environments/*.yaml."
+HELP = "Print the JSON Schema of environments/*.yaml (or, with --format markdown, its reference page)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options: the schema is a single document."""
+    parser.add_argument(
+        "--format",
+        choices=("json", "markdown"),
+        default="json",
+        help="json: the schema (editors, CI); markdown: docs/environment-reference.md (`make docs`)",
+    )
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    stdout.write(json.dumps(env_schema(), indent=2) + "\n")
+    if args.format == "markdown":
+        from generator.envdoc import reference_markdown
+
+        stdout.write(reference_markdown(env_schema()))
+    else:
+        stdout.write(json.dumps(env_schema(), indent=2) + "\n")
     return 0

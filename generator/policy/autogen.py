@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ANNOTATION", "autogen_controllers", "generate_rules"]
+__all__ = ["ANNOTATION", "autogen_controllers", "generate_rules", "rewrite_cel"]
 
 ANNOTATION = "pod-policies.kyverno.io/autogen-controllers"
 _POD_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController")
@@ -110,7 +110,8 @@ def _rewrite_text(node: Any, cronjob: bool) -> Any:
     return json.loads(text)
 
 
-def _rewrite_cel(validate: Mapping[str, Any], cronjob: bool) -> Any:
+def rewrite_cel(validate: Any, cronjob: bool) -> Any:
+    """Point CEL ``object.spec``/``metadata`` (and ``oldObject``'s) in ``validate`` at the pod template."""
     prefix = "object.spec.jobTemplate.spec.template" if cronjob else "object.spec.template"
     text = json.dumps(validate)
     for old in ("oldObject", "object"):
@@ -133,13 +134,13 @@ def _generate(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[
     if isinstance(validate.get("anyPattern"), list):
         validate["anyPattern"] = [_wrap(p, cronjob) for p in validate["anyPattern"]]
     if "cel" in validate:
-        validate = _rewrite_cel(validate, cronjob)
+        validate = rewrite_cel(validate, cronjob)
     out["validate"] = validate
     for key in ("validate", "preconditions", "context"):
         if key in out:
             out[key] = _rewrite_text(out[key], cronjob)
     if "celPreconditions" in out:
-        out["celPreconditions"] = _rewrite_cel({"p": out["celPreconditions"]}, cronjob)["p"]
+        out["celPreconditions"] = rewrite_cel({"p": out["celPreconditions"]}, cronjob)["p"]
     return out
 
 

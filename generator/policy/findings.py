@@ -40,7 +40,7 @@ def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ..
         line=line,
         column=column,
         yaml_path=yaml_path,
-        rule=f"{result.policy}/{result.rule}",
+        rule=f"{result.policy}/{result.rule}" if result.rule else result.policy,
         message=message,
         severity=_severity(result),
         kind=result.kind,

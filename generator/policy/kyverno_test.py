@@ -5,8 +5,11 @@ selected by name only (``"ns/name"`` also pins the namespace; ``kind`` is inform
 objects without a namespace get ``default``, duplicate resources are dropped, the rule ``R`` also
 matches ``autogen-R`` and ``autogen-cronjob-R``, a rule that produced no response counts as passed,
 several Test documents may share a file, and deprecated spellings (top-level ``name``, result
-``resource``/``namespace``/``status``) are accepted. Yields one ``TestRow`` per (results entry,
-resource reference); a row passed when ``actual == expected``.
+``resource``/``namespace``/``status``) are accepted. ValidatingPolicy/ValidatingAdmissionPolicy
+entries (``generator.policy.vpol``) ignore ``rule`` and check every response of the policy; a
+resource a single-resourceRule ValidatingPolicy does not match is "not found" (a failed row).
+Yields one ``TestRow`` per (results entry, resource reference); a row passed when
+``actual == expected``.
 """
 
 from __future__ import annotations
@@ -26,12 +29,17 @@ from generator.policy.load import policies_from_documents
 from generator.policy.match import UserInfo
 from generator.policy.model import Policy
 from generator.policy.values import Values, load_user_info, load_values, values_from
+from generator.policy.vpol import CelAdmission, CelPolicy, cel_policies_from_documents, evaluate_cel_policy
 
 __all__ = ["TestRow", "find_test_files", "run_test_file", "run_tests"]
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEST_FILE = "kyverno-test.yaml"
 _STATUSES = frozenset({"pass", "fail", "skip", "warn", "error"})
+CEL_EXCEPTION_GROUP = "policies.kyverno.io/"
+"""PolicyExceptions of this group apply to the CEL policy kinds; kyverno.io ones to ClusterPolicy/Policy."""
+NOT_FOUND = "not found"
+"""A row's ``actual`` when the policy gave the resource no response that ``kyverno test`` keeps."""
 #: Built-in cluster-scoped kinds: these get no ``default`` namespace.
 CLUSTER_SCOPED = frozenset(
     {
@@ -232,10 +240,33 @@ def _entry_fields(
 class _Evaluator:
     """Caches rule responses per (policy, resource, operation) for one Test."""
 
-    def __init__(self, policies: list[Policy], admission: Admission) -> None:
+    def __init__(self, policies: list[Policy], admission: Admission, cel_policies: list[CelPolicy]) -> None:
         self.policies = {p.name: p for p in policies}
+        self.cel_policies = {p.name: p for p in cel_policies}
         self.admission = admission
         self.cache: dict[tuple[str, int, str], dict[str, tuple[str, str]]] = {}
+
+    def cel_responses(
+        self, policy: CelPolicy, resource: Mapping[str, Any], operation: str
+    ) -> list[tuple[str, str]]:
+        """The CEL policy's responses (status, message) for the resource: [] when it does not apply."""
+        admission = self.admission
+        cel = CelAdmission(
+            operation=operation
+            or str(admission.values.global_values.get("request.operation") or admission.operation),
+            user=admission.user,
+            namespaces=admission.values.namespaces,
+            exceptions=tuple(
+                e
+                for e in admission.exceptions
+                if str(e.get("apiVersion", "")).startswith(CEL_EXCEPTION_GROUP)
+            ),
+            params=admission.values.params,
+        )
+        namespaced = resource.get("kind") not in CLUSTER_SCOPED
+        return [
+            (r.status, r.message) for r in evaluate_cel_policy(policy, resource, cel, namespaced=namespaced)
+        ]
 
     def responses(
         self, policy: str, resource: Mapping[str, Any], operation: str
@@ -254,6 +285,13 @@ class _Evaluator:
                     admission.exceptions,
                     forced_operation=operation,
                 )
+            kyverno_exceptions = tuple(
+                e
+                for e in admission.exceptions
+                if not str(e.get("apiVersion", "")).startswith(CEL_EXCEPTION_GROUP)
+            )
+            if kyverno_exceptions != admission.exceptions:
+                admission = replace(admission, exceptions=kyverno_exceptions)
             results = evaluate_policy(pol, resource, admission)
             self.cache[key] = {r.rule: (r.status, r.message) for r in results}
         return self.cache[key]
@@ -270,7 +308,9 @@ def _lookup(responses: Mapping[str, tuple[str, str]], rule: str) -> tuple[str, s
 
 def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow]:
     base = path.parent
-    policies = policies_from_documents(_load_docs(_files(base, test.get("policies"), "policies", path)))
+    policy_docs = _load_docs(_files(base, test.get("policies"), "policies", path))
+    policies = policies_from_documents(policy_docs)
+    cel_policies = cel_policies_from_documents(policy_docs)
     resources = _resources(_load_docs(_files(base, test.get("resources"), "resources", path)))
     values = Values()
     variables = test.get("variables")
@@ -287,7 +327,7 @@ def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow
         if d.kind == "PolicyException"
     )
     operation = values.global_values.get("request.operation") or "CREATE"
-    evaluator = _Evaluator(policies, Admission(str(operation), user, values, exceptions))
+    evaluator = _Evaluator(policies, Admission(str(operation), user, values, exceptions), cel_policies)
     results = test.get("results") or []
     if not isinstance(results, list):
         raise PolicyLoadError("`results` must be a list", path=str(path), yaml_path=("results",))
@@ -327,12 +367,16 @@ def _check(
     row = TestRow(rel, index, policy, rule, ref, expected, expected, "")
     if not selected:
         return replace(row, actual="error", message=f"resource {ref!r} not found in the Test's resources")
+    cel_policy = evaluator.cel_policies.get(policy)
+    if cel_policy is not None:
+        return _check_cel(evaluator, cel_policy, row, selected, operation)
     if policy not in evaluator.policies:
         return replace(
             row,
             actual="error",
-            message=f"policy {policy!r} not found among the Test's ClusterPolicy/Policy documents"
-            " (other policy kinds, e.g. ValidatingPolicy, are not supported)",
+            message=f"policy {policy!r} not found among the Test's policies (ClusterPolicy, Policy,"
+            " ValidatingPolicy, ValidatingAdmissionPolicy; other kinds such as MutatingPolicy are not"
+            " supported)",
         )
     messages = []
     for body in selected:
@@ -346,6 +390,30 @@ def _check(
             return replace(row, actual=status, message=message)
         messages.append(message)
     return replace(row, message="; ".join(dict.fromkeys(messages)))
+
+
+def _check_cel(
+    evaluator: _Evaluator, policy: CelPolicy, row: TestRow, selected: list[Mapping[str, Any]], operation: str
+) -> TestRow:
+    """A CEL policy's row: every response counts, whatever ``rule`` says (``isRulelessPolicyKind``)."""
+    messages = []
+    for body in selected:
+        responses = evaluator.cel_responses(policy, body, operation)
+        if not responses:
+            if policy.keeps_empty_response:
+                messages.append("policy does not apply (excluded): counted as passed, as kyverno test does")
+                continue
+            return replace(
+                row,
+                actual=NOT_FOUND,
+                message=f"policy {policy.name} does not apply to this resource, so kyverno test finds no"
+                " result for it and fails the row",
+            )
+        for status, message in responses:
+            if status != row.expected:
+                return replace(row, actual=status, message=message)
+            messages.append(message)
+    return replace(row, message="; ".join(m for m in dict.fromkeys(messages) if m))
 
 
 def run_test_file(path: Path, root: Path) -> list[TestRow]:

@@ -31,6 +31,11 @@ class Values:
     namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     subresources: Mapping[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
     """(apiVersion, kind) of a subresource object → (parent apiVersion, parent kind, subresource)."""
+    namespaces: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Namespace name → Namespace object (``namespaces:``, else built from ``namespaceSelector``):
+    CEL policies read it as ``namespaceObject``."""
+    params: tuple[Mapping[str, Any], ...] = ()
+    """``paramResources``: the objects a ValidatingAdmissionPolicy binding's ``paramRef`` selects."""
 
     def _entries(self, policy: str, section: str, name: str, key: str) -> dict[str, Any]:
         """Merge ``policies[name=policy].<section>[name=name].<key>`` mappings."""
@@ -74,9 +79,17 @@ def _read(path: Path) -> Mapping[str, Any]:
 def values_from(data: Mapping[str, Any], source: str = "") -> Values:
     """Build ``Values`` from a parsed Values document (or a Test's inline ``values:``)."""
     labels: dict[str, Mapping[str, str]] = {}
+    namespaces: dict[str, Mapping[str, Any]] = {}
     for item in data.get("namespaceSelector") or ():
         if isinstance(item, Mapping) and item.get("name"):
             labels[str(item["name"])] = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
+            selected = {"name": str(item["name"]), "labels": dict(labels[str(item["name"])])}
+            namespaces[str(item["name"])] = {"apiVersion": "v1", "kind": "Namespace", "metadata": selected}
+    for item in data.get("namespaces") or ():  # whole Namespace objects win over namespaceSelector
+        meta: Any = item.get("metadata") if isinstance(item, Mapping) else None
+        if isinstance(meta, Mapping) and meta.get("name"):
+            namespaces[str(meta["name"])] = item
+            labels[str(meta["name"])] = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     policies = data.get("policies") or []
     if not isinstance(policies, list):
         raise PolicyLoadError("`policies` must be a list", path=source or None, yaml_path=("policies",))
@@ -85,6 +98,8 @@ def values_from(data: Mapping[str, Any], source: str = "") -> Values:
         policies=tuple(p for p in policies if isinstance(p, Mapping)),
         namespace_labels=labels,
         subresources=_subresources(data.get("subresources") or []),
+        namespaces=namespaces,
+        params=tuple(p for p in data.get("paramResources") or () if isinstance(p, Mapping)),
     )
 
 

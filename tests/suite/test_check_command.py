@@ -72,7 +72,9 @@ def test_plaintext_password_in_the_environment_fails_at_its_line(cli, project: P
 
 
 def test_a_latest_version_fails_the_image_policy(cli, project: Path, crd_dir: Path) -> None:
-    edit(project / "environments" / "dev.yaml", 'version: "2026.42.0"', 'version: "latest"')
+    dev = project / "environments" / "dev.yaml"
+    version = yaml.safe_load(dev.read_text(encoding="utf-8"))["release"]["version"]
+    edit(dev, f'version: "{version}"', 'version: "latest"')
     assert cli("render", "--root", str(project), "--env", "dev", "-q").code == 0
     result = check(cli, project, crd_dir)
     assert result.code == 1

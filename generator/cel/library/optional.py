@@ -13,9 +13,10 @@ from typing import Any
 
 import cel
 
+from generator.cel.macros import OR_VALUE
 from generator.cel.syntax import OPT_FIELD, OPT_INDEX
 
-__all__ = ["FUNCTIONS", "opt_field", "opt_index"]
+__all__ = ["FUNCTIONS", "opt_field", "opt_index", "or_value"]
 
 
 def _unwrap(value: Any) -> tuple[bool, Any]:
@@ -51,4 +52,10 @@ def opt_field(container: Any, name: str) -> Any:
     return cel.OptionalValue.of(value[name]) if name in value else cel.OptionalValue.none()
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {OPT_FIELD: opt_field, OPT_INDEX: opt_index}
+def or_value(value: Any, default: Any) -> Any:
+    """``value.orValue(default)``; a value that is no optional is returned as is (Kyverno's CEL)."""
+    present, inner = _unwrap(value)
+    return inner if present else default
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {OPT_FIELD: opt_field, OPT_INDEX: opt_index, OR_VALUE: or_value}
