@@ -25,7 +25,7 @@ DEPLOYED = sorted(cluster_versions(shipped_data("prod")).values())[0]
 CASES = [
     pytest.param(
         "_defaults.yaml",
-        'interruptionQueue: "${clusterName}"',
+        r'interruptionQueue: "\$\{clusterName\}"',
         'interruptionQueue: "${clustername}"',
         r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.karpenter\.values\.settings\."
         r"interruptionQueue: unknown placeholder \$\{clustername\}",
@@ -34,7 +34,7 @@ CASES = [
     ),
     pytest.param(
         "dev.yaml",
-        "      vpcId: vpc-0a1b2c3d4e5f60718\n",
+        r"      vpcId: vpc-[0-9a-f]+\n",
         "",
         r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.aws-load-balancer-controller\.values"
         r"\.vpcId: operator 'aws-load-balancer-controller' uses \$\{vpcId\} but cluster 'main' states no vpcId",
