@@ -3,7 +3,7 @@
 Checks what a JSON Schema cannot say (unique service names, weights adding up to 100, queues that
 exist, the clusters a topology needs, digests where required) and reports each through the
 ``error_at`` callback so the message names file:line. Imports no other ``generator`` module but
-``errors`` and ``helm_values`` (placeholders): the rest of the code receives only these frozen
+``errors``, ``helm_values`` (placeholders) and ``release.state``: the rest of the code receives only these frozen
 dataclasses.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from generator.errors import EnvFileError
 from generator.helm_values import PLACEHOLDERS, expand, placeholders_in
+from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
     "Cluster",
@@ -143,7 +144,9 @@ class Environment:
     topology: Topology
     sprint: int
     version: str
+    """The sprint's release version (single: the only version)."""
     previous_version: str
+    """dual: the version the other cluster runs (single: ``version``)."""
     dns_zone: str
     hostname: str
     beta_hostname: str
@@ -174,6 +177,14 @@ class Environment:
     oidc_issuer: str
     rate_limit_per_minute: int
     services: tuple[Service, ...]
+    release: ReleaseState | None = None
+    """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
+
+    def cluster_versions(self) -> dict[str, str]:
+        """Cluster name → the version it runs."""
+        if self.release is None:
+            return {c.name: self.version for c in self.topology.clusters}
+        return dict(self.release.versions)
 
     def service(self, name: str) -> Service:
         """The service called ``name`` (names are validated to exist and be unique)."""
@@ -323,7 +334,9 @@ def _check_services(data: Mapping[str, Any], services: tuple[Service, ...], erro
             )
 
 
-def _check_images(data: Mapping[str, Any], services: tuple[Service, ...], error_at: ErrorAt) -> None:
+def _check_images(
+    data: Mapping[str, Any], services: tuple[Service, ...], versions: list[str], error_at: ErrorAt
+) -> None:
     images = data["images"]
     if images["registry"] not in images["registries"]:
         raise error_at(
@@ -333,9 +346,6 @@ def _check_images(data: Mapping[str, Any], services: tuple[Service, ...], error_
         )
     if not images.get("requireDigest", False):
         return
-    versions = [data["release"]["version"]]
-    if data["topology"]["type"] == "dual":
-        versions.append(data["release"].get("previousVersion", ""))
     for s in services:
         for v in versions:
             if v not in s.digests:
@@ -387,10 +397,11 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     topology = _topology(name, data, error_at)
     operators = _operators(data, topology, error_at)
     release = data["release"]
-    if topology.kind == "dual" and "previousVersion" not in release:
-        raise error_at(
-            "a dual topology needs release.previousVersion", ("release",), "the other cluster's tag"
-        )
+    state = read_release_state(data, error_at)
+    if state is None and "version" not in release:
+        raise error_at("release.version is missing", ("release",), "the image tag the cluster runs")
+    version = state.version if state else release["version"]
+    previous = state.previous_version if state else version
     if topology.kind == "dual" and "betaHostname" not in data["dns"]:
         raise error_at("a dual topology needs dns.betaHostname", ("dns",), "e.g. beta.api.example.com")
     team = data["owner"]["team"]
@@ -401,7 +412,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         for callee in s.calls:
             callers.setdefault(callee, []).append(s.name)
     services = tuple(replace(s, called_by=tuple(sorted(callers.get(s.name, ())))) for s in services)
-    _check_images(data, services, error_at)
+    _check_images(data, services, sorted({version, previous}), error_at)
     dns = data["dns"]
     storage = data["storage"]
     efs = storage.get("efs", {})
@@ -415,8 +426,8 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         eks_version=data["eks"]["version"],
         topology=topology,
         sprint=release["sprint"],
-        version=release["version"],
-        previous_version=release.get("previousVersion", release["version"]),
+        version=version,
+        previous_version=previous,
         dns_zone=dns["zone"],
         hostname=dns["hostname"],
         beta_hostname=dns.get("betaHostname", ""),
@@ -461,4 +472,5 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         oidc_issuer=data["kong"]["oidcIssuer"],
         rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
         services=services,
+        release=state,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from generator.model import Cluster, Environment
+from generator.release.state import parity_cluster
 
 __all__ = ["ClusterPlan", "plan_clusters", "release_cluster"]
 
@@ -37,7 +38,7 @@ class ClusterPlan:
 
 def release_cluster(sprint: int) -> str:
     """Cluster that receives sprint ``sprint``'s release in a dual topology."""
-    return "even" if sprint % 2 == 0 else "odd"
+    return parity_cluster(sprint)
 
 
 def plan_clusters(env: Environment) -> tuple[ClusterPlan, ...]:
@@ -46,6 +47,7 @@ def plan_clusters(env: Environment) -> tuple[ClusterPlan, ...]:
         (cluster,) = env.topology.clusters
         return (ClusterPlan(cluster, "single", env.version, 100, 0),)
     target = release_cluster(env.sprint)
+    versions = env.cluster_versions()
     plans = []
     for cluster in env.topology.clusters:
         is_release = cluster.name == target
@@ -53,7 +55,7 @@ def plan_clusters(env: Environment) -> tuple[ClusterPlan, ...]:
             ClusterPlan(
                 cluster=cluster,
                 role="release" if is_release else "stable",
-                version=env.version if is_release else env.previous_version,
+                version=versions[cluster.name],
                 weight=env.topology.weights[cluster.name],
                 beta_weight=100 if is_release else 0,
             )

@@ -142,8 +142,7 @@ def cluster_versions(data: Mapping[str, Any]) -> dict[str, str]:
     names = cluster_names(data)
     if data["topology"]["type"] == "single":
         return {names[0]: release["version"]}
-    target = "even" if release["sprint"] % 2 == 0 else "odd"
-    return {n: release["version"] if n == target else release["previousVersion"] for n in names}
+    return {n: release["versions"][n] for n in names}
 
 
 def cluster_weights(data: Mapping[str, Any]) -> dict[str, int]:
