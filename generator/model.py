@@ -3,8 +3,8 @@
 Checks what a JSON Schema cannot say (unique service names, weights adding up to 100, queues that
 exist, the clusters a topology needs, digests where required) and reports each through the
 ``error_at`` callback so the message names file:line. Imports no other ``generator`` module but
-``errors``, ``helm_values`` (placeholders) and ``release.state``: the rest of the code receives only these frozen
-dataclasses.
+``errors``, ``helm_values`` (placeholders) and ``release.state``: the rest of the code receives
+only these frozen dataclasses.
 """
 
 from __future__ import annotations
