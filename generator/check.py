@@ -25,6 +25,7 @@ from generator.chart_values import CHECK as CHART_VALUES
 from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
 from generator.crosscheck_images import check_image_registries
+from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -318,6 +319,8 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
+        for check, path_check in PATH_CHECKS.items():
+            raw[Scope(env, cluster, check)] = list(path_check(view))
         if charts_dir is not None:
             raw[Scope(env, cluster, CHART_VALUES)] = list(check_chart_values(view, charts_dir))
         rules = (image_rules or {}).get(env)

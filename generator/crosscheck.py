@@ -514,11 +514,60 @@ def _backend_services(ingress: Manifest) -> Iterator[str]:
                 yield name
 
 
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """An Istio ``selector.matchLabels`` (absent: the whole namespace) selects pods with ``labels``."""
+    match = _get(selector, "matchLabels") if selector is not None else {}
+    return isinstance(match, Mapping) and all(labels.get(k) == v for k, v in match.items())
+
+
+def mesh_jwt_protected(view: ClusterView, namespace: str, service: str) -> bool:
+    """The pods behind ``service`` validate JWTs and admit edge requests only with a principal.
+
+    A RequestAuthentication selects them and every ALLOW rule open to the edge requires
+    ``requestPrincipals``: Istio's replacement for a Kong auth plugin on open-source Kong.
+    """
+    svc = view.get("Service", namespace, service)
+    labels = _get(svc.body, "spec", "selector") if svc else None
+    if not isinstance(labels, Mapping) or not labels:
+        return False
+    if not any(
+        ra.namespace == namespace and _selects(_get(ra.body, "spec", "selector"), labels)
+        for ra in view.of_kind("RequestAuthentication")
+        if _list(_get(ra.body, "spec", "jwtRules"))
+    ):
+        return False
+    allows = [
+        ap
+        for ap in view.of_kind("AuthorizationPolicy")
+        if ap.namespace == namespace
+        and _get(ap.body, "spec", "action") in (None, "ALLOW")
+        and _selects(_get(ap.body, "spec", "selector"), labels)
+    ]
+    rules = [r for ap in allows for r in _list(_get(ap.body, "spec", "rules"))]
+    edge = [r for r in rules if not _rule_is_mesh_internal(r)]
+    return bool(edge) and all(_requires_principal(r) for r in edge)
+
+
+def _requires_principal(rule: Any) -> bool:
+    sources = _list(_get(rule, "from"))
+    return bool(sources) and all(_list(_get(s, "source", "requestPrincipals")) for s in sources)
+
+
+def _rule_is_mesh_internal(rule: Any) -> bool:
+    """A rule admitting only named workloads (principals) of the mesh, not the edge."""
+    sources = _list(_get(rule, "from"))
+    return bool(sources) and all(
+        _list(_get(s, "source", "principals")) and not _list(_get(s, "source", "namespaces")) for s in sources
+    )
+
+
 def check_kong_route_plugins(view: ClusterView) -> Iterator[Finding]:
     """Internet-facing (class ``kong``) routes bind existing auth and rate-limiting plugins.
 
     Plugins bound on the route's backend Services count too: Kong applies a Service's plugins
-    to every route of that Service.
+    to every route of that Service. Authentication may instead be the mesh's: every backend's pods
+    validate JWTs with an Istio RequestAuthentication and admit edge traffic only with a request
+    principal (``mesh_jwt_protected``), the design for open-source Kong.
     """
     for ing in view.of_kind("Ingress"):
         if not _is_kong_ingress(ing):
@@ -534,9 +583,16 @@ def check_kong_route_plugins(view: ClusterView) -> Iterator[Finding]:
                 yield finding(ing, path, "kong-route-plugins", f"plugin {name!r} is bound but not rendered.")
             else:
                 types.add(str(plugin.body.get("plugin")))
-        if not types & KONG_AUTH_PLUGINS:
+        backends = sorted(set(_backend_services(ing)))
+        mesh_auth = bool(backends) and all(mesh_jwt_protected(view, ing.namespace, b) for b in backends)
+        if not types & KONG_AUTH_PLUGINS and not mesh_auth:
             yield finding(
-                ing, path, "kong-route-plugins", "internet-facing route has no authentication plugin."
+                ing,
+                path,
+                "kong-route-plugins",
+                "internet-facing route has no authentication: bind an auth plugin (Kong Enterprise: "
+                "openid-connect) or validate JWTs in the mesh (RequestAuthentication on the backend's "
+                "pods and an ALLOW rule requiring requestPrincipals).",
             )
         if not types & KONG_RATE_LIMIT_PLUGINS:
             yield finding(

@@ -202,6 +202,14 @@ def _normalized(m: Manifest, cluster: str) -> tuple[str, str, str, str]:
 RELEASE_KEYS = frozenset({"docproc.io/version", "app.kubernetes.io/version"})
 #: Container lists: their ``image`` is the release.
 CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+#: Fields naming one cluster's own infrastructure (its EFS file system and subnets).
+CLUSTER_SPECIFIC = frozenset(
+    {
+        ("MountTarget", ("spec", "subnetID")),
+        ("MountTarget", ("spec", "securityGroups")),
+        ("StorageClass", ("parameters", "fileSystemId")),
+    }
+)
 #: At most this many differing fields are reported per object (the first ones, in key order).
 MAX_PARITY_FINDINGS = 3
 
@@ -210,6 +218,8 @@ def _release_specific(kind: str, path: tuple[str | int, ...]) -> bool:
     """Fields allowed to differ between clusters: images, release labels, DNS records."""
     if kind == "DNSEndpoint" and path[:2] == ("spec", "endpoints"):
         return True  # weights, targets and the beta record are per cluster by design
+    if (kind, path[:2]) in CLUSTER_SPECIFIC:
+        return True  # each cluster's own file system and subnets
     if kind == "Application" and path[:4] == ("spec", "source", "helm", "valuesObject"):
         return True  # operator values hold each cluster's own settings (VPC, IAM role, TXT owner)
     if path and path[-1] in RELEASE_KEYS and len(path) >= 2 and path[-2] in ("labels", "annotations"):
@@ -240,6 +250,15 @@ def _differences(
         yield path
 
 
+#: Annotation on an object rendered in one cluster only and used by all (the dual topology's bucket).
+SHARED_ANNOTATION = "docproc.io/shared-with"
+
+
+def _shared(m: Manifest) -> bool:
+    annotations = m.body.get("metadata", {}).get("annotations") if isinstance(m.body, Mapping) else None
+    return isinstance(annotations, Mapping) and SHARED_ANNOTATION in annotations
+
+
 def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
     """The clusters of a dual environment render the same objects, equal but for the release.
 
@@ -260,6 +279,8 @@ def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
         others = [o for o in keys if o != name]
         for key in sorted(union - own.keys()):
             holder = next(keys[o][key] for o in others if key in keys[o])
+            if _shared(holder):
+                continue  # one owner by design; check shared-storage proves it is used, not duplicated
             yield finding(
                 holder,
                 ("metadata", "name"),

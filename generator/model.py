@@ -19,6 +19,7 @@ from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
     "Cluster",
+    "EfsMount",
     "Environment",
     "NodePoolSpec",
     "OperatorChart",
@@ -117,6 +118,17 @@ class NodePoolSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class EfsMount:
+    """Where one cluster mounts its documents file system (``storage.efs.clusters.<cluster>``)."""
+
+    file_system_id: str
+    """``fs-…`` once ACK has created the file system; ``""`` while bootstrapping (the gate fails)."""
+    subnet_ids: tuple[str, ...]
+    """One MountTarget per subnet (one per availability zone of the nodes)."""
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorChart:
     """An operator installed from a pinned Helm chart (sync wave 0)."""
 
@@ -137,6 +149,8 @@ class Environment:
     name: str
     team: str
     cost_centre: str
+    tier: str
+    """production / staging / development: production-only policies select label docproc.io/tier."""
     account_id: str
     region: str
     kms_key_arn: str
@@ -167,15 +181,23 @@ class Environment:
     node_pools: tuple[NodePoolSpec, ...]
     rabbitmq_replicas: int
     rabbitmq_storage: str
+    rabbitmq_image: str
+    """Full image reference of the RabbitMQ server (in the environment's registry)."""
     queues: tuple[QueueSpec, ...]
     efs_performance_mode: str
     efs_throughput_mode: str
     efs_size: str
+    efs_mounts: Mapping[str, EfsMount]
+    """Per cluster name: file system id and mount target subnets (missing: nothing is mounted)."""
     bucket: str
+    bucket_owner: str
+    """Cluster whose platform application owns the (shared) bucket; the only one in a single topology."""
     glacier_after_days: int
     expire_after_days: int
     oidc_issuer: str
     rate_limit_per_minute: int
+    kong_edition: str
+    """oss or enterprise: which Kong plugins exist."""
     services: tuple[Service, ...]
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
@@ -416,9 +438,31 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     dns = data["dns"]
     storage = data["storage"]
     efs = storage.get("efs", {})
+    tier = data.get("tier", "development")
+    if tier == "production" and not data["images"].get("requireDigest", False):
+        raise error_at(
+            "tier production requires images.requireDigest: true",
+            ("tier",),
+            "production pins every image by digest (policy restrict-images selects docproc.io/tier)",
+        )
+    owner = storage["s3"].get("ownerCluster", topology.clusters[0].name)
+    if owner not in {c.name for c in topology.clusters}:
+        raise error_at(
+            f"storage.s3.ownerCluster {owner!r} is not a cluster of this environment",
+            ("storage", "s3", "ownerCluster"),
+            f"one of: {', '.join(c.name for c in topology.clusters)}",
+        )
+    for cluster_name in efs.get("clusters", {}):
+        if cluster_name not in {c.name for c in topology.clusters}:
+            raise error_at(
+                f"storage.efs.clusters names {cluster_name!r}, which is not a cluster of this environment",
+                ("storage", "efs", "clusters", cluster_name),
+                f"one of: {', '.join(c.name for c in topology.clusters)}",
+            )
     return Environment(
         name=name,
         team=team,
+        tier=tier,
         cost_centre=data["owner"]["costCentre"],
         account_id=data["aws"]["accountId"],
         region=data["aws"]["region"],
@@ -459,6 +503,8 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         ),
         rabbitmq_replicas=data["rabbitmq"]["replicas"],
         rabbitmq_storage=data["rabbitmq"]["storage"],
+        rabbitmq_image=f"{data['images']['registry']}/"
+        + data["rabbitmq"].get("image", "docker-hub/library/rabbitmq:4.1.4-management"),
         queues=tuple(
             QueueSpec(q["name"], q.get("deadLetter", True), q.get("deliveryLimit", 5))
             for q in data["rabbitmq"].get("queues", [])
@@ -466,11 +512,17 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         efs_performance_mode=efs.get("performanceMode", "generalPurpose"),
         efs_throughput_mode=efs.get("throughputMode", "elastic"),
         efs_size=efs.get("size", "100Gi"),
+        efs_mounts={
+            c: EfsMount(m.get("fileSystemId", ""), tuple(m["subnetIds"]), tuple(m["securityGroupIds"]))
+            for c, m in sorted(efs.get("clusters", {}).items())
+        },
         bucket=storage["s3"]["bucket"],
+        bucket_owner=owner,
         glacier_after_days=storage["s3"]["glacierAfterDays"],
         expire_after_days=storage["s3"].get("expireAfterDays", 0),
         oidc_issuer=data["kong"]["oidcIssuer"],
         rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
+        kong_edition=data["kong"].get("edition", "oss"),
         services=services,
         release=state,
     )

@@ -68,6 +68,7 @@ def standard_labels(env: Environment, name: str, team: str | None = None) -> dic
         "docproc.io/cost-centre": env.cost_centre,
         "docproc.io/environment": env.name,
         "docproc.io/team": team or env.team,
+        "docproc.io/tier": env.tier,
     }
 
 
@@ -159,12 +160,17 @@ KIND_ORIGINS: Mapping[str, tuple[str | int, ...]] = {
     "Queue": ("rabbitmq", "queues"),
     "Binding": ("rabbitmq", "queues"),
     "FileSystem": ("storage", "efs"),
+    "MountTarget": ("storage", "efs"),
     "PersistentVolumeClaim": ("storage", "efs"),
     "StorageClass": ("storage",),
     "Bucket": ("storage", "s3"),
     "DNSEndpoint": ("dns",),
     "Gateway": ("dns",),
     "KongPlugin": ("kong",),
+    "Certificate": ("dns",),
+    "ClusterIssuer": ("dns",),
+    "User": ("rabbitmq",),
+    "Permission": ("rabbitmq",),
 }
 
 

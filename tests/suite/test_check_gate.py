@@ -16,6 +16,7 @@ import yaml
 
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
+from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
 from generator.pipeline import Project, check
 from generator.report import get_formatter
@@ -33,6 +34,7 @@ def _expected_scopes() -> list[Scope]:
         "schema",
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
+        *PATH_CHECKS,
         "image-registries",
     ]
     scopes = []

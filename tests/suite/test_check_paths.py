@@ -1,0 +1,229 @@
+"""The request, identity, messaging and storage paths: each class of break, made on purpose in the
+shipped render, is caught by its check with an error that names the rendered file and, where one
+exists, the environment line behind it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_check_breaks import Body, drop, edit, run, shipped, source_line
+
+from generator.findings import Finding
+from generator.manifest import Manifest
+
+__all__ = ["shipped"]  # the session fixture, shared with test_check_breaks
+
+Breaker = Callable[[list[Manifest]], list[Manifest]]
+
+
+def _errors(manifests: list[Manifest], env: str, check: str) -> list[Finding]:
+    return [f for f in run(manifests, env).findings if f.severity == "error" and f.rule == check]
+
+
+def _add(manifests: list[Manifest], like: tuple[str, str], body: Body) -> list[Manifest]:
+    """``manifests`` plus ``body``, rendered as if beside the object ``like`` (kind, name)."""
+    template = next(m for m in manifests if (m.kind, m.name) == like)
+    return [*manifests, Manifest(template.env, template.cluster, template.component, body, template.sources)]
+
+
+def _unscoped(body: Body) -> None:
+    """The policy as it was before issue 9: every rule on every namespace, owned objects too."""
+    for rule in body["spec"]["rules"]:
+        for entry in rule["match"]["any"]:
+            entry["resources"].pop("namespaces", None)
+        rule.pop("preconditions", None)
+        rule.pop("exclude", None)
+
+
+def _old_condition(body: Body) -> None:
+    body["spec"]["metrics"][0]["successCondition"] = "len(result) == 0 || result[0] >= 0.99"
+
+
+def _gateway(selector: dict[str, str]) -> Body:
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "edge", "namespace": "docproc"},
+        "spec": {
+            "selector": selector,
+            "servers": [{"hosts": ["*"], "port": {"name": "http", "number": 80, "protocol": "HTTP"}}],
+        },
+    }
+
+
+def _gateway_release(manifests: list[Manifest]) -> str:
+    app = next(
+        m for m in manifests if m.kind == "Application" and m.body["spec"]["source"].get("chart") == "gateway"
+    )
+    return str(app.body["spec"]["source"].get("helm", {}).get("releaseName") or app.name)
+
+
+def _rabbitmq_anywhere(body: Body) -> None:
+    body["spec"].pop("affinity")
+
+
+CASES: list[tuple[str, str, Breaker, str, bool]] = [
+    # (id, env, break, check, the finding traces to an environment line)
+    (
+        "restrict-images-on-every-namespace",
+        "dev",
+        lambda ms: edit(ms, "ClusterPolicy", "restrict-images", _unscoped),
+        "policy-scope",
+        False,
+    ),
+    (
+        "pod-security-blocks-istio-init",
+        "prod",
+        lambda ms: edit(ms, "ClusterPolicy", "pod-security-restricted", _unscoped),
+        "policy-scope",
+        False,
+    ),
+    (
+        "plaintext-secrets-blocks-operator-secrets",
+        "dev",
+        lambda ms: edit(ms, "ClusterPolicy", "disallow-plaintext-secrets", _unscoped),
+        "policy-scope",
+        False,
+    ),
+    (
+        "rabbitmq-user-missing",
+        "dev",
+        lambda ms: drop(ms, "User", "docproc-app"),
+        "secret-refs",
+        True,
+    ),
+    (
+        "tls-certificate-missing",
+        "dev",
+        lambda ms: drop(ms, "Certificate", "docproc-tls"),
+        "secret-refs",
+        True,
+    ),
+    (
+        "gateway-selects-ingressgateway",
+        "dev",
+        lambda ms: _add(ms, ("DNSEndpoint", "api"), _gateway({"istio": "ingressgateway"})),
+        "gateway-selector",
+        True,
+    ),
+    (
+        "rabbitmq-may-run-on-spot",
+        "dev",
+        lambda ms: edit(ms, "RabbitmqCluster", "docproc-rabbitmq", _rabbitmq_anywhere),
+        "stateful-on-spot",
+        True,
+    ),
+    (
+        "analysis-passes-on-no-data",
+        "dev",
+        lambda ms: edit(ms, "AnalysisTemplate", "success-rate-ingest-api", _old_condition),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "storage-class-without-file-system-id",
+        "prod",
+        lambda ms: edit(ms, "StorageClass", "efs-documents", lambda b: b["parameters"].pop("fileSystemId")),
+        "efs-mount",
+        True,
+    ),
+    (
+        "file-system-without-mount-targets",
+        "dev",
+        lambda ms: [m for m in ms if m.kind != "MountTarget"],
+        "efs-mount",
+        True,
+    ),
+    (
+        "public-route-without-jwt-validation",
+        "dev",
+        lambda ms: drop(ms, "RequestAuthentication", "jwt-ingest-api"),
+        "kong-route-plugins",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "breaker", "check", "traced"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_path_break_is_caught(
+    shipped: tuple[Manifest, ...], env: str, breaker: Breaker, check: str, traced: bool
+) -> None:
+    manifests = [copy.copy(m) for m in shipped if m.env == env]
+    assert not _errors(manifests, env, check), "the shipped render must pass this check"
+    errors = _errors(breaker(manifests), env, check)
+    assert errors, f"no {check} error"
+    f = errors[0]
+    assert f.file.startswith(f"rendered/{env}/")
+    assert f.line is not None
+    assert f.message.endswith(".") or "." in f.message
+    if traced:
+        file, _ = source_line(f)
+        assert file in ("_defaults.yaml", f"{env}.yaml")
+
+
+def test_gateway_selecting_the_chart_labels_passes(shipped: tuple[Manifest, ...]) -> None:
+    manifests = [m for m in shipped if m.env == "dev"]
+    release = _gateway_release(manifests)
+    good = _add(manifests, ("DNSEndpoint", "api"), _gateway({"istio": release.removeprefix("istio-")}))
+    assert not _errors(good, "dev", "gateway-selector")
+
+
+def test_gateway_credential_outside_the_gateway_namespace(shipped: tuple[Manifest, ...]) -> None:
+    manifests = [m for m in shipped if m.env == "dev"]
+    release = _gateway_release(manifests)
+    gw: dict[str, Any] = _gateway({"istio": release.removeprefix("istio-")})
+    gw["spec"]["servers"][0].update(
+        port={"name": "https", "number": 443, "protocol": "HTTPS"},
+        tls={"mode": "SIMPLE", "credentialName": "docproc-tls"},
+    )
+    errors = _errors(_add(manifests, ("DNSEndpoint", "api"), gw), "dev", "secret-refs")
+    assert errors
+    assert "gateway workload's namespace" in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("condition", "passes_empty"),
+    [
+        ("len(result) == 0 || result[0] >= 0.99", True),
+        ("result[0] >= 0.99", False),
+        ("isNaN(result[0]) || result[0] >= 0.99", True),
+        ("len(result) > 0 && !isNaN(result[0]) && result[0] >= 0.99", False),
+    ],
+)
+def test_success_condition_on_no_data(
+    shipped: tuple[Manifest, ...], condition: str, passes_empty: bool
+) -> None:
+    manifests = [m for m in shipped if m.env == "dev"]
+
+    def set_condition(body: Body) -> None:
+        body["spec"]["metrics"][0]["successCondition"] = condition
+
+    broken = edit(manifests, "AnalysisTemplate", "success-rate-ingest-api", set_condition)
+    assert bool(_errors(broken, "dev", "analysis-evidence")) is passes_empty
+
+
+def test_policy_scope_names_the_victims(shipped: tuple[Manifest, ...]) -> None:
+    manifests = [m for m in shipped if m.env == "prod"]
+    broken = edit(manifests, "ClusterPolicy", "pod-security-restricted", _unscoped)
+    errors = _errors(broken, "prod", "policy-scope")
+    assert "Deployment of an operator" in errors[0].message
+    assert errors[0].file.endswith("clusterpolicy-pod-security-restricted.yaml")
+
+
+def test_policy_scope_sees_the_injected_istio_init(shipped: tuple[Manifest, ...]) -> None:
+    """Scoped to the application namespaces but judging owned Pods: Istio's istio-init is refused."""
+    manifests = [m for m in shipped if m.env == "dev"]
+
+    def judge_owned(body: Body) -> None:
+        for rule in body["spec"]["rules"]:
+            rule.pop("preconditions", None)
+
+    errors = _errors(
+        edit(manifests, "ClusterPolicy", "pod-security-restricted", judge_owned), "dev", "policy-scope"
+    )
+    assert any("meshed Pod" in f.message for f in errors)
