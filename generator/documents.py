@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from generator import yamlread
 from generator.errors import ManifestLoadError
 
 __all__ = ["Document", "iter_manifest_files", "load_documents", "load_file", "locate", "split_documents"]
@@ -115,23 +116,12 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> list[Doc
     """
     file = os.fspath(path)
     if text is None:
-        try:
-            text = Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ManifestLoadError(f"cannot read manifest: {e}", path=file) from e
+        text = yamlread.read_text(Path(file), file, ManifestLoadError)
+    else:
+        yamlread.check_text(text, file, ManifestLoadError)
     docs: list[Document] = []
     for index, (line, chunk) in enumerate(split_documents(text)):
-        try:
-            body = yaml.load(chunk, Loader=_LOADER)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            raise ManifestLoadError(
-                f"invalid YAML: {getattr(e, 'problem', e)}",
-                path=file,
-                line=line + mark.line if mark else line,
-                column=mark.column + 1 if mark else None,
-                hint="fix the YAML syntax",
-            ) from e
+        body = yamlread.load(chunk, file, ManifestLoadError, first_line=line)
         if body is None:
             continue
         docs.extend(_flatten(file, index, line, chunk, body))

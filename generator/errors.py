@@ -17,6 +17,8 @@ Findings about rendered manifests (schema, policy, cross-resource) are *not* err
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 YamlPath = Sequence[str | int]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_/@:-][A-Za-z0-9_/@:.-]*")
 
 
 def format_yaml_path(yaml_path: YamlPath) -> str:
@@ -42,6 +45,8 @@ def format_yaml_path(yaml_path: YamlPath) -> str:
     for part in yaml_path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            out += f"[{json.dumps(part)}]"  # a key holding a newline or dot stays one readable token
         else:
             out += f".{part}" if out else str(part)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,13 +26,15 @@ from typing import Any
 import jsonschema
 import yaml
 
-from generator.errors import EnvFileError
+from generator import yamlread
+from generator.documents import split_documents
+from generator.envguard import check_values, strict_validator
+from generator.errors import EnvFileError, PolicyLoadError
 
 __all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
 
 DEFAULTS_NAME = "_defaults"
 YamlPath = tuple[str | int, ...]
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,28 +96,24 @@ def list_environments(env_dir: Path) -> list[str]:
     return sorted(p.stem for p in env_dir.glob("*.yaml") if not p.name.startswith("_"))
 
 
+#: Largest environment file read: the biggest real one is a few KiB.
+MAX_ENV_BYTES = 1024 * 1024
+#: ``extends:`` names a file in ``environments/``: a plain file stem, never a path.
+_PLAIN_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_ENV_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_EXTENDS_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
+
+
 def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise EnvFileError("file not found", path=shown, hint="check the environment name") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise EnvFileError(f"cannot read file: {e}", path=shown) from e
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        raise EnvFileError(
-            f"invalid YAML: {e.problem}",
-            path=shown,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint="fix the YAML syntax (indentation, quotes, colons)",
-        ) from e
+    text = yamlread.read_text(path, shown, EnvFileError, max_bytes=MAX_ENV_BYTES)
+    node = yamlread.compose(text, shown, EnvFileError)
     marks: dict[YamlPath, Mark] = {(): Mark(shown, 1, 1)}
     if node is None:
         return None, marks
-    return _plain(node, (), shown, marks, yaml.constructor.SafeConstructor()), marks
+    try:
+        return _plain(node, (), shown, marks, yaml.constructor.SafeConstructor()), marks
+    except yaml.YAMLError as e:
+        raise yamlread.problem_error(e, text, shown, EnvFileError, hint="use plain YAML values") from e
 
 
 def _plain(
@@ -125,14 +124,15 @@ def _plain(
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
     """Node tree → plain Python values, recording each entry's mark and rejecting duplicate keys."""
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark
+        )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = (
-                str(constructor.construct_object(key_node)) if isinstance(key_node, yaml.ScalarNode) else None
-            )
             mark = key_node.start_mark
-            if key is None or key_node.tag == "tag:yaml.org,2002:merge":
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 raise EnvFileError(
                     "only plain keys are supported (no complex or << merge keys)",
                     path=shown,
@@ -141,6 +141,7 @@ def _plain(
                     yaml_path=path,
                     hint="use extends: for shared values",
                 )
+            key = str(yamlread.construct_scalar(constructor, key_node))
             if key in out:
                 first = marks[(*path, key)]
                 raise EnvFileError(
@@ -160,7 +161,7 @@ def _plain(
             marks[(*path, i)] = Mark(shown, item.start_mark.line + 1, item.start_mark.column + 1)
             items.append(_plain(item, (*path, i), shown, marks, constructor))
         return items
-    return constructor.construct_object(node)
+    return yamlread.construct_scalar(constructor, node)
 
 
 def _merge(
@@ -228,6 +229,14 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
             return str(p)
 
     path = env_dir / f"{name}.yaml"
+    if not _ENV_NAME.fullmatch(name):
+        raise EnvFileError(
+            f"environment name {name[:80]!r} is not a DNS-1123 label",
+            path=shown(path),
+            hint="name the file <name>.yaml with lower-case letters, digits and '-' (at most 63): "
+            "it names rendered/<name>/ and the Argo CD applications",
+        )
+    _check_inside(path, root, shown(path))
     data, marks = _read_yaml(path, shown(path))
     if not isinstance(data, dict):
         raise EnvFileError(
@@ -235,11 +244,24 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
         )
     base_name = data.get("extends", DEFAULTS_NAME)
     if base_name != "none" and isinstance(base_name, str):
+        if "extends" in data:
+            _check_extends(base_name, name, marks[("extends",)])
         base_path = env_dir / f"{base_name}.yaml"
-        if base_path.exists():
+        if base_path.exists() or base_path.is_symlink():
+            _check_inside(base_path, root, shown(base_path))
             base, base_marks = _read_yaml(base_path, shown(base_path))
             if not isinstance(base, dict):
                 raise EnvFileError("a defaults file must be a mapping", path=shown(base_path), line=1)
+            if "extends" in base:
+                m = base_marks[("extends",)]
+                raise EnvFileError(
+                    "a defaults file cannot extend another (extends is one level deep)",
+                    path=m.file,
+                    line=m.line,
+                    column=m.column,
+                    yaml_path=("extends",),
+                    hint="remove extends from the defaults file",
+                )
             data = _merge(base, data, (), base_marks, marks)
         elif "extends" in data:
             m = marks[("extends",)]
@@ -252,11 +274,48 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
                 hint="name a file in environments/ without .yaml, or 'none'",
             )
     loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks)
-    validator = jsonschema.Draft202012Validator(env_schema())
-    best = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    check_values(data, loaded.error)
+    best = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if best is not None:
         raise _schema_error(loaded, best)
     return loaded
+
+
+@cache
+def _validator() -> Any:
+    return strict_validator(env_schema())
+
+
+def _check_inside(path: Path, root: Path, shown: str) -> None:
+    """An environment file (or its defaults) must resolve inside the project: no symlink out of it."""
+    try:
+        resolved = path.resolve(strict=False)
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        raise EnvFileError(f"cannot resolve the path: {e}", path=shown) from e
+    if not resolved.is_relative_to(root.resolve()):
+        raise EnvFileError(
+            f"resolves to {resolved}, outside the repository",
+            path=shown,
+            hint="environment files must live in the repository (no symlinks out of it)",
+        )
+
+
+def _check_extends(base_name: str, name: str, mark: Mark) -> None:
+    """``extends`` names a sibling file by stem: never a path, never the file itself."""
+    problem = None
+    if not _EXTENDS_NAME.fullmatch(base_name) or ".." in base_name:
+        problem = f"extends {base_name[:80]!r} is not a file name in environments/"
+    elif base_name == name:
+        problem = f"extends names this file itself ({base_name!r}): a cycle"
+    if problem:
+        raise EnvFileError(
+            problem,
+            path=mark.file,
+            line=mark.line,
+            column=mark.column,
+            yaml_path=("extends",),
+            hint="name a file in environments/ without .yaml (e.g. _defaults), or 'none'",
+        )
 
 
 def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mapping[str, Any], ...]:
@@ -268,12 +327,12 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
     out: list[Mapping[str, Any]] = []
     for path in sorted(policies_dir.glob("*/policy.yaml")):
         shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
-        try:
-            docs = [
-                d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER) if d is not None
-            ]
-        except (OSError, yaml.YAMLError) as e:
-            raise EnvFileError(f"cannot load policy: {e}", path=shown, hint="fix the policy file") from e
+        text = yamlread.read_text(path, shown, PolicyLoadError)
+        docs = [
+            d
+            for line, chunk in split_documents(text)
+            if (d := yamlread.load(chunk, shown, PolicyLoadError, first_line=line)) is not None
+        ]
         if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":
             raise EnvFileError(
                 "a policy.yaml must hold exactly one Kyverno ClusterPolicy",

@@ -20,7 +20,16 @@ from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
 from generator.write import WriteReport, plan_files, write_tree
 
-__all__ = ["Project", "check", "drift", "load_env", "render", "render_environments", "selected_envs"]
+__all__ = [
+    "Project",
+    "check",
+    "drift",
+    "edit_environment",
+    "load_env",
+    "render",
+    "render_environments",
+    "selected_envs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +205,40 @@ def check(
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
         charts_dir=charts_dir,
     )
+
+
+def edit_environment(project: Project, name: str, text: str) -> tuple[Environment, WriteReport]:
+    """Replace ``environments/<name>.yaml`` with ``text`` and re-render that environment.
+
+    ``text`` is loaded, checked and rendered in a shadow project first (the other environment
+    files beside it, templates and policies linked), so a refusal changes nothing; then the file is
+    replaced atomically and ``rendered/<name>/`` written. Used by ``gitops-gen release``.
+
+    Raises:
+        EnvFileError: ``text`` is not a valid environment (located as in the real file).
+        WriteError: ``rendered/`` cannot be written (the environment file is then restored).
+    """
+    import shutil
+    import tempfile
+
+    from generator.release.edit import replace_file
+
+    with tempfile.TemporaryDirectory(prefix=".gitops-gen-edit-") as tmp:
+        shadow = Project(Path(tmp))
+        shadow.environments.mkdir()
+        for path in project.environments.glob("*.yaml"):
+            shutil.copyfile(path, shadow.environments / path.name)
+        (shadow.environments / f"{name}.yaml").write_text(text, encoding="utf-8")
+        for link in ("templates", "policies"):
+            (shadow.root / link).symlink_to(getattr(project, link).resolve(), target_is_directory=True)
+        _, env = load_env(shadow, name)
+        files = render_files(shadow, [name])
+    path = project.environments / f"{name}.yaml"
+    before = path.read_text(encoding="utf-8")
+    replace_file(path, text)
+    try:
+        report = _write(project, files, [name], check=False)
+    except Exception:
+        replace_file(path, before)
+        raise
+    return env, report

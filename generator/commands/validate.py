@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import yaml
-
+from generator import yamlread
+from generator.errors import EnvFileError
 from generator.findings import exit_code
 from generator.report import FORMATS, get_formatter
 
@@ -27,7 +27,6 @@ __all__ = [
     "run",
 ]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 NAME = "validate"
 HELP = "Validate Kubernetes manifests against the API schemas and CRDs (CEL rules included)."
 OUTPUTS = ("text", "json", "junit", "sarif")
@@ -79,7 +78,7 @@ def default_crd_dirs(given: list[str]) -> tuple[str, ...]:
 
 def _eks_version(path: Path) -> tuple[int, int] | None:
     """``eks.version`` of one environment file as ``(major, minor)``, if it sets one."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    data = yamlread.load(yamlread.read_text(path, str(path), EnvFileError), str(path), EnvFileError)
     eks = data.get("eks") if isinstance(data, dict) else None
     head, _, tail = str((eks or {}).get("version", "") if isinstance(eks, dict) else "").partition(".")
     return (int(head), int(tail)) if head.isdigit() and tail.isdigit() else None
@@ -106,8 +105,9 @@ def declared_version(env_dir: Path, stderr: TextIO) -> str | None:
             own = _eks_version(path) or default
             if own is not None:
                 declared.add(own)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        stderr.write(f"note: EKS version not read from {env_dir} ({e}); using the newest schemas\n")
+    except EnvFileError as e:
+        where = f"{e.location}: {e.message}"
+        stderr.write(f"note: EKS version not read from {env_dir} ({where}); using the newest schemas\n")
         return None
     if not declared:
         return None

@@ -20,8 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from generator import yamlread
 from generator.documents import Document, load_file, locate, split_documents
 from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.engine import Admission, evaluate_policy
@@ -33,7 +32,6 @@ from generator.policy.vpol import CelAdmission, CelPolicy, cel_policies_from_doc
 
 __all__ = ["TestRow", "find_test_files", "run_test_file", "run_tests"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEST_FILE = "kyverno-test.yaml"
 _STATUSES = frozenset({"pass", "fail", "skip", "warn", "error"})
 CEL_EXCEPTION_GROUP = "policies.kyverno.io/"
@@ -100,18 +98,10 @@ def find_test_files(root: Path) -> list[Path]:
 
 def _test_documents(path: Path) -> list[Document]:
     """The ``Test`` documents of a file, each with its text and first line (for error locations)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PolicyLoadError(f"cannot read Test file: {e}", path=str(path)) from e
+    text = yamlread.read_text(path, str(path), PolicyLoadError)
     tests = []
     for index, (line, chunk) in enumerate(split_documents(text)):
-        try:
-            body = yaml.load(chunk, Loader=_LOADER)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = line + mark.line if mark else line
-            raise PolicyLoadError(f"cannot parse Test file: {e}", path=str(path), line=where) from e
+        body = yamlread.load(chunk, str(path), PolicyLoadError, first_line=line)
         if body is None:
             continue
         if not isinstance(body, Mapping):

@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from generator import yamlread
 from generator.errors import PolicyLoadError
 from generator.policy.match import UserInfo
 
 __all__ = ["Values", "load_user_info", "load_values", "user_info_from", "values_from"]
-
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +62,7 @@ class Values:
 
 
 def _read(path: Path) -> Mapping[str, Any]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, yaml.YAMLError) as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise PolicyLoadError(f"cannot read {path.name}: {e}", path=str(path), line=line) from e
+    data = yamlread.load(yamlread.read_text(path, str(path), PolicyLoadError), str(path), PolicyLoadError)
     if not isinstance(data, Mapping):
         raise PolicyLoadError("expected a mapping", path=str(path), line=1)
     return data

@@ -111,7 +111,7 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
     CRDs among the input define kinds too. Rather than parse every file twice, documents of kinds
     no schema knows are validated again at the end, once every input CRD has been registered.
     """
-    sizes = [os.path.getsize(f) for f in files]
+    sizes = [_size(f) for f in files]
     engine = Engine(options)  # validates options (version, CRD dirs) before any worker starts
     if jobs is None:
         jobs = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_MIN_BYTES else 1
@@ -158,3 +158,11 @@ def validate_paths(paths: Sequence[str], options: Options, *, jobs: int | None =
             hint="check the path, or run `make render` first",
         )
     return validate_files(files, options, jobs=jobs)
+
+
+def _size(file: str) -> int:
+    """Bytes of ``file`` for balancing work; 0 when unreadable (``load_file`` then says why)."""
+    try:
+        return os.path.getsize(file)
+    except OSError:
+        return 0

@@ -1,0 +1,341 @@
+"""The one YAML reader: bytes on disk → text → node tree → plain data, bounded at every step.
+
+Every YAML file a user hands us (environment files, manifests for ``validate``/``policy``,
+policies, Kyverno Test/Values/UserInfo files) goes through here, so hostile input fails the same
+way everywhere: one ``GeneratorError`` of the caller's class naming ``file:line:col``, never a
+traceback, a hang or unbounded memory.
+
+- ``read_text``: only regular files (a FIFO or device would hang or never end: opened
+  non-blocking, then ``fstat``-checked), at most ``MAX_FILE_BYTES``, strict UTF-8 (the bad byte's
+  line is named), no byte-order mark, no control characters YAML forbids.
+- ``compose``: libyaml's composer recurses in C and crashes the process on deep nesting, and
+  aliases make a small file expand exponentially (billion laughs) in every later walk. A cheap
+  textual bound skips the check for ordinary files; otherwise one pass over libyaml's (iterative)
+  event stream measures the real nesting depth and the size after alias expansion and rejects a
+  document above ``MAX_DEPTH`` or ``MAX_EXPANDED_NODES`` before a node is built.
+- ``construct``: PyYAML's safe constructor, also rejecting duplicate keys at any depth, and
+  turning unknown tags and over-long integers into located errors.
+
+Must not know what the YAML means; callers check structure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import GeneratorError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPANDED_NODES",
+    "MAX_FILE_BYTES",
+    "check_text",
+    "compose",
+    "construct",
+    "construct_scalar",
+    "load",
+    "problem_error",
+    "read_text",
+]
+
+#: Deepest nesting of collections accepted (real manifests stay below 20; CRD schemas below 40).
+MAX_DEPTH = 100
+#: Nodes a document may hold once aliases are expanded (a billion-laughs document fails here).
+MAX_EXPANDED_NODES = 200_000
+#: Largest YAML file read (etcd refuses objects over 1.5 MiB; a rendered tree's files are far smaller).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+_CParser: Any = getattr(yaml, "CParser", None)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: What YAML 1.1 calls non-printable (PyYAML's reader rejects these with a traceback-shaped error).
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BLOCK_PREFIX = re.compile(r"^[ \-?:]*", re.MULTILINE)
+
+ErrorType = type[GeneratorError]
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def read_text(path: Path, shown: str, error: ErrorType, *, max_bytes: int | None = None) -> str:
+    """The checked text of the regular file ``path`` (``shown`` in messages).
+
+    Raises:
+        GeneratorError: of class ``error``: missing, not a regular file, too large, not UTF-8,
+            a byte-order mark or a control character.
+    """
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError as e:
+        raise error("file not found", path=shown, hint="check the path (a dangling symlink?)") from e
+    except OSError as e:
+        raise error(f"cannot read file: {e.strerror}", path=shown) from e
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(
+                "not a regular file (a FIFO, socket or device?)",
+                path=shown,
+                hint="give a plain YAML file",
+            )
+        if info.st_size > max_bytes:
+            raise error(
+                f"file is {info.st_size} bytes, more than the {max_bytes} accepted",
+                path=shown,
+                hint="split it into smaller files",
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as e:
+        raise error(f"cannot read file: {e.strerror or e}", path=shown) from e
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise error(f"file grew past the {max_bytes} bytes accepted while read", path=shown)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, column = _line_col(data[: e.start].decode("utf-8", "replace"), e.start)
+        raise error(
+            f"not valid UTF-8 (byte 0x{data[e.start]:02x})",
+            path=shown,
+            line=line,
+            column=column,
+            hint="save the file as UTF-8",
+        ) from e
+    return check_text(text, shown, error)
+
+
+def check_text(text: str, shown: str, error: ErrorType, *, first_line: int = 1) -> str:
+    """``text`` unchanged, or an error at the first byte-order mark or forbidden control character."""
+    if text.startswith("\ufeff"):  # the BOM decoded
+        raise error(
+            "file starts with a byte-order mark",
+            path=shown,
+            line=first_line,
+            column=1,
+            hint="save the file as UTF-8 without BOM",
+        )
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line, column = _line_col(text, bad.start())
+        raise error(
+            f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+            path=shown,
+            line=first_line + line - 1,
+            column=column,
+            hint="remove it; write it as an escape inside a double-quoted string if it is data",
+        )
+    return text
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound on the nesting depth, from flow brackets and block indentation (cheap)."""
+    flow = text.count("[") + text.count("{")
+    block = max((len(m) for m in _BLOCK_PREFIX.findall(text)), default=0)
+    return flow + 2 * block + 4
+
+
+def _measure(text: str, shown: str, error: ErrorType, first_line: int, max_depth: int) -> None:
+    """Exact depth and alias-expanded size from libyaml's event stream (no recursion).
+
+    Each open collection accumulates the expanded size of what it holds, so an anchor's size is
+    known when it closes and an alias adds that size without being expanded.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [anchor, expanded nodes inside] per open collection
+    total = 0
+
+    def fail(message: str, mark: Any, hint: str) -> GeneratorError:
+        return error(
+            message,
+            path=shown,
+            line=first_line + mark.line if mark is not None else first_line,
+            column=mark.column + 1 if mark is not None else None,
+            hint=hint,
+        )
+
+    def add(count: int, mark: Any) -> None:
+        nonlocal total
+        total += count
+        if stack:
+            stack[-1][1] += count
+        if total > MAX_EXPANDED_NODES:
+            raise fail(
+                f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
+                mark,
+                "aliases may not multiply a document (billion laughs); write the values out",
+            )
+
+    loader = (_CParser or yaml.SafeLoader)(text)
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= max_depth:
+                    raise fail(
+                        f"nesting deeper than {max_depth} levels",
+                        event.start_mark,
+                        "flatten the structure; no real manifest nests this deep",
+                    )
+                stack.append([event.anchor, 0])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, inside = stack.pop()
+                if anchor:
+                    sizes[anchor] = inside + 1
+                total -= inside  # the children were counted as they came; add() counts the whole
+                add(inside + 1, event.start_mark)
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.anchor:
+                    sizes[event.anchor] = 1
+                add(1, event.start_mark)
+            elif isinstance(event, yaml.AliasEvent):
+                if any(entry[0] == event.anchor for entry in stack):
+                    raise fail(
+                        f"alias *{event.anchor} refers to a collection that contains it",
+                        event.start_mark,
+                        "recursive structures are not allowed",
+                    )
+                add(sizes.get(event.anchor or "", 1), event.start_mark)
+    finally:
+        loader.dispose()
+
+
+#: Hints by words of PyYAML's problem text: the parser says what broke, these say what to do.
+_HINTS = (
+    ("duplicate key", "each key may appear once per mapping; remove or merge the duplicate"),
+    ("constructor for the tag", "use plain YAML values (no custom tags such as !foo or !!python/...)"),
+    ("integer too large", "no field takes a number this long; quote it if it is an identifier"),
+    ("mapping key must be", "keys must be plain scalars"),
+)
+
+
+def problem_error(
+    e: yaml.YAMLError, text: str, shown: str, error: ErrorType, *, first_line: int = 1, hint: str = ""
+) -> GeneratorError:
+    """A PyYAML error as one located ``error``, with a hint saying what to do."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = str(getattr(e, "problem", None) or e)
+    hint = next((h for words, h in _HINTS if words in problem), hint)
+    lines = text.splitlines()
+    if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
+        hint = "YAML indents with spaces, never tabs"
+    return error(
+        f"invalid YAML: {problem}",
+        path=shown,
+        line=first_line + mark.line if mark is not None else first_line,
+        column=mark.column + 1 if mark is not None else None,
+        hint=hint,
+    )
+
+
+def compose(
+    text: str,
+    shown: str,
+    error: ErrorType,
+    *,
+    first_line: int = 1,
+    max_depth: int = MAX_DEPTH,
+    hint: str = "fix the YAML syntax (indentation, quotes, colons)",
+) -> yaml.Node | None:
+    """The single document of ``text`` as a node tree (``None`` when empty), bounded.
+
+    Raises:
+        GeneratorError: of class ``error``: invalid YAML, more than one document, nesting deeper
+            than ``max_depth``, alias expansion past ``MAX_EXPANDED_NODES`` or a recursive alias.
+    """
+    try:
+        if _depth_bound(text) > max_depth or ("&" in text and "*" in text):
+            _measure(text, shown, error, first_line, max_depth)
+        node: yaml.Node | None = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError as e:
+        raise problem_error(e, text, shown, error, first_line=first_line, hint=hint) from e
+    except RecursionError as e:  # pragma: no cover - _measure bounds the depth first
+        raise error(f"nesting deeper than {max_depth} levels", path=shown, line=first_line) from e
+    return node
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """PyYAML's safe constructor, strict about duplicate keys and out-of-range integers."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):  # fewer entries than keys: a duplicate, or merged keys
+            self._find_duplicate(own)
+        return mapping
+
+    def _find_duplicate(self, keys: list[yaml.Node]) -> None:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node in keys:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a scalar", key_node.start_mark
+                ) from None
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {first.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            value: int = super().construct_yaml_int(node)
+        except ValueError as e:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer too large ({len(str(node.value))} digits)", node.start_mark
+            ) from e
+        return value
+
+
+_Constructor.yaml_constructors = {
+    **yaml.constructor.SafeConstructor.yaml_constructors,
+    "tag:yaml.org,2002:int": _Constructor.construct_yaml_int,
+}
+
+
+def construct(node: yaml.Node | None, text: str, shown: str, error: ErrorType, *, first_line: int = 1) -> Any:
+    """Plain Python data of a composed node (tags resolved safely; unknown tags are errors).
+
+    Raises:
+        GeneratorError: of class ``error``: duplicate key, unknown tag, integer too large.
+    """
+    if node is None:
+        return None
+    try:
+        return _Constructor().construct_document(node)
+    except yaml.YAMLError as e:
+        raise problem_error(e, text, shown, error, first_line=first_line, hint="use plain YAML values") from e
+
+
+def load(text: str, shown: str, error: ErrorType, *, first_line: int = 1) -> Any:
+    """``compose`` + ``construct``: the data of one YAML document, every limit applied."""
+    node = compose(text, shown, error, first_line=first_line)
+    return construct(node, text, shown, error, first_line=first_line)
+
+
+def construct_scalar(constructor: yaml.constructor.BaseConstructor, node: yaml.Node) -> Any:
+    """One scalar node's value, as ``construct`` would build it (huge integers rejected, located)."""
+    try:
+        return constructor.construct_object(node)
+    except ValueError as e:  # int() refuses more than 4300 digits
+        raise yaml.constructor.ConstructorError(
+            None, None, f"integer too large ({len(str(node.value))} digits)", node.start_mark
+        ) from e
