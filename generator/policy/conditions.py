@@ -8,6 +8,7 @@ raise ``ValueError`` so the caller can report a rule error with the operator's n
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -170,6 +171,8 @@ def _number(value: Any) -> tuple[str, Fraction] | None:
     """A value as a comparable number, tried as upstream does: number, quantity, then duration."""
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # Infinity/NaN have no exact ratio; upstream's comparison fails on them too
     if isinstance(value, (int, float)):
         return ("number", Fraction(value))
     if isinstance(value, str):

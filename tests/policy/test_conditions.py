@@ -59,3 +59,10 @@ def test_operator_names_are_case_insensitive():
 def test_unknown_operator_raises():
     with pytest.raises(ValueError, match="Contains"):
         evaluate_operator("Contains", "a", "a")
+
+
+def test_non_finite_numbers_never_compare():
+    """Infinity and NaN (JSON extensions a resource may carry) fail numeric operators, never raise."""
+    for key in (float("inf"), float("-inf"), float("nan")):
+        assert evaluate_operator("Equals", key, 0) is False
+        assert evaluate_operator("GreaterThan", key, 0) is False
