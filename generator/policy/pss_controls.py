@@ -65,11 +65,6 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _seq(value: Any) -> list[Any]:
-    """A list field, or nothing: a scalar where a list belongs is the schema's finding, not a crash."""
-    return value if isinstance(value, list) else []
-
-
 def _containers(spec: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Mapping[str, Any]]]:
     for section in _SECTIONS:
         items = spec.get(section)
@@ -77,6 +72,11 @@ def _containers(spec: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...]
             for i, c in enumerate(items):
                 if isinstance(c, Mapping):
                     yield (section, i), c
+
+
+def _items(value: Any) -> list[Any]:
+    """A list field, or nothing when the resource holds another type there (never raise)."""
+    return value if isinstance(value, list) else []
 
 
 def _image(c: Mapping[str, Any]) -> str:
@@ -133,7 +133,7 @@ def _privileged(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Vi
 
 def _caps_baseline(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
     for path, c in _containers(spec):
-        added = _seq(_map(_sc(c).get("capabilities")).get("add"))
+        added = _map(_sc(c).get("capabilities")).get("add") or ()
         for j, cap in enumerate(added):
             if str(cap) not in _BASELINE_CAPS:
                 where = (*path, "securityContext", "capabilities", "add", j)
@@ -141,14 +141,14 @@ def _caps_baseline(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator
 
 
 def _host_path(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-    for i, vol in enumerate(_seq(spec.get("volumes"))):
+    for i, vol in enumerate(_items(spec.get("volumes"))):
         if isinstance(vol, Mapping) and vol.get("hostPath") is not None:
             yield None, ("volumes", i, "hostPath"), "hostPath volumes are forbidden"
 
 
 def _host_ports(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
     for path, c in _containers(spec):
-        for j, port in enumerate(_seq(c.get("ports"))):
+        for j, port in enumerate(_items(c.get("ports"))):
             if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
                 yield _image(c), (*path, "ports", j, "hostPort"), "hostPort must be unset or 0"
 
@@ -249,7 +249,7 @@ def _sysctls(allowed: frozenset[str]) -> Control:
     """The sysctls check with the allow-list of one version."""
 
     def check(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-        for i, item in enumerate(_seq(_sc(spec).get("sysctls"))):
+        for i, item in enumerate(_items(_sc(spec).get("sysctls"))):
             if isinstance(item, Mapping) and str(item.get("name")) not in allowed:
                 yield None, ("securityContext", "sysctls", i), f"sysctl {item.get('name')} is forbidden"
 
@@ -257,7 +257,7 @@ def _sysctls(allowed: frozenset[str]) -> Control:
 
 
 def _volume_types(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-    for i, vol in enumerate(_seq(spec.get("volumes"))):
+    for i, vol in enumerate(_items(spec.get("volumes"))):
         if isinstance(vol, Mapping):
             kinds = [k for k in vol if k != "name"]
             if any(k not in _RESTRICTED_VOLUMES for k in kinds):
@@ -309,9 +309,9 @@ def _seccomp_restricted(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Ite
 def _caps_restricted(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
     for path, c in _containers(spec):
         caps = _map(_sc(c).get("capabilities"))
-        if "ALL" not in [str(d) for d in _seq(caps.get("drop"))]:
+        if "ALL" not in [str(d) for d in caps.get("drop") or ()]:
             yield _image(c), (*path, "securityContext", "capabilities", "drop"), "capabilities must drop ALL"
-        for j, cap in enumerate(_seq(caps.get("add"))):
+        for j, cap in enumerate(_items(caps.get("add"))):
             if str(cap) != "NET_BIND_SERVICE":
                 where = (*path, "securityContext", "capabilities", "add", j)
                 yield _image(c), where, f"capability {cap} must not be added"
