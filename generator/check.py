@@ -24,13 +24,14 @@ from typing import Any, Protocol
 from generator.chart_values import CHECK as CHART_VALUES
 from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
+from generator.crosscheck_argocd import ARGOCD_CHECKS, HUB, argocd_instance_findings, run_argocd_checks
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
 from generator.findings import Finding, Severity
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
     "CheckResult",
@@ -113,7 +114,9 @@ class CheckResult:
         findings = self.findings
         return {
             "environments": list(self.environments),
-            "clusters": len({(s.env, s.cluster) for s in self.scopes if s.cluster != ENV_SCOPE}),
+            "clusters": len(
+                {(s.env, s.cluster) for s in self.scopes if s.cluster not in (ENV_SCOPE, HUB_CLUSTER)}
+            ),
             "documents": self.documents,
             "checks": len(self.scopes),
             "failed_checks": sum(1 for fs in self.scopes.values() if any(f.severity == "error" for f in fs)),
@@ -321,6 +324,8 @@ def cluster_scopes(
             raw[Scope(env, cluster, check)] = list(found_cc)
         for check, path_check in PATH_CHECKS.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
+        for check, argocd_check in ARGOCD_CHECKS.items():
+            raw[Scope(env, cluster, check)] = list(argocd_check(view))
         if charts_dir is not None:
             raw[Scope(env, cluster, CHART_VALUES)] = list(check_chart_values(view, charts_dir))
         rules = (image_rules or {}).get(env)
@@ -340,11 +345,21 @@ def env_scopes(
     for m in manifests:
         members.setdefault(m.env, {}).setdefault(m.cluster, []).append(m)
     out: dict[Scope, tuple[Finding, ...]] = {}
+    every_view: list[ClusterView] = []
     for env in sorted({*environments, *members}):
         views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         for check, found in run_env_checks(EnvView(env, views, expected)).items():
             out[Scope(env, ENV_SCOPE, check)] = found
+        for check, found in run_argocd_checks(views).items():
+            out[Scope(env, ENV_SCOPE, check)] = found
+        out[Scope(env, ENV_SCOPE, HUB)] = ()
+    # One Argo CD hub may serve several environments: its objects are checked together.
+    for f in argocd_instance_findings(every_view):
+        scope = scope_of(f.file, HUB)
+        scope = Scope(scope.env, ENV_SCOPE, HUB)
+        out[scope] = (*out.get(scope, ()), f)
     return out
 
 
