@@ -29,6 +29,12 @@ HELP = (
     "cross-resource checks (exit 1 on findings)."
 )
 OUTPUTS = ("text", "json", "junit", "sarif", "github")
+EXAMPLES = """
+gitops-gen check --crd-dir ../shared/crds                 # what `make check` and CI run
+gitops-gen check --env prod --output github               # annotations on the environment lines
+gitops-gen check --output sarif > gitops-gen.sarif        # for code scanning
+"""
+EXIT_1 = "a check failed: drift, invalid manifest, Enforce policy or cross-resource error"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,19 +44,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--charts-dir",
         metavar="DIR",
         help="pinned Helm charts' values, <DIR>/<chart>/<version>/values.yaml, read in place "
-        "(default: $GITOPS_GEN_CHARTS, else ../shared/charts)",
+        "(default: $GITOPS_GEN_CHARTS, else ../shared/charts beside the project root)",
     )
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
 
 
-def charts_directory(given: str | None) -> str:
-    """``--charts-dir``, else ``$GITOPS_GEN_CHARTS``, else ``../shared/charts``; it must exist.
+def charts_directory(given: str | None, root: Path = Path(".")) -> str:
+    """``--charts-dir``, else ``$GITOPS_GEN_CHARTS``, else ``<root>/../shared/charts``; it must exist.
 
     Raises:
         UsageError: the directory does not exist (operator values could not be checked).
     """
-    chosen = given or os.environ.get("GITOPS_GEN_CHARTS") or str(Path("..") / "shared" / "charts")
+    chosen = given or os.environ.get("GITOPS_GEN_CHARTS") or str(root / ".." / "shared" / "charts")
     if not Path(chosen).is_dir():
         raise UsageError(
             f"charts directory {chosen} does not exist: operator Helm values cannot be checked",
@@ -61,7 +66,7 @@ def charts_directory(given: str | None) -> str:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    crd_dirs = default_crd_dirs(args.crd_dir)
+    crd_dirs = default_crd_dirs(args.crd_dir, args.root)
     if not crd_dirs:
         raise UsageError(
             "no CRD directory: custom resources cannot be validated",
@@ -70,8 +75,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     for d in crd_dirs:
         if not Path(d).is_dir():
             raise UsageError(f"CRD directory {d} does not exist", path=d, hint="pass --crd-dir DIR")
-    charts_dir = charts_directory(args.charts_dir)
-    result = check(Project(args.root), args.env, crd_dirs=crd_dirs, charts_dir=charts_dir)
+    charts_dir = charts_directory(args.charts_dir, args.root)
+    result = check(
+        Project(args.root), args.env, crd_dirs=crd_dirs, charts_dir=charts_dir, progress=args.progress
+    )
     assert args.output in FORMATS
     summary = result.summary()
     if args.output == "junit":
@@ -85,6 +92,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         stdout.write(get_formatter(args.output)(result.findings, summary, tool="gitops-gen check"))
     code = exit_code(result.findings)
+    if args.verbose:
+        for scope in sorted(result.scopes):
+            failed = any(f.severity == "error" for f in result.scopes[scope])
+            stderr.write(f"{'FAIL' if failed else 'ok  '} {scope.id}\n")
     if code and args.output != "text":
         stderr.write(
             f"gitops-gen check: {summary['errors']} error(s) in {summary['failed_checks']} check(s)\n"
