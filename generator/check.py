@@ -24,7 +24,13 @@ from typing import Any, Protocol
 from generator.chart_values import CHECK as CHART_VALUES
 from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
-from generator.crosscheck_argocd import ARGOCD_CHECKS, HUB, argocd_instance_findings, run_argocd_checks
+from generator.crosscheck_argocd import (
+    ARGOCD_CHECKS,
+    HUB,
+    argocd_instance_findings,
+    delivered_to,
+    run_argocd_checks,
+)
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
@@ -319,7 +325,9 @@ def cluster_scopes(
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         for name, found in policy_findings(members, policies, cache).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
+        hub = clusters.get((env, HUB_CLUSTER), []) if cluster != HUB_CLUSTER else []
+        delivered = delivered_to(env, cluster, (s.manifest for s in hub))
+        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
         for check, path_check in PATH_CHECKS.items():

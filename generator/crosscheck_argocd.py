@@ -35,6 +35,7 @@ from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
     "ARGOCD_CHECKS",
+    "ARGOCD_ENV_CHECKS",
     "BUILTIN_GROUPS",
     "CHART_CRD_GROUPS",
     "HUB_LABEL",
@@ -42,6 +43,7 @@ __all__ = [
     "MIN_RETRY_SECONDS",
     "STATEFUL_KINDS",
     "argocd_instance_findings",
+    "delivered_to",
     "run_argocd_checks",
 ]
 
@@ -304,18 +306,25 @@ def _permits(project: Manifest, server: str) -> bool:
     return False
 
 
+def _paths(app: Manifest) -> list[str]:
+    """``app``'s directory source paths, each ending in ``/``."""
+    sources = [get_path(app.body, "spec", "source"), *list_of(get_path(app.body, "spec", "sources"))]
+    paths = [get_path(source, "path") for source in sources]
+    return [p.strip("/").removeprefix("./") + "/" for p in paths if isinstance(p, str) and p]
+
+
 def _synced(app: Manifest, everything: Iterable[Manifest]) -> list[Manifest]:
     """The rendered manifests under ``app``'s directory sources."""
-    paths = []
-    for key in ("source",):
-        path = get_path(app.body, "spec", key, "path")
-        if isinstance(path, str) and path:
-            paths.append(path.strip("/").removeprefix("./") + "/")
-    for item in list_of(get_path(app.body, "spec", "sources")):
-        path = get_path(item, "path")
-        if isinstance(path, str) and path:
-            paths.append(path.strip("/").removeprefix("./") + "/")
+    paths = _paths(app)
     return [m for m in everything if any(f"rendered/{m.path}".startswith(p) for p in paths)]
+
+
+def delivered_to(env: str, cluster: str, apps: Iterable[Manifest]) -> tuple[Manifest, ...]:
+    """The ``apps`` (a hub's) that deploy into ``cluster``: to the server that syncs its directory."""
+    apps = [a for a in apps if _is_app(a)]
+    prefix = f"rendered/{env}/{cluster}/"
+    servers = {_server(a) for a in apps if any(p.startswith(prefix) for p in _paths(a))} - {"", IN_CLUSTER}
+    return tuple(a for a in apps if _server(a) in servers)
 
 
 def _apps_of_apps(inst: _Instance, everything: list[Manifest]) -> Iterator[Finding]:
@@ -412,6 +421,17 @@ def _provided_groups(app: Manifest, everything: list[Manifest]) -> set[str]:
     return groups
 
 
+def _installs_charts(app: Manifest, everything: list[Manifest]) -> bool:
+    server = _server(app)
+    return any(
+        _is_app(o)
+        and o.env == app.env
+        and _server(o) == server
+        and get_path(o.body, "spec", "source", "chart")
+        for o in everything
+    )
+
+
 def check_sync_ordering(app: Manifest, everything: list[Manifest]) -> Iterator[Finding]:
     """The custom resources ``app`` syncs can wait for their CRDs (see the module docstring)."""
     synced = _synced(app, everything)
@@ -425,7 +445,12 @@ def check_sync_ordering(app: Manifest, everything: list[Manifest]) -> Iterator[F
     if not crs:
         return
     provided = _provided_groups(app, everything)
-    for group in sorted({group_of(c.api_version) for c in crs} - provided):
+    # Operators installed outside this tree (none of its Applications installs a chart there)
+    # cannot be known: the rule then says nothing.
+    missing = (
+        {group_of(c.api_version) for c in crs} - provided if _installs_charts(app, everything) else set()
+    )
+    for group in sorted(missing):
         example = next(c for c in crs if group_of(c.api_version) == group)
         yield finding(
             example,
@@ -583,6 +608,9 @@ ARGOCD_CHECKS: dict[str, ClusterCheck] = {
     STATEFUL: check_stateful_retention,
 }
 """Checks that see one cluster (findings carry these names)."""
+
+ARGOCD_ENV_CHECKS = (HUB, ORDERING, CONTROLLER)
+"""Checks reported per environment (``argocd-hub`` across the environments sharing a hub)."""
 
 
 def run_argocd_checks(views: Mapping[str, ClusterView]) -> dict[str, tuple[Finding, ...]]:
