@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
-RENDER, SCHEMA, POLICY, IMAGES = "render", "schema", "policy", "image-registries"
+RENDER, SCHEMA, POLICY, IMAGES, FOREIGN = "render", "schema", "policy", "image-registries", "foreign"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -382,6 +382,7 @@ def check_subjects(
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
+    foreign: Iterable[Finding] = (),
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -396,6 +397,8 @@ def check_subjects(
         image_rules: each environment's own image rules, where its file is known.
         kubernetes_versions: each environment's EKS version (``X.Y``), for built-in schemas.
         charts_dir: pinned charts' values for the ``chart-values`` check; ``None`` skips it.
+        foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
+            their documents are among ``subjects``.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
     scopes = cluster_scopes(
@@ -407,9 +410,10 @@ def check_subjects(
         charts_dir=charts_dir,
     )
     by_file = {s.document.file: s for s in subjects}
-    for f in drift:
-        scope = scope_of(f.file, RENDER)
-        scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
+    for check_name, extra in ((RENDER, drift), (FOREIGN, foreign)):
+        for f in extra:
+            scope = scope_of(f.file, check_name)
+            scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
     manifests = [s.manifest for s in subjects]
     for scope, found in env_scopes(manifests, environments, expected_clusters).items():
         scopes[scope] = tuple(_located(f, by_file) for f in found)
