@@ -20,6 +20,7 @@ Never prints the secret: messages name the kind of secret and mask the value. Pu
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -112,11 +113,39 @@ def _env_entries(body: Any) -> Iterator[tuple[YamlPath, str, str]]:
             stack.extend(((*path, i), v) for i, v in enumerate(value) if isinstance(v, dict | list))
 
 
+#: Argo CD declarative Secrets (cluster, repository) hold configuration; only these keys of them
+#: (or of their ``config`` JSON) are credentials.
+_ARGOCD_SECRET_TYPE = "argocd.argoproj.io/secret-type"
+_ARGOCD_CREDENTIAL_KEYS = frozenset(
+    {"password", "bearerToken", "sshPrivateKey", "keyData", "githubAppPrivateKey"}
+)
+
+
+def _argocd_credentials(value: Any) -> bool:
+    """True when an Argo CD Secret value (or its parsed ``config`` JSON) carries a credential."""
+    if isinstance(value, str):
+        if scan_text(value) is not None:
+            return True
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return False
+    if isinstance(value, dict):
+        return any(
+            (k in _ARGOCD_CREDENTIAL_KEYS and bool(v)) or _argocd_credentials(v) for k, v in value.items()
+        )
+    return False
+
+
 def _secret_data(m: Manifest) -> Iterator[Finding]:
+    labels = (m.body.get("metadata") or {}).get("labels") or {}
+    argocd = isinstance(labels, dict) and _ARGOCD_SECRET_TYPE in labels
     for field in ("data", "stringData"):
         data = m.body.get(field)
         if isinstance(data, dict):
             for key in sorted(data):
+                if argocd and key not in _ARGOCD_CREDENTIAL_KEYS and not _argocd_credentials(data[key]):
+                    continue  # Argo CD configuration (name, server, IRSA config): no credential
                 yield finding(
                     m,
                     (field, key),
