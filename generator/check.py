@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
 from generator.crosscheck_images import check_image_registries
-from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_mesh import MESH_CHECKS
+from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -313,7 +314,7 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
-        for check, path_check in PATH_CHECKS.items():
+        for check, path_check in {**PATH_CHECKS, **MESH_CHECKS}.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
         rules = (image_rules or {}).get(env)
         if rules is not None:
@@ -335,8 +336,11 @@ def env_scopes(
     for env in sorted({*environments, *members}):
         views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
         expected = (expected_clusters or {}).get(env)
-        for check, found in run_env_checks(EnvView(env, views, expected)).items():
+        env_view = EnvView(env, views, expected)
+        for check, found in run_env_checks(env_view).items():
             out[Scope(env, ENV_SCOPE, check)] = found
+        for check, env_check in ENV_PATH_CHECKS.items():
+            out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
     return out
 
 

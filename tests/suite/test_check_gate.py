@@ -16,7 +16,8 @@ import yaml
 
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
-from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_mesh import MESH_CHECKS
+from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
 from generator.pipeline import Project, check
 from generator.report import get_formatter
@@ -35,6 +36,7 @@ def _expected_scopes() -> list[Scope]:
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
         *PATH_CHECKS,
+        *MESH_CHECKS,
         "image-registries",
     ]
     scopes = []
@@ -42,7 +44,7 @@ def _expected_scopes() -> list[Scope]:
         env_dir = ROOT / "rendered" / env
         clusters = sorted(p.name for p in env_dir.iterdir() if p.is_dir()) if env_dir.is_dir() else []
         scopes += [Scope(env, c, check) for c in clusters for check in per_cluster]
-        scopes += [Scope(env, ENV_SCOPE, check) for check in ENV_CHECKS]
+        scopes += [Scope(env, ENV_SCOPE, check) for check in [*ENV_CHECKS, *ENV_PATH_CHECKS]]
     return scopes
 
 
