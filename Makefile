@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
-export GITOPS_GEN_CRDS ?= $(SHARED)/crds
-export GITOPS_GEN_CONFORMANCE ?= $(SHARED)/kyverno-conformance
+export GITOPS_GEN_CRDS ?= $(abspath $(SHARED))/crds
+export GITOPS_GEN_CONFORMANCE ?= $(abspath $(SHARED))/kyverno-conformance
+export GITOPS_GEN_CONFORMANCE_V2 ?= $(abspath $(SHARED))/kyverno-conformance-v2
 
 # checkov (an independent opinion on rendered/, issue 5) lives in its own venv: its many pinned
 # dependencies conflict with ours. checkov and every dependency of it are pinned in

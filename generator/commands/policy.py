@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from generator.documents import load_documents
+from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.findings import Finding
 from generator.policy import Admission, TestRow, evaluate, load_policies, result_to_finding, run_tests
@@ -23,6 +25,7 @@ from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED
 from generator.policy.match import UserInfo
 from generator.policy.model import RuleResult
+from generator.policy.mutate import MutationInputs, mutate_all
 from generator.policy.values import Values, load_user_info, load_values
 from generator.policy.vpol import CelAdmission, evaluate_cel_policy, load_cel_policies
 from generator.report import get_formatter
@@ -52,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     apply.add_argument("--userinfo", metavar="FILE", help="a Kyverno CLI UserInfo file (the admission user)")
     apply.add_argument("--output", choices=("text", "json", "junit", "sarif"), default="text")
+    apply.add_argument(
+        "--mutated",
+        metavar="FILE",
+        help="write the resources after the policies' mutate rules to FILE as YAML"
+        " ('-': stdout, after the report)",
+    )
     test = sub.add_parser("test", help="run every kyverno-test.yaml under DIR (like `kyverno test`)")
     test.add_argument("dir", metavar="DIR", type=Path)
     test.add_argument("--output", choices=("text", "json", "junit"), default="text")
@@ -76,14 +85,21 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
     admission = Admission(operation=operation, user=user, values=values)
-    results: list[RuleResult] = list(evaluate(policies, documents, admission))
-    cel_admission = CelAdmission(operation, user, values.namespaces, params=values.params)
+    inputs = MutationInputs(operation, user, values)
+    results: list[RuleResult] = []
+    bodies: list[Mapping[str, Any]] = []
     for index, doc in enumerate(documents):
+        body, mutations = mutate_all(policies, doc.body, inputs)
+        bodies.append(body)
+        results += [replace(r, resource_index=index) for r in mutations]
+    results += evaluate(policies, bodies, admission)
+    cel_admission = CelAdmission(operation, user, values.namespaces, params=values.params)
+    for index, (doc, body) in enumerate(zip(documents, bodies, strict=True)):
         for cel_policy in cel_policies:
             results.extend(
                 evaluate_cel_policy(
                     cel_policy,
-                    doc.body,
+                    body,
                     cel_admission,
                     namespaced=doc.kind not in CLUSTER_SCOPED,
                     resource_index=index,
@@ -95,12 +111,24 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
         for r in results
         if r.status in ("fail", "warn", "error")
     ]
+    findings += [
+        Finding(p.file, p.line, None, (), f"{p.name}/{rule}", reason, kind=p.kind, name=p.name)
+        for p in policies
+        for rule, reason in p.unsupported_rules
+    ]
+    counts["error"] += sum(len(p.unsupported_rules) for p in policies)
     summary: dict[str, Any] = {
         "policies": len(policies) + len(cel_policies),
         "resources": len(documents),
         **counts,
     }
     stdout.write(get_formatter(args.output)(findings, summary, tool="gitops-gen policy apply"))
+    if args.mutated:
+        text = "".join("---\n" + dump(b) for b in bodies)
+        if args.mutated == "-":
+            stdout.write(text)
+        else:
+            Path(args.mutated).write_text(text, encoding="utf-8")
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ANNOTATION", "autogen_controllers", "generate_rules", "rewrite_cel"]
+__all__ = ["ANNOTATION", "autogen_controllers", "generate_mutate_rules", "generate_rules", "rewrite_cel"]
 
 ANNOTATION = "pod-policies.kyverno.io/autogen-controllers"
 _POD_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController")
@@ -165,4 +165,48 @@ def generate_rules(annotations: Mapping[str, Any], rules: list[Mapping[str, Any]
             continue
         if "CronJob" in controllers:
             generated.append(_generate(rule, ["CronJob"], cronjob=True))
+    return generated
+
+
+def _generate_mutate(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[str, Any]:
+    out = dict(rule)
+    out["name"] = ("autogen-cronjob-" if cronjob else "autogen-") + str(rule.get("name", ""))
+    out["match"] = _replace_kinds(rule.get("match"), kinds)
+    if rule.get("exclude") is not None:
+        out["exclude"] = _replace_kinds(rule.get("exclude"), kinds)
+    mutate = dict(rule.get("mutate") or {})
+    if "patchStrategicMerge" in mutate:
+        mutate["patchStrategicMerge"] = _wrap(mutate["patchStrategicMerge"], cronjob)
+    if isinstance(mutate.get("foreach"), list):
+        mutate["foreach"] = [
+            dict(f, patchStrategicMerge=_wrap(f["patchStrategicMerge"], cronjob))
+            if isinstance(f, Mapping) and "patchStrategicMerge" in f
+            else f
+            for f in mutate["foreach"]
+        ]
+    out["mutate"] = mutate
+    for key in ("mutate", "preconditions", "context"):
+        if key in out:
+            out[key] = _rewrite_text(out[key], cronjob)
+    return out
+
+
+def generate_mutate_rules(
+    annotations: Mapping[str, Any], rules: list[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The auto-generated rules for Pod ``mutate`` rules: overlays move under the pod template.
+
+    Upstream ``pkg/autogen`` wraps ``patchStrategicMerge`` (also inside ``foreach``) in
+    ``spec.template`` (CronJob: ``spec.jobTemplate.spec.template``) and points
+    ``request.object.spec``/``metadata`` at the template, as for validate rules.
+    """
+    mutating = [r for r in rules if isinstance(r.get("mutate"), Mapping) and "targets" not in r["mutate"]]
+    controllers = autogen_controllers(annotations, mutating)
+    if not controllers:
+        return []
+    plain = [c for c in controllers if c != "CronJob"]
+    pod_rules = [r for r in mutating if any(_has_pod(d) for d in _descriptions(r.get("match")))]
+    generated = [_generate_mutate(r, plain, cronjob=False) for r in pod_rules] if plain else []
+    if "CronJob" in controllers:
+        generated += [_generate_mutate(r, ["CronJob"], cronjob=True) for r in pod_rules]
     return generated

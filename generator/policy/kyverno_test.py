@@ -26,7 +26,9 @@ from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.engine import Admission, evaluate_policy
 from generator.policy.load import policies_from_documents
 from generator.policy.match import UserInfo
-from generator.policy.model import Policy
+from generator.policy.model import Policy, RuleResult
+from generator.policy.mutate import MutationInputs, mutate_resource
+from generator.policy.mutate.compare import describe_difference, find_expected, same_resource
 from generator.policy.values import Values, load_user_info, load_values, values_from
 from generator.policy.vpol import CelAdmission, CelPolicy, cel_policies_from_documents, evaluate_cel_policy
 
@@ -36,6 +38,8 @@ TEST_FILE = "kyverno-test.yaml"
 _STATUSES = frozenset({"pass", "fail", "skip", "warn", "error"})
 CEL_EXCEPTION_GROUP = "policies.kyverno.io/"
 """PolicyExceptions of this group apply to the CEL policy kinds; kyverno.io ones to ClusterPolicy/Policy."""
+PATCH_MISMATCH = "patched resource differs"
+"""A row's ``actual`` when the mutated resource is not the ``patchedResources`` one."""
 NOT_FOUND = "not found"
 """A row's ``actual`` when the policy gave the resource no response that ``kyverno test`` keeps."""
 #: Built-in cluster-scoped kinds: these get no ``default`` namespace.
@@ -231,10 +235,45 @@ class _Evaluator:
     """Caches rule responses per (policy, resource, operation) for one Test."""
 
     def __init__(self, policies: list[Policy], admission: Admission, cel_policies: list[CelPolicy]) -> None:
+        self.ordered = policies
         self.policies = {p.name: p for p in policies}
         self.cel_policies = {p.name: p for p in cel_policies}
         self.admission = admission
         self.cache: dict[tuple[str, int, str], dict[str, tuple[str, str]]] = {}
+        self.chains: dict[tuple[int, str], dict[str, tuple[Mapping[str, Any], list[RuleResult]]]] = {}
+
+    def _kyverno_exceptions(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(
+            e
+            for e in self.admission.exceptions
+            if not str(e.get("apiVersion", "")).startswith(CEL_EXCEPTION_GROUP)
+        )
+
+    def mutated(
+        self, policy: str, resource: Mapping[str, Any], operation: str
+    ) -> tuple[Mapping[str, Any], list[RuleResult]]:
+        """The resource after the mutate rules of every policy up to ``policy``, and its responses.
+
+        Policies apply in ``policies:`` order (upstream ``processor/policy_processor.go``).
+        """
+        key = (id(resource), operation)
+        chain = self.chains.get(key)
+        if chain is None:
+            admission = self.admission
+            inputs = MutationInputs(
+                operation
+                or str(admission.values.global_values.get("request.operation") or admission.operation),
+                admission.user,
+                admission.values,
+                self._kyverno_exceptions(),
+            )
+            chain = {}
+            current = resource
+            for pol in self.ordered:
+                current, results = mutate_resource(pol, current, inputs)
+                chain.setdefault(pol.name, (current, results))
+            self.chains[key] = chain
+        return chain.get(policy, (resource, []))
 
     def cel_responses(
         self, policy: CelPolicy, resource: Mapping[str, Any], operation: str
@@ -275,15 +314,15 @@ class _Evaluator:
                     admission.exceptions,
                     forced_operation=operation,
                 )
-            kyverno_exceptions = tuple(
-                e
-                for e in admission.exceptions
-                if not str(e.get("apiVersion", "")).startswith(CEL_EXCEPTION_GROUP)
-            )
+            kyverno_exceptions = self._kyverno_exceptions()
             if kyverno_exceptions != admission.exceptions:
                 admission = replace(admission, exceptions=kyverno_exceptions)
-            results = evaluate_policy(pol, resource, admission)
-            self.cache[key] = {r.rule: (r.status, r.message) for r in results}
+            patched, mutations = self.mutated(policy, resource, operation)
+            results = [*mutations, *evaluate_policy(pol, patched, admission)]
+            answers: dict[str, tuple[str, str]] = {r.rule: (r.status, r.message) for r in results}
+            for rule, reason in pol.unsupported_rules:
+                answers.setdefault(rule, ("error", reason))
+            self.cache[key] = answers
         return self.cache[key]
 
 
@@ -325,9 +364,14 @@ def _run_test(test: Mapping[str, Any], path: Path, rel: str) -> Iterator[TestRow
         policy, rule, expected, refs, namespace, op = _entry_fields(entry, path, index)
         if refs is None:
             refs = [str((r.get("metadata") or {}).get("name", "")) for r in resources]
+        patched = None
+        if isinstance(entry, Mapping) and entry.get("patchedResources"):
+            files = _files(base, entry["patchedResources"], "patchedResources", path)
+            patched = [_with_namespace(d.body) for d in _load_docs(files)]
         for ref in refs:
             yield _check(
                 evaluator,
+                patched=patched,
                 resources=resources,
                 rel=rel,
                 index=index,
@@ -352,6 +396,7 @@ def _check(
     ref: str,
     namespace: str | None,
     operation: str,
+    patched: list[Mapping[str, Any]] | None = None,
 ) -> TestRow:
     selected = _select(resources, ref, namespace)
     row = TestRow(rel, index, policy, rule, ref, expected, expected, "")
@@ -375,6 +420,14 @@ def _check(
         if found is None:
             messages.append("no response (rule not applicable): counted as passed, as kyverno test does")
             continue
+        if patched is not None:
+            actual, _ = evaluator.mutated(policy, body, operation)
+            wanted = find_expected(actual, patched, CLUSTER_SCOPED)
+            if wanted is None:
+                messages.append("not in patchedResources: the row is dropped, as kyverno test does")
+                continue
+            if not same_resource(actual, wanted):
+                return replace(row, actual=PATCH_MISMATCH, message=describe_difference(actual, wanted))
         status, message = found
         if status != expected:
             return replace(row, actual=status, message=message)

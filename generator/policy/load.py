@@ -14,7 +14,7 @@ from typing import Any
 
 from generator.documents import Document, load_documents, locate
 from generator.errors import ManifestLoadError, PolicyLoadError
-from generator.policy.autogen import generate_rules
+from generator.policy.autogen import generate_mutate_rules, generate_rules
 from generator.policy.conditions import OPERATORS
 from generator.policy.model import FailureAction, Policy, Rule
 from generator.policy.variables import VARIABLE_PATTERN, compile_error
@@ -236,6 +236,11 @@ def policy_from_document(doc: Document) -> Policy:
     for generated in generate_rules(annotations, validate_rules):
         origin = generated["name"].removeprefix("autogen-").removeprefix("cronjob-")
         out.append(_rule(generated, index_of.get(origin, 0), default_action, origin, overrides))
+    mutate_rules = [r for r in rules if isinstance(r.get("mutate"), Mapping)]
+    mutating = [_mutate_rule(r, i) for i, r in enumerate(rules) if isinstance(r.get("mutate"), Mapping)]
+    for generated in generate_mutate_rules(annotations, mutate_rules):
+        origin = generated["name"].removeprefix("autogen-").removeprefix("cronjob-")
+        mutating.append(_mutate_rule(generated, index_of.get(origin, 0), origin))
     return Policy(
         name=name,
         kind=doc.kind,
@@ -247,7 +252,37 @@ def policy_from_document(doc: Document) -> Policy:
         if isinstance(annotations, Mapping)
         else {},
         apply_one=str(spec.get("applyRules", "All")) == "One",
+        mutate_rules=tuple(mutating),
+        unsupported_rules=tuple(_unsupported(rules)),
     )
+
+
+def _mutate_rule(raw: Mapping[str, Any], index: int, origin: str = "") -> Rule:
+    return Rule(
+        name=str(raw["name"]),
+        match=raw.get("match") or {},
+        exclude=raw.get("exclude"),
+        validate={},
+        preconditions=raw.get("preconditions"),
+        context=tuple(raw.get("context") or ()),
+        origin=origin,
+        index=index,
+        kinds=_kinds(raw),
+        mutate=raw.get("mutate"),
+    )
+
+
+_NEEDS_CLUSTER = {
+    "generate": "generate rules create or sync resources in a cluster",
+    "verifyImages": "verifyImages rules need an image registry",
+}
+
+
+def _unsupported(rules: list[Any]) -> Iterator[tuple[str, str]]:
+    for rule in rules:
+        for key, reason in _NEEDS_CLUSTER.items():
+            if isinstance(rule, Mapping) and key in rule:
+                yield str(rule.get("name", "")), f"{reason}; the offline engine cannot evaluate them"
 
 
 def policies_from_documents(docs: Iterable[Document]) -> list[Policy]:

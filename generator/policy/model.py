@@ -45,6 +45,8 @@ class Rule:
     """Position in ``spec.rules`` (for error locations)."""
     kinds: frozenset[str] = field(default=frozenset())
     """Bare kinds this rule can match (``*`` when any): lets the engine index rules by kind."""
+    mutate: Mapping[str, Any] | None = None
+    """The ``mutate`` block of a mutate rule (``validate`` is then empty)."""
 
     @property
     def kind(self) -> str:
@@ -70,6 +72,11 @@ class Policy:
     annotations: Mapping[str, str] = field(default_factory=dict)
     apply_one: bool = False
     """``spec.applyRules: One``: stop at the first rule that fails."""
+    mutate_rules: tuple[Rule, ...] = ()
+    """``mutate`` rules (written, then auto-generated), applied in order before validation."""
+    unsupported_rules: tuple[tuple[str, str], ...] = ()
+    """(rule, reason) of rules the offline engine cannot run (``generate``, ``verifyImages``,
+    ``mutate.targets``): they answer ``error``, never a silent pass."""
 
     @property
     def scored(self) -> bool:

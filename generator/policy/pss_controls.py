@@ -74,6 +74,11 @@ def _containers(spec: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...]
                     yield (section, i), c
 
 
+def _items(value: Any) -> list[Any]:
+    """A list field, or nothing when the resource holds another type there (never raise)."""
+    return value if isinstance(value, list) else []
+
+
 def _image(c: Mapping[str, Any]) -> str:
     return str(c.get("image", ""))
 
@@ -136,14 +141,14 @@ def _caps_baseline(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator
 
 
 def _host_path(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-    for i, vol in enumerate(spec.get("volumes") or ()):
+    for i, vol in enumerate(_items(spec.get("volumes"))):
         if isinstance(vol, Mapping) and vol.get("hostPath") is not None:
             yield None, ("volumes", i, "hostPath"), "hostPath volumes are forbidden"
 
 
 def _host_ports(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
     for path, c in _containers(spec):
-        for j, port in enumerate(c.get("ports") or ()):
+        for j, port in enumerate(_items(c.get("ports"))):
             if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
                 yield _image(c), (*path, "ports", j, "hostPort"), "hostPort must be unset or 0"
 
@@ -244,7 +249,7 @@ def _sysctls(allowed: frozenset[str]) -> Control:
     """The sysctls check with the allow-list of one version."""
 
     def check(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-        for i, item in enumerate(_sc(spec).get("sysctls") or ()):
+        for i, item in enumerate(_items(_sc(spec).get("sysctls"))):
             if isinstance(item, Mapping) and str(item.get("name")) not in allowed:
                 yield None, ("securityContext", "sysctls", i), f"sysctl {item.get('name')} is forbidden"
 
@@ -252,7 +257,7 @@ def _sysctls(allowed: frozenset[str]) -> Control:
 
 
 def _volume_types(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterator[Violation]:
-    for i, vol in enumerate(spec.get("volumes") or ()):
+    for i, vol in enumerate(_items(spec.get("volumes"))):
         if isinstance(vol, Mapping):
             kinds = [k for k in vol if k != "name"]
             if any(k not in _RESTRICTED_VOLUMES for k in kinds):
@@ -306,7 +311,7 @@ def _caps_restricted(spec: Mapping[str, Any], meta: Mapping[str, Any]) -> Iterat
         caps = _map(_sc(c).get("capabilities"))
         if "ALL" not in [str(d) for d in caps.get("drop") or ()]:
             yield _image(c), (*path, "securityContext", "capabilities", "drop"), "capabilities must drop ALL"
-        for j, cap in enumerate(caps.get("add") or ()):
+        for j, cap in enumerate(_items(caps.get("add"))):
             if str(cap) != "NET_BIND_SERVICE":
                 where = (*path, "securityContext", "capabilities", "add", j)
                 yield _image(c), where, f"capability {cap} must not be added"
