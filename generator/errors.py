@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "EnvFileError",
@@ -56,8 +56,12 @@ class GeneratorError(Exception):
     """Base of every user-facing error.
 
     The message follows one shape: where (``file:line:col`` and YAML path), what is wrong,
-    the offending value where useful, then what to do (``hint``).
+    the offending value where useful, then what to do (``hint``). ``others`` holds further errors
+    found in the same run (a loader that can go on reports every error of a file at once);
+    ``rule`` names the error class in machine-readable output (``--output json|sarif|…``).
     """
+
+    rule: ClassVar[str] = "error"
 
     def __init__(
         self,
@@ -76,11 +80,24 @@ class GeneratorError(Exception):
         self.column = column
         self.yaml_path = tuple(yaml_path)
         self.hint = hint
+        self.others: tuple[GeneratorError, ...] = ()
+
+    @classmethod
+    def collect(cls, errors: Sequence[GeneratorError]) -> GeneratorError:
+        """One error to raise for several: the first, carrying the rest as ``others``."""
+        first = errors[0]
+        first.others = (*first.others, *errors[1:])
+        return first
+
+    @property
+    def all(self) -> tuple[GeneratorError, ...]:
+        """This error and every other one found in the same run, in order."""
+        return (self, *self.others)
 
     def __reduce__(self) -> tuple[object, ...]:
         """Picklable (keyword-only init), so errors raised in worker processes reach the CLI intact."""
         fields = {"path": self.path, "line": self.line, "column": self.column, "hint": self.hint}
-        return (_rebuild, (type(self), self.message, self.yaml_path, fields))
+        return (_rebuild, (type(self), self.message, self.yaml_path, fields, self.others))
 
     @property
     def location(self) -> str:
@@ -101,42 +118,67 @@ class GeneratorError(Exception):
         lines = [f"{head}: {self.message}" if head else self.message]
         if self.hint:
             lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        for other in self.others:
+            text += f"\nerror: {other}"
+        return text
 
 
 def _rebuild(
-    cls: type[GeneratorError], message: str, yaml_path: tuple[str | int, ...], fields: dict[str, Any]
+    cls: type[GeneratorError],
+    message: str,
+    yaml_path: tuple[str | int, ...],
+    fields: dict[str, Any],
+    others: tuple[GeneratorError, ...] = (),
 ) -> GeneratorError:
-    return cls(message, yaml_path=yaml_path, **fields)
+    error = cls(message, yaml_path=yaml_path, **fields)
+    error.others = others
+    return error
 
 
 class EnvFileError(GeneratorError, ValueError):
     """An environment file (or ``_defaults.yaml``) is unreadable, invalid or inconsistent."""
 
+    rule = "env-file"
+
 
 class TemplateError(GeneratorError, ValueError):
     """A Jinja template failed to parse or render; names template:line and what was rendered."""
+
+    rule = "template"
 
 
 class RenderError(GeneratorError, ValueError):
     """The rendered output is inconsistent (duplicate identity, template output not a K8s object)."""
 
+    rule = "render"
+
 
 class WriteError(GeneratorError, OSError):
     """``rendered/`` cannot be written, or a manifest path would escape it."""
+
+    rule = "write"
 
 
 class ManifestLoadError(GeneratorError, ValueError):
     """A manifest file given on the command line is unreadable or not a Kubernetes object."""
 
+    rule = "manifest-load"
+
 
 class SchemaLoadError(GeneratorError, ValueError):
     """CRD files or the Kubernetes JSON Schemas cannot be loaded."""
+
+    rule = "schema-load"
 
 
 class PolicyLoadError(GeneratorError, ValueError):
     """A Kyverno policy, values, userinfo or Test file is malformed."""
 
+    rule = "policy-load"
+
 
 class UsageError(GeneratorError, ValueError):
     """Command-line options conflict or are missing."""
+
+    rule = "usage"

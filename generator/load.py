@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -29,7 +29,7 @@ import yaml
 from generator import yamlread
 from generator.documents import split_documents
 from generator.envguard import check_values, strict_validator
-from generator.errors import EnvFileError, PolicyLoadError
+from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 
 __all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
 
@@ -186,16 +186,33 @@ def _did_you_mean(word: str, options: list[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(options))}"
 
 
-def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> EnvFileError:
+def _schema_errors(loaded: LoadedEnv, errors: Iterable[jsonschema.ValidationError]) -> list[EnvFileError]:
+    """Every independent schema error, in file order: each top-level error's best match.
+
+    A file with an unknown key, a bad type and a bad pattern gets all three in one run. Alternatives
+    of one ``oneOf``/``anyOf`` stay one error (``best_match`` picks the likeliest).
+    """
+    out: list[EnvFileError] = []
+    for error in errors:
+        best = jsonschema.exceptions.best_match([error])
+        if best is not None:
+            out.extend(_schema_error(loaded, best))
+    unique = {(e.line, e.column, str(e)): e for e in out}
+    return [unique[k] for k in sorted(unique, key=lambda k: (k[0] or 0, k[1] or 0, k[2]))]
+
+
+def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> list[EnvFileError]:
     path: YamlPath = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         allowed = list(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
-        key = extra[0]
-        return loaded.error(f"unknown key {key!r}", (*path, key), hint=_did_you_mean(key, allowed))
+        return [
+            loaded.error(f"unknown key {key!r}", (*path, key), hint=_did_you_mean(key, allowed))
+            for key in extra
+        ]
     if error.validator == "required":
-        return loaded.error(error.message.replace("property", "key"), path, hint="add the missing key")
+        return [loaded.error(error.message.replace("property", "key"), path, hint="add the missing key")]
     desc = schema.get("description")
     value = json.dumps(error.instance, default=str)
     if len(value) > 72:
@@ -206,7 +223,7 @@ def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> EnvFi
         message = f"{value} is a {type(error.instance).__name__}, expected {schema.get('type')}"
     else:
         message = error.message
-    return loaded.error(message, path, hint=desc or "see `gitops-gen schema` for what is allowed here")
+    return [loaded.error(message, path, hint=desc or "see `gitops-gen schema` for what is allowed here")]
 
 
 def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None) -> LoadedEnv:
@@ -275,9 +292,9 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
             )
     loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks)
     check_values(data, loaded.error)
-    best = jsonschema.exceptions.best_match(_validator().iter_errors(data))
-    if best is not None:
-        raise _schema_error(loaded, best)
+    errors = _schema_errors(loaded, _validator().iter_errors(data))
+    if errors:
+        raise GeneratorError.collect(errors)
     return loaded
 
 

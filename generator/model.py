@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from generator.errors import EnvFileError
+from generator.errors import EnvFileError, GeneratorError
 from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
@@ -284,33 +284,55 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
 
 
 def _check_services(data: Mapping[str, Any], services: tuple[Service, ...], error_at: ErrorAt) -> None:
-    queues = {q["name"] for q in data["rabbitmq"].get("queues", [])}
-    names = {s.name for s in services}
+    """Every service's references and settings; all bad ones reported at once."""
+    found: list[GeneratorError] = []
     for s in services:
-        for field_name, refs, known, what in (
-            ("consumes", s.consumes, queues, "queue"),
-            ("publishes", s.publishes, queues, "queue"),
-            ("calls", s.calls, names, "service"),
-        ):
-            for j, ref in enumerate(refs):
-                if ref not in known:
-                    raise error_at(
-                        f"unknown {what} {ref!r}",
-                        ("services", s.index, field_name, j),
-                        f"known {what}s: {', '.join(sorted(known)) or '(none)'}",
-                    )
-        if s.min_replicas > s.max_replicas:
-            raise error_at(
+        try:
+            _check_service(data, s, services, error_at)
+        except EnvFileError as e:
+            found.extend(e.all)
+    if found:
+        raise GeneratorError.collect(found)
+
+
+def _check_service(
+    data: Mapping[str, Any], s: Service, services: tuple[Service, ...], error_at: ErrorAt
+) -> None:
+    queues = {q["name"] for q in data["rabbitmq"].get("queues", [])}
+    names = {x.name for x in services}
+    found: list[GeneratorError] = []
+    for field_name, refs, known, what in (
+        ("consumes", s.consumes, queues, "queue"),
+        ("publishes", s.publishes, queues, "queue"),
+        ("calls", s.calls, names, "service"),
+    ):
+        found += [
+            error_at(
+                f"unknown {what} {ref!r}",
+                ("services", s.index, field_name, j),
+                f"known {what}s: {', '.join(sorted(known)) or '(none)'}",
+            )
+            for j, ref in enumerate(refs)
+            if ref not in known
+        ]
+    if s.min_replicas > s.max_replicas:
+        found.append(
+            error_at(
                 f"replicas.min ({s.min_replicas}) is above replicas.max ({s.max_replicas})",
                 ("services", s.index, "replicas"),
                 "set min <= max",
             )
-        if s.public and not s.is_http:
-            raise error_at("only http services can be public", ("services", s.index, "public"), None)
-        if s.public and not s.paths:
-            raise error_at(
+        )
+    if s.public and not s.is_http:
+        found.append(error_at("only http services can be public", ("services", s.index, "public"), None))
+    if s.public and not s.paths:
+        found.append(
+            error_at(
                 "a public service needs at least one path", ("services", s.index), "add paths: [/v1/...]"
             )
+        )
+    if found:
+        raise GeneratorError.collect(found)
 
 
 def _check_images(
@@ -335,34 +357,60 @@ def _check_images(
                 )
 
 
+_T = TypeVar("_T")
+
+
+def _dual_needs(data: Mapping[str, Any], topology: Topology, error_at: ErrorAt) -> None:
+    if topology.kind == "dual" and "betaHostname" not in data["dns"]:
+        raise error_at("a dual topology needs dns.betaHostname", ("dns",), "e.g. beta.api.example.com")
+
+
 def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> Environment:
     """Typed environment from schema-valid data; semantic errors via ``error_at``.
 
+    The checks are independent, so every one runs and all their errors are raised together
+    (``GeneratorError.others``): a user fixes a file in one pass, not one error per run.
+
     Raises:
-        EnvFileError: built by ``error_at`` for the first inconsistency found.
+        EnvFileError: built by ``error_at``, the first inconsistency carrying the others.
     """
-    _check_unique(data["services"], ("services",), error_at)
-    _check_unique(data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
-    _check_unique(data["rabbitmq"].get("queues", []), ("rabbitmq", "queues"), error_at)
-    _check_unique(data["argocd"].get("operators", []), ("argocd", "operators"), error_at)
-    topology = _topology(data, error_at)
+    found: list[GeneratorError] = []
+
+    def attempt(check: Callable[..., _T], *args: Any) -> _T | None:
+        try:
+            return check(*args)
+        except EnvFileError as e:
+            found.extend(e.all)
+            return None
+
+    attempt(_check_unique, data["services"], ("services",), error_at)
+    attempt(_check_unique, data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
+    attempt(_check_unique, data["rabbitmq"].get("queues", []), ("rabbitmq", "queues"), error_at)
+    attempt(_check_unique, data["argocd"].get("operators", []), ("argocd", "operators"), error_at)
+    topology = attempt(_topology, data, error_at)
+    if topology is not None:
+        attempt(_dual_needs, data, topology, error_at)
     release = data["release"]
-    state = read_release_state(data, error_at)
-    if state is None and "version" not in release:
-        raise error_at("release.version is missing", ("release",), "the image tag the cluster runs")
+    before = len(found)
+    state = attempt(read_release_state, data, error_at)
+    if state is None and len(found) == before and "version" not in release:
+        found.append(error_at("release.version is missing", ("release",), "the image tag the cluster runs"))
+    if len(found) > before:  # without a release no version is known: stop here, with all found so far
+        raise GeneratorError.collect(found)
     version = state.version if state else release["version"]
     previous = state.previous_version if state else version
-    if topology.kind == "dual" and "betaHostname" not in data["dns"]:
-        raise error_at("a dual topology needs dns.betaHostname", ("dns",), "e.g. beta.api.example.com")
     team = data["owner"]["team"]
     services = tuple(_service(i, s, team) for i, s in enumerate(data["services"]))
-    _check_services(data, services, error_at)
+    attempt(_check_services, data, services, error_at)
     callers: dict[str, list[str]] = {}
     for s in services:
         for callee in s.calls:
             callers.setdefault(callee, []).append(s.name)
     services = tuple(replace(s, called_by=tuple(sorted(callers.get(s.name, ())))) for s in services)
-    _check_images(data, services, sorted({version, previous}), error_at)
+    attempt(_check_images, data, services, sorted({version, previous}), error_at)
+    if found:
+        raise GeneratorError.collect(found)
+    assert topology is not None  # _topology either returned or added to found
     dns = data["dns"]
     storage = data["storage"]
     efs = storage.get("efs", {})

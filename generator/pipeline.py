@@ -6,7 +6,7 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from generator.templating import TemplateSet, load_templates
 from generator.write import WriteReport, plan_files, write_tree
 
 __all__ = [
+    "Progress",
     "Project",
     "check",
     "drift",
@@ -30,6 +31,13 @@ __all__ = [
     "render_environments",
     "selected_envs",
 ]
+
+#: Told what a long run is doing (the CLI shows it on a terminal); the default says nothing.
+Progress = Callable[[str], None]
+
+
+def _silent(message: str) -> None:
+    """The default progress callback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +156,18 @@ def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def render(project: Project, envs: Sequence[str] | None = None, *, check: bool = False) -> WriteReport:
+def render(
+    project: Project, envs: Sequence[str] | None = None, *, check: bool = False, progress: Progress = _silent
+) -> WriteReport:
     """Render and write (or, with ``check``, only compare) ``rendered/``.
 
     Everything is rendered and every error raised before the writer touches ``rendered/``.
     """
-    return _write(project, render_files(project, selected_envs(project, envs)), envs, check=check)
+    names = selected_envs(project, envs)
+    progress(f"rendering {len(names)} environment(s)")
+    files = render_files(project, names)
+    progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
+    return _write(project, files, envs, check=check)
 
 
 def _write(
@@ -177,7 +191,11 @@ def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] |
 
 
 def check(
-    project: Project, envs: Sequence[str] | None = None, *, crd_dirs: Sequence[str] | None
+    project: Project,
+    envs: Sequence[str] | None = None,
+    *,
+    crd_dirs: Sequence[str] | None,
+    progress: Progress = _silent,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
@@ -185,9 +203,11 @@ def check(
     of findings. ``crd_dirs=None`` skips schema validation (the caller says why).
     """
     names = selected_envs(project, envs)
+    progress(f"rendering {len(names)} environment(s)")
     manifests, loaded = _render_loaded(project, names)
     files = plan_files(manifests)
     report = _write(project, files, envs, check=True)
+    progress(f"checking {len(files)} files: schemas, policies, cross-resource")
     return check_subjects(
         subjects_from_manifests(manifests, files),
         crd_dirs=crd_dirs,

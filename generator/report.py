@@ -12,9 +12,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
+from generator.errors import GeneratorError
 from generator.findings import Finding
 
-__all__ = ["FORMATS", "Formatter", "finding_to_json", "format_junit_scopes", "get_formatter"]
+__all__ = [
+    "FORMATS",
+    "Formatter",
+    "error_findings",
+    "finding_to_json",
+    "format_junit_scopes",
+    "get_formatter",
+    "tool_version",
+]
 
 TOOL_NAME = "gitops-gen"
 TOOL_URI = "https://example.invalid/gitops-gen"
@@ -31,6 +40,42 @@ def _location(f: Finding) -> str:
         if f.column is not None:
             loc += f":{f.column}"
     return loc
+
+
+def tool_version() -> str:
+    """The installed gitops-gen version (``--version``, SARIF's ``tool.driver.version``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gitops-gen")
+    except PackageNotFoundError:  # pragma: no cover - a tree that was never installed
+        return "0+unknown"
+
+
+def error_findings(error: GeneratorError) -> list[Finding]:
+    """A user error (and the others found with it) as findings, so tools see it like any other.
+
+    ``rule`` is the error class (``env-file``, ``usage``…); the hint joins the message.
+    """
+    return [
+        Finding(
+            file=e.path or "",
+            line=e.line,
+            column=e.column,
+            yaml_path=e.yaml_path,
+            rule=e.rule,
+            message=f"{e.message} (hint: {e.hint})" if e.hint else e.message,
+        )
+        for e in error.all
+    ]
+
+
+def _what(f: Finding) -> str:
+    """``Kind ns/name: $.path: message``, leaving out the parts a finding does not have."""
+    parts = [f.resource] if f.resource else []
+    if f.yaml_path or f.resource:
+        parts.append(f.json_path)
+    return ": ".join([*parts, f.message])
 
 
 def finding_to_json(f: Finding) -> dict[str, Any]:
@@ -123,8 +168,12 @@ def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
                 "ruleId": f.rule,
                 "ruleIndex": rules.index(f.rule),
                 "level": {"error": "error", "warning": "warning"}.get(f.severity, "note"),
-                "message": {"text": f"{f.resource}: {f.json_path}: {f.message}"},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}],
+                "message": {"text": _what(f)},
+                "locations": (
+                    [{"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": region}}]
+                    if f.file
+                    else []  # a usage error belongs to no file
+                ),
                 **_sarif_related(f),
             }
         )
@@ -136,6 +185,7 @@ def format_sarif(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
                 "tool": {
                     "driver": {
                         "name": tool,
+                        "version": tool_version(),
                         "informationUri": TOOL_URI,
                         "rules": [{"id": r, "shortDescription": {"text": r}} for r in rules],
                     }
@@ -180,12 +230,14 @@ def format_github(findings: Sequence[Finding], summary: Mapping[str, Any], *, to
         source = _source_location(f)
         if source is not None:
             file, line = source
-        props = (
-            f"file={_gh_property(file)}"
-            + (f",line={line}" if line else "")
-            + f",title={_gh_property(f.rule)}"
+        props = ",".join(
+            [
+                *([f"file={_gh_property(file)}"] if file else []),
+                *([f"line={line}"] if file and line else []),
+                f"title={_gh_property(f.rule)}",
+            ]
         )
-        text = f"{where}{f.resource}: {f.json_path}: {f.message}"
+        text = f"{where}{_what(f)}"
         lines.append(f"::{level} {props}::{_gh_escape(text)}")
     lines.append(f"{tool}: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
     return "\n".join(lines) + "\n"

@@ -26,17 +26,22 @@ HELP = (
     "cross-resource checks (exit 1 on findings)."
 )
 OUTPUTS = ("text", "json", "junit", "sarif", "github")
+EXAMPLES = """
+gitops-gen check --crd-dir ../shared/crds                 # what `make check` and CI run
+gitops-gen check --env prod --output github               # annotations on the environment lines
+gitops-gen check --output sarif > gitops-gen.sarif        # for code scanning
+"""
+EXIT_1 = "a check failed: drift, invalid manifest, Enforce policy or cross-resource error"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable)")
     add_crd_dir_option(parser)
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    crd_dirs = default_crd_dirs(args.crd_dir)
+    crd_dirs = default_crd_dirs(args.crd_dir, args.root)
     if not crd_dirs:
         raise UsageError(
             "no CRD directory: custom resources cannot be validated",
@@ -45,7 +50,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     for d in crd_dirs:
         if not Path(d).is_dir():
             raise UsageError(f"CRD directory {d} does not exist", path=d, hint="pass --crd-dir DIR")
-    result = check(Project(args.root), args.env, crd_dirs=crd_dirs)
+    result = check(Project(args.root), args.env, crd_dirs=crd_dirs, progress=args.progress)
     assert args.output in FORMATS
     summary = result.summary()
     if args.output == "junit":
@@ -59,6 +64,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         stdout.write(get_formatter(args.output)(result.findings, summary, tool="gitops-gen check"))
     code = exit_code(result.findings)
+    if args.verbose:
+        for scope in sorted(result.scopes):
+            failed = any(f.severity == "error" for f in result.scopes[scope])
+            stderr.write(f"{'FAIL' if failed else 'ok  '} {scope.id}\n")
     if code and args.output != "text":
         stderr.write(
             f"gitops-gen check: {summary['errors']} error(s) in {summary['failed_checks']} check(s)\n"

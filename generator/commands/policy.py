@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
+from generator.commands.helptext import epilog
 from generator.documents import load_documents
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
@@ -34,11 +35,32 @@ __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
 NAME = "policy"
 HELP = "Evaluate Kyverno policies offline: apply them to resources, or run kyverno-test.yaml files."
+EXAMPLES = """
+gitops-gen policy apply --policy policies/ --resource rendered/prod/
+gitops-gen policy test policies/
+"""
+EXIT_1 = "an Enforce rule failed (apply) or an expectation failed (test)"
+APPLY_HELP = "Apply Kyverno policies to resources offline, like `kyverno apply`; Audit failures are warnings."
+APPLY_EXAMPLES = """
+gitops-gen policy apply --policy policies/ --resource rendered/prod/
+gitops-gen policy apply --policy p.yaml --resource pod.yaml --values values.yaml --output sarif
+"""
+TEST_HELP = "Run every kyverno-test.yaml under DIR, like `kyverno test` (one row per result and resource)."
+TEST_EXAMPLES = """
+gitops-gen policy test policies/
+gitops-gen policy test ../shared/kyverno-conformance/cases --output junit > policy-tests.xml
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="policy_command", required=True)
-    apply = sub.add_parser("apply", help="apply policies to resources (like `kyverno apply`)")
+    apply = sub.add_parser(
+        "apply",
+        help="apply policies to resources (like `kyverno apply`)",
+        description=APPLY_HELP,
+        epilog=epilog(APPLY_EXAMPLES, "an Enforce rule failed"),
+        formatter_class=parser.formatter_class,
+    )
     apply.add_argument(
         "--policy", nargs="+", action="extend", required=True, metavar="PATH", help="policy files or folders"
     )
@@ -61,7 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the resources after the policies' mutate rules to FILE as YAML"
         " ('-': stdout, after the report)",
     )
-    test = sub.add_parser("test", help="run every kyverno-test.yaml under DIR (like `kyverno test`)")
+    test = sub.add_parser(
+        "test",
+        help="run every kyverno-test.yaml under DIR (like `kyverno test`)",
+        description=TEST_HELP,
+        epilog=epilog(TEST_EXAMPLES, "an expectation failed"),
+        formatter_class=parser.formatter_class,
+    )
     test.add_argument("dir", metavar="DIR", type=Path)
     test.add_argument("--output", choices=("text", "json", "junit"), default="text")
 

@@ -25,6 +25,16 @@ __all__ = ["HELP", "NAME", "add_arguments", "run", "status_data"]
 
 NAME = "release"
 HELP = "Move a dual environment's release one step: status, start, approve, shift, finish, rollback."
+EXAMPLES = """
+gitops-gen release status prod
+gitops-gen release start prod --version 2026.43.0 --digest "ingest-api=sha256:$DIGEST"
+gitops-gen release approve prod --by alice
+gitops-gen release shift prod --step 10
+gitops-gen release shift prod --weights even=50,odd=50
+gitops-gen release finish prod
+gitops-gen release rollback prod
+"""
+EXIT_1 = "not used (a refused step is a user error: exit 2, nothing changed)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,11 @@ from generator.load import env_schema
 
 NAME = "schema"
 HELP = "Print the JSON Schema of environments/*.yaml (or, with --format markdown, its reference page)."
+EXAMPLES = """
+gitops-gen schema > env.schema.json
+gitops-gen schema --format markdown > docs/environment-reference.md   # what `make docs` runs
+"""
+EXIT_1 = "not used"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

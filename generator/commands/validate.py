@@ -30,6 +30,11 @@ __all__ = [
 NAME = "validate"
 HELP = "Validate Kubernetes manifests against the API schemas and CRDs (CEL rules included)."
 OUTPUTS = ("text", "json", "junit", "sarif")
+EXAMPLES = """
+gitops-gen validate rendered/ --strict
+gitops-gen validate a.yaml dir/ --crd-dir ../shared/crds --kubernetes-version 1.33 --output sarif
+"""
+EXIT_1 = "a manifest is invalid (warnings alone never fail)"
 
 
 def add_crd_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -65,14 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_crd_dirs(given: list[str]) -> tuple[str, ...]:
-    """``--crd-dir`` values, else ``$GITOPS_GEN_CRDS``, else ``../shared/crds`` if it exists."""
+def default_crd_dirs(given: list[str], root: Path = Path(".")) -> tuple[str, ...]:
+    """``--crd-dir`` values, else ``$GITOPS_GEN_CRDS``, else ``<root>/../shared/crds`` if it exists."""
     if given:
         return tuple(given)
     env = os.environ.get("GITOPS_GEN_CRDS")
     if env:
         return (env,)
-    fallback = Path("..") / "shared" / "crds"
+    fallback = root / ".." / "shared" / "crds"
     return (str(fallback),) if fallback.is_dir() else ()
 
 
@@ -121,9 +126,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # imported here: `gitops-gen --help` and the other commands need not load the schema engine
     from generator.schema import Options, validate_paths
 
-    version = args.kubernetes_version or declared_version(Path("environments"), stderr)
+    version = args.kubernetes_version or declared_version(args.root / "environments", stderr)
     options = Options(
-        crd_dirs=default_crd_dirs(args.crd_dir),
+        crd_dirs=default_crd_dirs(args.crd_dir, args.root),
         kubernetes_version=version,
         strict=args.strict,
     )
@@ -131,6 +136,6 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     summary = result.summary(options)
     assert args.output in FORMATS
     stdout.write(get_formatter(args.output)(result.findings, summary, tool="gitops-gen validate"))
-    if summary["unknown_kinds"] and not options.strict and args.output != "text":
+    if summary["unknown_kinds"] and not options.strict and args.output != "text" and not args.quiet:
         stderr.write(f"warning: {summary['unknown_kinds']} document(s) of unknown kinds were not validated\n")
     return exit_code(result.findings)

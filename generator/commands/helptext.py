@@ -1,0 +1,29 @@
+"""What every ``--help`` page ends with: examples and the exit codes, in one layout.
+
+Each command module sets ``EXAMPLES`` (command lines, one per line, optionally followed by
+``  # comment``) and, where exit 1 means something specific, ``EXIT_1``; ``generator.cli`` builds
+the epilog from them for every subcommand, and nested subcommands (``policy apply``) call ``epilog``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["EXIT_CODES", "epilog"]
+
+#: The exit-code contract of every command (0 ok, 1 findings, 2 user error).
+EXIT_CODES: Mapping[int, str] = {
+    0: "ok (warnings allowed)",
+    1: "findings",
+    2: "user error: bad environment file, bad flags or unreadable input (nothing written)",
+}
+
+
+def epilog(examples: str, exit_1: str | None = None) -> str:
+    """``examples:`` and ``exit codes:`` sections for a RawDescriptionHelpFormatter page."""
+    lines = ["examples:"]
+    lines += [f"  {line.strip()}" for line in examples.strip().splitlines() if line.strip()]
+    lines += ["", "exit codes:"]
+    for code, meaning in EXIT_CODES.items():
+        lines.append(f"  {code}  {exit_1 if code == 1 and exit_1 else meaning}")
+    return "\n".join(lines)
