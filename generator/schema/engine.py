@@ -32,6 +32,7 @@ from generator.schema.crd import CrdCatalog
 from generator.schema.kube import KubeSchemas, object_meta_schema, pick_version
 from generator.schema.metadata import check_metadata
 from generator.schema.native import build_native_plan
+from generator.schema.native_rules import check_native
 from generator.schema.plan import Node, apply_defaults, build_plan, iter_checks
 from generator.schema.relevance import best_first
 
@@ -242,6 +243,9 @@ class Engine:
                     alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
+        if not compiled.crd and not errors:
+            # the server's Go validation runs on a decoded object: schema errors come first
+            issues.extend((p, rule, message, "error") for p, rule, message in check_native(body, doc.kind))
         if compiled.plan is not None:
             blocked = bool(rules & _BLOCKING)
             if blocked and compiled.plan.has_rules:
