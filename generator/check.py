@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
-RENDER, SCHEMA, POLICY, IMAGES = "render", "schema", "policy", "image-registries"
+RENDER, SCHEMA, POLICY, IMAGES, FOREIGN = "render", "schema", "policy", "image-registries", "foreign"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -354,6 +354,7 @@ def check_subjects(
     environments: Sequence[str] = (),
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
+    foreign: Iterable[Finding] = (),
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -367,6 +368,8 @@ def check_subjects(
         environments: the environments checked (also those that rendered nothing).
         image_rules: each environment's own image rules, where its file is known.
         kubernetes_versions: each environment's EKS version (``X.Y``), for built-in schemas.
+        foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
+            their documents are among ``subjects``.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
     scopes = cluster_scopes(
@@ -377,9 +380,10 @@ def check_subjects(
         kubernetes_versions=kubernetes_versions,
     )
     by_file = {s.document.file: s for s in subjects}
-    for f in drift:
-        scope = scope_of(f.file, RENDER)
-        scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
+    for check_name, extra in ((RENDER, drift), (FOREIGN, foreign)):
+        for f in extra:
+            scope = scope_of(f.file, check_name)
+            scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
     manifests = [s.manifest for s in subjects]
     for scope, found in env_scopes(manifests, environments, expected_clusters).items():
         scopes[scope] = tuple(_located(f, by_file) for f in found)

@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.policy",
     "generator.commands.check",
     "generator.commands.release",
+    "generator.commands.diff",
     "generator.commands.completion",
 )
 

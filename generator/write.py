@@ -2,10 +2,13 @@
 
 Compares bytes before writing and reports ``create`` / ``identical`` / ``update`` / ``delete`` per
 path. ``check=True`` writes nothing (the CI and pre-commit gate). Otherwise the complete new tree
-is built aside (``rendered/../.rendered.new-*``) and swapped in with two renames, so a failed or
-interrupted render leaves ``rendered/`` as it was. Pruning deletes only files this tool generated
-(they start with ``HEADER_PREFIX``) inside the environments being rendered, or inside environments
-that no longer exist; anything else is kept and reported as ``foreign``.
+is built aside (``rendered/../.rendered.new-*``) and swapped in atomically, under a lock, by
+``generator.treeswap``, so a failed, interrupted or concurrent render leaves ``rendered/`` wholly
+old or wholly new. Pruning deletes only files this tool generated (they start with
+``HEADER_PREFIX``) inside the environments being rendered, or inside environments that no longer
+exist; anything else is kept and reported as ``foreign``. Symlinks and other special entries in
+``rendered/`` are never read or followed: they are foreign, kept as they are, and a generated file
+is never written through one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ from typing import Literal
 from generator.dump import dump
 from generator.errors import WriteError
 from generator.manifest import Manifest
+from generator.treeswap import (
+    WORK_PREFIX,
+    Special,
+    clean_strays,
+    copy_entry,
+    copy_tree,
+    read_entry,
+    swap,
+    tree_lock,
+)
 
 __all__ = ["HEADER_PREFIX", "Change", "WriteReport", "file_text", "plan_files", "write_tree"]
 
@@ -40,6 +53,8 @@ class Change:
     """Relative to ``rendered/``."""
     diff: str = ""
     """Short unified diff for ``update`` under check."""
+    note: str = ""
+    """What a ``foreign`` or replaced entry is when it is not a regular file (``a symlink to …``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +103,24 @@ def plan_files(manifests: Iterable[Manifest]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _existing(root: Path, envs: Iterable[str]) -> dict[str, bytes]:
-    found: dict[str, bytes] = {}
+def _existing(root: Path, envs: Iterable[str]) -> dict[str, bytes | Special]:
+    """Every entry under ``root/<env>`` for ``envs``; links and special files are never followed."""
+    found: dict[str, bytes | Special] = {}
     for env in envs:
         base = root / env
+        if base.is_symlink() or (base.exists() and not base.is_dir()):
+            found[env] = read_entry(base)
+            continue
         if not base.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
+            for name in [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+                dirnames.remove(name)  # os.walk would not descend, but it must be seen
+                filenames.append(name)
             for name in sorted(filenames):
                 full = Path(dirpath, name)
-                found[full.relative_to(root).as_posix()] = full.read_bytes()
+                found[full.relative_to(root).as_posix()] = read_entry(full)
     return found
 
 
@@ -128,12 +150,17 @@ def compare(
         old = existing.get(rel)
         if old is None:
             changes.append(Change("create", rel))
+        elif isinstance(old, Special):
+            changes.append(Change("update", rel, f"replaces {old.what}", note=old.what))
         elif old == text.encode("utf-8"):
             changes.append(Change("identical", rel))
         else:
             changes.append(Change("update", rel, _diff(old, text, rel)))
     for rel, old in existing.items():
         if rel in files:
+            continue
+        if isinstance(old, Special):
+            changes.append(Change("foreign", rel, note=old.what))
             continue
         generated = old.startswith(HEADER_PREFIX.encode())
         changes.append(Change("delete" if generated else "foreign", rel))
@@ -148,25 +175,35 @@ def _write_file(path: Path, text: str) -> None:
 
 
 def _copy_tree_except(src: Path, dst: Path, skip_envs: set[str]) -> None:
-    if not src.is_dir():
-        dst.mkdir(parents=True)
-        return
     dst.mkdir(parents=True)
+    if not src.is_dir():
+        return
     for entry in sorted(src.iterdir()):
-        if entry.name in skip_envs:
-            continue
-        target = dst / entry.name
-        if entry.is_dir():
-            shutil.copytree(entry, target, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(entry), str(target))
+        if entry.name not in skip_envs:
+            copy_tree(entry, dst / entry.name)
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+def _no_link_above(top: Path, rel: str) -> None:
+    """A generated file is never written through a symlink a foreign entry put in its way."""
+    parts = rel.split("/")
+    for end in range(1, len(parts)):
+        here = top.joinpath(*parts[:end])
+        if here.is_symlink():
+            shown = f"rendered/{'/'.join(parts[:end])}"
+            raise WriteError(
+                f"{shown} is a symlink; a generated file would be written through it",
+                path=shown,
+                hint="remove the symlink: nothing under rendered/ may point elsewhere",
+            )
+
+
+def _check_root(root: Path) -> None:
+    if root.is_symlink():
+        raise WriteError(
+            "rendered/ is a symlink; refusing to write through it",
+            path=str(root),
+            hint="make rendered/ a plain directory of the repository",
+        )
 
 
 def write_tree(
@@ -180,35 +217,54 @@ def write_tree(
     """Make ``root`` hold exactly ``files`` for ``envs``; prune generated files of ``stale_envs``.
 
     Raises:
-        WriteError: the tree cannot be written; ``root`` is then left as it was.
+        WriteError: the tree cannot be written, or another render holds it too long; ``root`` is
+            then left as it was.
     """
-    changes = compare(root, files, envs, stale_envs)
-    report = WriteReport(changes)
-    if check or not report.drift:
-        return report
-    root = root.resolve()
-    parent = root.parent
+    _check_root(root)
+    if check:
+        with tree_lock(root, exclusive=False):
+            return WriteReport(compare(root, files, envs, stale_envs))
+    root = Path(os.path.abspath(root))
     try:
-        work = Path(tempfile.mkdtemp(prefix=".rendered.new-", dir=parent))
+        root.parent.mkdir(parents=True, exist_ok=True)
+        lock = tree_lock(root, exclusive=True)
     except OSError as e:
-        raise WriteError(f"cannot create a work directory beside rendered/: {e}", path=str(parent)) from e
+        raise WriteError(f"cannot prepare {root.parent}: {e.strerror}", path=str(root.parent)) from e
+    with lock:
+        clean_strays(root)
+        report = WriteReport(compare(root, files, envs, stale_envs))
+        if report.drift:
+            _swap_in(root, files, envs, stale_envs, report.changes)
+    return report
+
+
+def _swap_in(
+    root: Path,
+    files: Mapping[str, str],
+    envs: Sequence[str],
+    stale_envs: Sequence[str],
+    changes: Sequence[Change],
+) -> None:
+    """Build the new tree beside ``root`` and swap it in (holding the writer lock)."""
+    try:
+        work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=root.parent))
+    except OSError as e:
+        raise WriteError(
+            f"cannot create a work directory beside rendered/: {e}", path=str(root.parent)
+        ) from e
     new = work / "rendered"
-    old = work / "rendered.old"
     try:
         _copy_tree_except(root, new, {*envs, *stale_envs})
-        foreign = [c.path for c in changes if c.action == "foreign"]
-        for rel in foreign:
+        for rel in (c.path for c in changes if c.action == "foreign"):
             (new / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / rel, new / rel)
+            copy_entry(root / rel, new / rel)
         for rel, text in files.items():
+            _no_link_above(new, rel)
             _write_file(new / rel, text)
-        if root.exists():
-            os.replace(root, old)
-        os.replace(new, root)
+        swap(new, root, work / "rendered.old")
     except OSError as e:
-        if not root.exists() and old.exists():
-            os.replace(old, root)
+        if not root.exists() and (work / "rendered.old").exists():
+            os.replace(work / "rendered.old", root)
         raise WriteError(f"writing rendered/ failed, nothing changed: {e}", path=str(root)) from e
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return report

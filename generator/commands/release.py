@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import Any, TextIO
 
 from generator.errors import EnvFileError, UsageError
@@ -43,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     def step(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
-        p.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
         return p
 
     status = step("status", "clusters, versions, phase, weights and the next allowed steps (writes nothing)")

@@ -62,11 +62,17 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if change.action == "identical" and not args.verbose:
                 continue
             label = CHECK_LABELS.get(change.action, change.action) if args.check else change.action
-            stdout.write(f"{label:9} {change.path}\n")
+            note = f" ({change.note})" if change.note else ""
+            stdout.write(f"{label:9} {change.path}{note}\n")
             if change.diff:
                 stdout.write(change.diff + "\n")
         line = ", ".join(f"{counts[a]} {verb}{a}" for a in ACTIONS if counts[a])
         stdout.write(f"render: {line or 'up to date'} ({counts['identical']} identical)\n")
+    if report.count("foreign"):
+        stderr.write(
+            f"note: kept {report.count('foreign')} foreign file(s) in rendered/ that no environment "
+            "renders; Argo CD syncs them, so `gitops-gen check` validates and policy-checks them too\n"
+        )
     if args.check and report.drift:
         stderr.write("rendered/ is stale: run `make render` and commit the result\n")
         return 1

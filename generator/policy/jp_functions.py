@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from jmespath import exceptions, functions
 
+from generator import linear_re
 from generator.policy import wildcard
 from generator.policy.quantity import parse_duration, parse_quantity
 from generator.policy.x509 import decode_certificate
@@ -127,16 +128,16 @@ class KyvernoFunctions(functions.Functions):
 
     @functions.signature(_STR, _ANY)
     def _func_regex_match(self, pattern: str, value: Any) -> bool:
-        return re.search(pattern, value if isinstance(value, str) else json.dumps(value)) is not None
+        return linear_re.search(pattern, value if isinstance(value, str) else json.dumps(value)) is not None
 
     @functions.signature(_STR, _ANY, _ANY)
     def _func_regex_replace_all(self, pattern: str, value: Any, repl: Any) -> str:
-        template = re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", str(repl))
-        return re.sub(pattern, template, str(value))
+        template = str(repl)
+        return linear_re.sub(pattern, lambda m: _go_expand(template, m), str(value))
 
     @functions.signature(_STR, _ANY, _ANY)
     def _func_regex_replace_all_literal(self, pattern: str, value: Any, repl: Any) -> str:
-        return re.sub(pattern, lambda _m: str(repl), str(value))
+        return linear_re.sub(pattern, lambda _m: str(repl), str(value))
 
     @functions.signature(_STR, _ANY)
     def _func_pattern_match(self, pattern: str, value: Any) -> bool:
@@ -329,3 +330,23 @@ def _semver_satisfies(version: str, constraint: str) -> bool:
         if ok:
             return True
     return False
+
+
+#: Go ``Regexp.Expand`` references: ``$$``, ``${name}``, ``$name`` (the longest word: ``$1x`` is ``${1x}``).
+_GO_REFERENCE = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
+
+
+def _go_expand(template: str, m: Any) -> str:
+    """``template`` with Go-style group references filled from ``m`` (unknown groups: empty)."""
+
+    def one(ref: re.Match[str]) -> str:
+        if ref.group(1) == "$":
+            return "$"
+        name = ref.group(2) or ref.group(3)
+        try:
+            found = m.group(int(name)) if name.isdigit() else m.group(name)
+        except (IndexError, KeyError, ValueError, TypeError):
+            return ""
+        return str(found or "")
+
+    return _GO_REFERENCE.sub(one, template)

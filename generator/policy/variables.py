@@ -48,12 +48,42 @@ _INTERPRETER = Interpreter(_OPTIONS)
 
 
 class VariableError(ValueError):
-    """A variable could not be resolved (unknown path, JMESPath error); becomes a rule ``error``."""
+    """A variable could not be resolved (unknown path, JMESPath error); becomes a rule ``error``.
+
+    ``missing`` marks an unknown path, which lenient substitution (conditions) reads as ``null``;
+    any other failure (an unknown function, a regex that does not compile, a type error) is an
+    error everywhere, so a broken condition never passes.
+    """
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+#: Deepest bracket nesting and longest text of a JMESPath expression: the parser and the compiled
+#: closures recurse per level, and no real policy nests beyond a handful.
+MAX_EXPRESSION_DEPTH = 64
+MAX_EXPRESSION_LENGTH = 16_384
 
 
 @lru_cache(maxsize=4096)
 def _compile(expression: str) -> ParsedResult:
-    return jmespath.compile(expression)
+    depth = deepest = 0
+    for ch in expression:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    if deepest > MAX_EXPRESSION_DEPTH or len(expression) > MAX_EXPRESSION_LENGTH:
+        raise jp_exceptions.JMESPathError(
+            f"expression too deep or too long (at most {MAX_EXPRESSION_DEPTH} levels, "
+            f"{MAX_EXPRESSION_LENGTH} characters)"
+        )
+    try:
+        return jmespath.compile(expression)
+    except RecursionError:
+        raise jp_exceptions.JMESPathError("expression nests too deeply") from None
 
 
 @lru_cache(maxsize=4096)
@@ -63,7 +93,10 @@ def _evaluator(expression: str) -> Evaluator:
     Same results as ``_compile(expression).search(data, options=_OPTIONS)``, without walking the
     AST for every document.
     """
-    return compile_ast(_compile(expression).parsed, _INTERPRETER)
+    try:
+        return compile_ast(_compile(expression).parsed, _INTERPRETER)
+    except RecursionError:
+        raise jp_exceptions.JMESPathError("expression nests too deeply") from None
 
 
 def _normalize(expression: str) -> str:
@@ -158,7 +191,9 @@ def _query(expression: str, data: Any, strict: bool) -> Any:
     except (jp_exceptions.JMESPathError, ValueError, TypeError, ArithmeticError, KeyError) as e:
         raise VariableError(f"failed to evaluate {expression.strip()!r}: {e}") from e
     if result is None and strict and _missing(text, data):
-        raise VariableError(f"variable {expression.strip()!r} not found (unknown key in the context)")
+        raise VariableError(
+            f"variable {expression.strip()!r} not found (unknown key in the context)", missing=True
+        )
     return result
 
 
@@ -184,8 +219,8 @@ def _substitute_string(text: str, ctx: Mapping[str, Any], lenient: bool) -> Any:
     if whole is not None:  # the loop below would return this on its first turn
         try:
             return query(whole, ctx, strict=True)
-        except VariableError:
-            if not lenient:
+        except VariableError as e:
+            if not lenient or not e.missing:
                 raise
             return None
     for _ in range(32):  # nested variables resolve innermost first; a bound guards against loops
@@ -196,8 +231,8 @@ def _substitute_string(text: str, ctx: Mapping[str, Any], lenient: bool) -> Any:
         expression = whole[2:-2]
         try:
             value = query(expression, ctx, strict=True)
-        except VariableError:
-            if not lenient:
+        except VariableError as e:
+            if not lenient or not e.missing:
                 raise
             value = None
         if whole == text:

@@ -2,6 +2,11 @@
 
 Pure helpers used by patterns, match/exclude and condition operators. Compiled patterns are cached
 because the same few hundred pattern strings are matched against every document of a fleet.
+
+Linear time on hostile input: with two or more ``*`` a backtracking regex is polynomial of the
+star count's degree (``*a*a*a*a*a*a*b`` against 100 characters took 32 s), so such patterns are
+matched by RE2 (``generator.linear_re``), as Go matches them upstream; the common one-star patterns
+keep Python's faster ``re``, where backtracking stays linear.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from generator import linear_re
+
 __all__ = ["contains_wildcard", "match", "match_labels"]
 
 
 @lru_cache(maxsize=4096)
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> Any:
+    """A compiled matcher of ``pattern`` with a ``fullmatch`` method (``re`` or RE2, see above)."""
     parts = []
     for ch in pattern:
         if ch == "*":
@@ -24,7 +32,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
             parts.append(".")
         else:
             parts.append(re.escape(ch))
-    return re.compile("".join(parts), re.DOTALL)
+    if pattern.count("*") < 2:
+        return re.compile("".join(parts), re.DOTALL)
+    return linear_re.compile_re("(?s)" + "".join(parts))
 
 
 def contains_wildcard(text: str) -> bool:

@@ -3,33 +3,25 @@
 Semantics from the Kubernetes CEL docs (k8s.io/apiserver/pkg/cel/library/regex.go):
 ``'abc 123'.find('[0-9]+') == '123'``; ``find`` returns ``''`` when nothing matches;
 ``findAll(re)`` returns every non-overlapping match; ``findAll(re, n)`` at most ``n`` (a negative
-``n`` means all). ``matches`` is native to cel-rust. Patterns are RE2 in Kubernetes; Python's
-``re`` agrees on the syntax these rules use (classes, anchors, groups, quantifiers).
+``n`` means all). ``matches`` is native to cel-rust (Rust's linear ``regex``). Patterns are RE2 in
+Kubernetes, and RE2 here too (``generator.linear_re``): linear time, and the same syntax errors.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
+from generator import linear_re
+
 __all__ = ["FUNCTIONS", "find", "find_all"]
-
-
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise ValueError(f"invalid regular expression {pattern!r}: {e}") from e
 
 
 def find(s: object, pattern: object) -> str:
     """First match of ``pattern`` in ``s``, or ``''``."""
     if not isinstance(s, str) or not isinstance(pattern, str):
         raise TypeError("no such overload: find(string, string)")
-    m = _compiled(pattern).search(s)
+    m = linear_re.search(pattern, s)
     return m.group(0) if m else ""
 
 
@@ -39,7 +31,7 @@ def find_all(s: object, pattern: object, limit: int = -1) -> list[str]:
         raise TypeError("no such overload: findAll(string, string[, int])")
     if limit == 0:
         return []
-    out = [m.group(0) for m in _compiled(pattern).finditer(s)]
+    out = list(linear_re.find_all(pattern, s))
     return out if limit < 0 else out[:limit]
 
 
