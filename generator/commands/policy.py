@@ -21,14 +21,15 @@ from generator.documents import load_documents
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.findings import Finding
-from generator.policy import Admission, TestRow, evaluate, load_policies, result_to_finding, run_tests
+from generator.policy import Admission, TestRow, evaluate, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED
+from generator.policy.load import load_policy_documents, policies_from_documents
 from generator.policy.match import UserInfo
 from generator.policy.model import RuleResult
-from generator.policy.mutate import MutationInputs, mutate_all
+from generator.policy.mutate import mutate_all
 from generator.policy.values import Values, load_user_info, load_values
-from generator.policy.vpol import CelAdmission, evaluate_cel_policy, load_cel_policies
+from generator.policy.vpol import CelAdmission, cel_policies_from_documents, evaluate_cel_policy
 from generator.report import get_formatter
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -101,8 +102,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
-    policies = load_policies(args.policy)
-    cel_policies = load_cel_policies(args.policy)
+    policy_docs = load_policy_documents(args.policy)
+    policies = policies_from_documents(policy_docs)
+    cel_policies = cel_policies_from_documents(policy_docs)
     if not policies and not cel_policies:
         raise UsageError(
             "no ClusterPolicy, Policy, ValidatingPolicy or ValidatingAdmissionPolicy found in "
@@ -113,11 +115,10 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
     admission = Admission(operation=operation, user=user, values=values)
-    inputs = MutationInputs(operation, user, values)
     results: list[RuleResult] = []
     bodies: list[Mapping[str, Any]] = []
     for index, doc in enumerate(documents):
-        body, mutations = mutate_all(policies, doc.body, inputs)
+        body, mutations = mutate_all(policies, doc.body, admission)
         bodies.append(body)
         results += [replace(r, resource_index=index) for r in mutations]
     results += evaluate(policies, bodies, admission)

@@ -27,7 +27,7 @@ from generator.policy.engine import Admission, evaluate_policy
 from generator.policy.load import policies_from_documents
 from generator.policy.match import UserInfo
 from generator.policy.model import Policy, RuleResult
-from generator.policy.mutate import MutationInputs, mutate_resource
+from generator.policy.mutate import mutate_resource
 from generator.policy.mutate.compare import describe_difference, find_expected, same_resource
 from generator.policy.values import Values, load_user_info, load_values, values_from
 from generator.policy.vpol import CelAdmission, CelPolicy, cel_policies_from_documents, evaluate_cel_policy
@@ -260,13 +260,7 @@ class _Evaluator:
         chain = self.chains.get(key)
         if chain is None:
             admission = self.admission
-            inputs = MutationInputs(
-                operation
-                or str(admission.values.global_values.get("request.operation") or admission.operation),
-                admission.user,
-                admission.values,
-                self._kyverno_exceptions(),
-            )
+            inputs = replace(admission, exceptions=self._kyverno_exceptions(), forced_operation=operation)
             chain = {}
             current = resource
             for pol in self.ordered:

@@ -19,7 +19,13 @@ from generator.policy.conditions import OPERATORS
 from generator.policy.model import FailureAction, Policy, Rule
 from generator.policy.variables import VARIABLE_PATTERN, compile_error
 
-__all__ = ["POLICY_KINDS", "load_policies", "policies_from_documents", "policy_from_document"]
+__all__ = [
+    "POLICY_KINDS",
+    "load_policies",
+    "load_policy_documents",
+    "policies_from_documents",
+    "policy_from_document",
+]
 
 POLICY_KINDS = frozenset({"ClusterPolicy", "Policy"})
 _API_VERSIONS = frozenset({"kyverno.io/v1", "kyverno.io/v2beta1", "kyverno.io/v2"})
@@ -294,14 +300,22 @@ def policies_from_documents(docs: Iterable[Document]) -> list[Policy]:
     ]
 
 
+def load_policy_documents(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
+    """Every document of the policy files or directories (any kind), for the policy loaders.
+
+    Raises:
+        PolicyLoadError: a file is unreadable or not YAML.
+    """
+    try:
+        return load_documents(paths)
+    except ManifestLoadError as e:
+        raise PolicyLoadError(e.message, path=e.path, line=e.line, column=e.column, hint=e.hint) from e
+
+
 def load_policies(paths: Iterable[str | os.PathLike[str]]) -> list[Policy]:
     """Load every ClusterPolicy/Policy from files or directories.
 
     Raises:
         PolicyLoadError: a file is unreadable, not YAML, or holds a malformed policy.
     """
-    try:
-        docs = load_documents(paths)
-    except ManifestLoadError as e:
-        raise PolicyLoadError(e.message, path=e.path, line=e.line, column=e.column, hint=e.hint) from e
-    return policies_from_documents(docs)
+    return policies_from_documents(load_policy_documents(paths))

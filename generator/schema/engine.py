@@ -243,9 +243,11 @@ class Engine:
                     alternatives[(path, rule)] = _alternatives(e)
         for path, rule, message in check_metadata(body, kind=doc.kind):
             issues.append((path, rule, message, "error"))
-        if not compiled.crd and not errors:
+        if not errors:
             # the server's Go validation runs on a decoded object: schema errors come first
-            issues.extend((p, rule, message, "error") for p, rule, message in check_native(body, doc.kind))
+            group = doc.api_version.rpartition("/")[0] if compiled.crd else None
+            native = check_native(body, doc.kind, group=group)
+            issues.extend((p, rule, message, "error") for p, rule, message in native)
         if compiled.plan is not None:
             blocked = bool(rules & _BLOCKING)
             if blocked and compiled.plan.has_rules:

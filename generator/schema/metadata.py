@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["NAME_RULES", "MetaIssue", "check_metadata"]
+__all__ = [
+    "NAME_RULES",
+    "MetaIssue",
+    "check_metadata",
+    "dns1123_label",
+    "dns1123_subdomain",
+    "label_value",
+    "qualified_name",
+]
 
 MetaIssue = tuple[tuple[str | int, ...], str, str]
 
@@ -100,6 +108,16 @@ def _qualified_name(key: str) -> list[str]:
             "end with an alphanumeric character (e.g. 'MyName', 'my.name' or '123-abc')"
         )
     return errs
+
+
+dns1123_label = _label
+"""``IsDNS1123Label`` (also used by ``generator.schema.native_rules`` for fields)."""
+dns1123_subdomain = _subdomain
+"""``IsDNS1123Subdomain``."""
+label_value = _label_value
+"""``IsValidLabelValue``."""
+qualified_name = _qualified_name
+"""``IsQualifiedName``: label and annotation keys."""
 
 
 def _invalid(value: str, errs: list[str]) -> str:

@@ -248,3 +248,26 @@ def test_finding_carries_rule_and_line(check_builtin) -> None:
     assert finding.rule == "k8s:validateServicePort"
     assert finding.line is not None
     assert "80800" in finding.message
+
+
+ROLLOUT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web, namespace: default}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: LABEL}}
+    spec:
+      containers:
+      - {name: app, image: nginx, ports: [{containerPort: PORT}]}
+  strategy: {canary: {steps: [{setWeight: 50}]}}
+"""
+
+
+@pytest.mark.needs_shared
+def test_rollout_pod_template_gets_the_replicaset_rules(check) -> None:
+    bad = _native(check(ROLLOUT.replace("LABEL", "other").replace("PORT", "70000")))
+    assert ("$.spec.template.spec.containers[0].ports[0].containerPort", "k8s:validateContainerPorts") in bad
+    assert ("$.spec.template.metadata.labels", "k8s:ValidateReplicaSetSpec") in bad
+    assert _native(check(ROLLOUT.replace("LABEL", "web").replace("PORT", "8080"))) == []

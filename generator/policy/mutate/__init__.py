@@ -4,6 +4,6 @@ patchStrategicMerge with anchors, patchesJson6902 and foreach, chained rule afte
 after policy. ``mutate_resource``/``mutate_all`` are the entry points.
 """
 
-from generator.policy.mutate.rules import MutationInputs, mutate_all, mutate_resource
+from generator.policy.mutate.rules import mutate_all, mutate_resource
 
-__all__ = ["MutationInputs", "mutate_all", "mutate_resource"]
+__all__ = ["mutate_all", "mutate_resource"]

@@ -15,33 +15,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from generator.policy.context import build_context
-from generator.policy.match import Request, UserInfo, rule_matches
+from generator.policy.engine import Admission
+from generator.policy.match import Request, rule_matches
 from generator.policy.model import Policy, Rule, RuleResult
 from generator.policy.mutate.jsonpatch import JsonPatchError, apply_json_patch
 from generator.policy.mutate.overlay import ConditionNotMet, apply_strategic_merge
 from generator.policy.validation import check_conditions, load_context
-from generator.policy.values import Values
 from generator.policy.variables import VariableError, query, set_path, substitute
 
-__all__ = ["MutationInputs", "mutate_all", "mutate_resource"]
+__all__ = ["mutate_all", "mutate_resource"]
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True, slots=True)
-class MutationInputs:
-    """The admission inputs a mutation reads (as the engine's ``Admission``)."""
-
-    operation: str = "CREATE"
-    user: UserInfo = field(default_factory=UserInfo)
-    values: Values = field(default_factory=Values)
-    exceptions: tuple[Mapping[str, Any], ...] = ()
 
 
 class _RuleError(Exception):
@@ -176,12 +165,13 @@ def _excepted(
 
 
 def mutate_resource(
-    policy: Policy, resource: Mapping[str, Any], inputs: MutationInputs = MutationInputs()
+    policy: Policy, resource: Mapping[str, Any], admission: Admission | None = None
 ) -> tuple[Mapping[str, Any], list[RuleResult]]:
     """``resource`` after every mutate rule of ``policy``, and each rule's response.
 
     A rule that does not match gives no response. The input is never modified.
     """
+    admission = admission or Admission()
     if not policy.mutate_rules:
         return resource, []
     meta = resource.get("metadata") if isinstance(resource.get("metadata"), Mapping) else {}
@@ -189,9 +179,11 @@ def mutate_resource(
     name, namespace = str(meta.get("name", "") or ""), str(meta.get("namespace", "") or "")
     if policy.kind == "Policy" and namespace != policy.namespace:
         return resource, []
-    values = inputs.values
+    values = admission.values
     resource_values = values.for_resource(policy.name, name)
-    operation = str(resource_values.get("request.operation") or inputs.operation)
+    operation = admission.forced_operation or str(
+        resource_values.get("request.operation") or admission.operation
+    )
     ns_key = name if resource.get("kind") == "Namespace" else namespace
     current: Any = resource
     results: list[RuleResult] = []
@@ -199,16 +191,16 @@ def mutate_resource(
         request = Request(
             resource=current,
             operation=operation,
-            user=inputs.user,
+            user=admission.user,
             namespace_labels=values.namespace_labels.get(ns_key, {}),
         )
         if not rule_matches(rule.match, rule.exclude, request):
             continue
-        if _excepted(inputs.exceptions, policy, rule, request):
+        if _excepted(admission.exceptions, policy, rule, request):
             status, message = "skip", "rule is skipped due to policy exception"
         else:
             ctx = build_context(
-                copy.deepcopy(current), operation=operation, user=inputs.user, values=resource_values
+                copy.deepcopy(current), operation=operation, user=admission.user, values=resource_values
             )
             for key, value in values.for_rule(policy.name, rule.origin or rule.name).items():
                 set_path(ctx, str(key), copy.deepcopy(value))
@@ -229,14 +221,15 @@ def mutate_resource(
 
 
 def mutate_all(
-    policies: Sequence[Policy], resource: Mapping[str, Any], inputs: MutationInputs = MutationInputs()
+    policies: Sequence[Policy], resource: Mapping[str, Any], admission: Admission | None = None
 ) -> tuple[Mapping[str, Any], list[RuleResult]]:
     """``resource`` after the mutate rules of every policy in order, and every mutate response.
 
     Each policy sees the previous ones' patches, as the Kyverno CLI chains them.
     """
+    admission = admission or Admission()
     results: list[RuleResult] = []
     for policy in policies:
-        resource, found = mutate_resource(policy, resource, inputs)
+        resource, found = mutate_resource(policy, resource, admission)
         results += found
     return resource, results

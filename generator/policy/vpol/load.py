@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from generator.documents import Document, load_documents, locate
-from generator.errors import ManifestLoadError, PolicyLoadError
+from generator.documents import Document, locate
+from generator.errors import PolicyLoadError
 from generator.policy.cel_rules import check_cel_rule
+from generator.policy.load import load_policy_documents
 from generator.policy.vpol.autogen import autogen_variants
 from generator.policy.vpol.model import VALIDATING_ADMISSION_POLICY, CelPolicy
 
@@ -135,8 +136,4 @@ def load_cel_policies(paths: Iterable[str | os.PathLike[str]]) -> list[CelPolicy
     Raises:
         PolicyLoadError: a file is unreadable, not YAML, or holds a malformed policy.
     """
-    try:
-        docs = load_documents(paths)
-    except ManifestLoadError as e:
-        raise PolicyLoadError(e.message, path=e.path, line=e.line, column=e.column, hint=e.hint) from e
-    return cel_policies_from_documents(docs)
+    return cel_policies_from_documents(load_policy_documents(paths))

@@ -19,15 +19,23 @@ from generator.schema.native_rules.network import NETWORK
 from generator.schema.native_rules.others import OTHERS
 from generator.schema.native_rules.workloads import WORKLOADS
 
-__all__ = ["COVERED", "check_native"]
+__all__ = ["COVERED", "CUSTOM", "check_native"]
 
 _CHECKS: dict[str, Callable[[Mapping[str, Any]], Iterator[Issue]]] = {**WORKLOADS, **NETWORK, **OTHERS}
 COVERED = frozenset(_CHECKS)
 """Built-in kinds with API-server rules here."""
+#: Custom kinds whose controller creates a built-in object from them: (API group, kind) → the
+#: built-in kind whose rules apply. An Argo Rollout's pod template becomes a ReplicaSet's, which
+#: the API server rejects with the ReplicaSet's rules: the rollout then stalls after the sync.
+CUSTOM: dict[tuple[str, str], str] = {("argoproj.io", "Rollout"): "ReplicaSet"}
 
 
-def check_native(body: Mapping[str, Any], kind: str) -> Iterator[Issue]:
-    """The API-server validation issues of one built-in object (none for kinds not covered)."""
-    check = _CHECKS.get(kind)
+def check_native(body: Mapping[str, Any], kind: str, *, group: str | None = None) -> Iterator[Issue]:
+    """The API-server validation issues of one object (none for kinds not covered).
+
+    ``group`` None means a built-in kind; a custom resource's group selects ``CUSTOM``.
+    """
+    target = kind if group is None else CUSTOM.get((group, kind))
+    check = _CHECKS.get(target) if target else None
     if check is not None:
         yield from check(body)

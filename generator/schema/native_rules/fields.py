@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator.cel.library.quantity import parse_quantity
+from generator.schema.metadata import dns1123_label, dns1123_subdomain, label_value, qualified_name
 
 __all__ = [
     "Issue",
@@ -31,13 +32,9 @@ Path = tuple[str | int, ...]
 Issue = tuple[Path, str, str]
 """(yaml path, rule ``k8s:<function>``, message)."""
 
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _IANA_SVC_NAME = re.compile(r"[-a-z0-9]+")
 _HAS_LETTER = re.compile(r"[a-z]")
 _PERCENT = re.compile(r"[0-9]+%")
-_LABEL_KEY_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 
 def port_number(value: Any, low: int = 1) -> list[str]:
@@ -76,32 +73,6 @@ def port_num_or_name(value: Any) -> list[str]:
     return []
 
 
-def dns1123_label(value: str) -> list[str]:
-    """``IsDNS1123Label``."""
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.fullmatch(value):
-        errs.append(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-            "and must start and end with an alphanumeric character"
-        )
-    return errs
-
-
-def dns1123_subdomain(value: str) -> list[str]:
-    """``IsDNS1123Subdomain``."""
-    errs = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN.fullmatch(value):
-        errs.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-            "or '.', and must start and end with an alphanumeric character"
-        )
-    return errs
-
-
 def quantity(value: Any) -> tuple[Any, list[str]]:
     """``resource.ParseQuantity``: the parsed value (or None) and the error, as the decoder reports it."""
     if isinstance(value, bool):
@@ -134,26 +105,16 @@ def int_or_percent(value: Any) -> list[str]:
     return []
 
 
-def _label_key(key: str) -> list[str]:
-    prefix, _, name = key.rpartition("/")
-    errs = []
-    if prefix and dns1123_subdomain(prefix):
-        errs.append("prefix part must be a lowercase RFC 1123 subdomain")
-    if not name or len(name) > 63 or not _LABEL_KEY_NAME.fullmatch(name):
-        errs.append("name part must consist of alphanumeric characters, '-', '_' or '.' (at most 63)")
-    return errs
-
-
 def label_selector(selector: Any, path: Path, rule: str) -> Iterator[Issue]:
     """``ValidateLabelSelector``: keys, values and operators of matchLabels/matchExpressions."""
     if not isinstance(selector, Mapping):
         return
     labels = selector.get("matchLabels")
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
-        for err in _label_key(str(key)):
+        for err in qualified_name(str(key)):
             yield (*path, "matchLabels", str(key)), rule, f"Invalid value: {key!r}: {err}"
-        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
-            yield (*path, "matchLabels", str(key)), rule, f"Invalid value: {value!r}: a valid label value"
+        for err in label_value(value) if isinstance(value, str) else ["must be a string"]:
+            yield (*path, "matchLabels", str(key)), rule, f"Invalid value: {value!r}: {err}"
     expressions = selector.get("matchExpressions")
     for i, expr in enumerate(expressions if isinstance(expressions, list) else ()):
         if not isinstance(expr, Mapping):
