@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)
 	$(BIN)/gitops-gen render
+	$(BIN)/gitops-gen graph prod --embed README.md
 
 $(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 	rm -rf $(CHECKOV_VENV)

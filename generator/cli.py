@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.check",
     "generator.commands.release",
     "generator.commands.diff",
+    "generator.commands.graph",
     "generator.commands.completion",
 )
 

@@ -271,3 +271,27 @@ def test_rollout_pod_template_gets_the_replicaset_rules(check) -> None:
     assert ("$.spec.template.spec.containers[0].ports[0].containerPort", "k8s:validateContainerPorts") in bad
     assert ("$.spec.template.metadata.labels", "k8s:ValidateReplicaSetSpec") in bad
     assert _native(check(ROLLOUT.replace("LABEL", "web").replace("PORT", "8080"))) == []
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> Any:
+    yield path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield from _paths(value, (*path, key))
+
+
+def test_rules_never_raise_on_a_field_of_another_type() -> None:
+    from generator.schema.native_rules import check_native
+
+    bodies = [
+        yaml.safe_load(manifest(kind, changes)) for _, kind, bad, good, _ in CASES for changes in (bad, good)
+    ]
+    for body in bodies:
+        for path in [p for p in _paths(body) if len(p) > 1]:
+            for value in (None, True, -1, "x", [], {}, [1], {"a": 1}):
+                copy_ = copy.deepcopy(body)
+                node = copy_
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = value
+                list(check_native(copy_, body["kind"]))  # must not raise

@@ -262,7 +262,7 @@ def _ip_block(block: Mapping[str, Any], where: Path) -> Iterator[Issue]:
         exc_errs = cidr(exc)
         for err in exc_errs:
             yield (*where, "except", j), rule, f"Invalid value: {exc!r}: {err}"
-        if not errs and not exc_errs:
+        if not errs and not exc_errs and isinstance(base, str) and isinstance(exc, str):
             outer = ipaddress.ip_network(str(base), strict=False)
             inner = ipaddress.ip_network(str(exc), strict=False)
             if inner.version != outer.version or not inner.subnet_of(outer) or inner == outer:  # type: ignore[arg-type]
