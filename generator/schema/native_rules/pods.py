@@ -30,6 +30,16 @@ _DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
 _ENV_VAR_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
 _TOLERATION_OPERATORS = ("Equal", "Exists")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_VOLUME_TYPES = frozenset(
+    {
+        "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs",
+        "iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker",
+        "downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk",
+        "photonPersistentDisk", "projected", "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral",
+        "image",
+    }
+)  # fmt: skip
+_UNSATISFIABLE = ("DoNotSchedule", "ScheduleAnyway")
 
 
 def _list(value: Any) -> list[Any]:
@@ -192,6 +202,20 @@ def check_pod_spec(
             volumes.add(name)
             for err in dns1123_label(name):
                 yield (*path, "volumes", i, "name"), "k8s:ValidateVolumes", f"Invalid value: {name!r}: {err}"
+        if isinstance(volume, Mapping):
+            sources = [k for k in volume if k in _VOLUME_TYPES]
+            if not sources:
+                yield (
+                    (*path, "volumes", i),
+                    "k8s:validateVolumeSource",
+                    "Required value: must specify a volume type",
+                )
+            elif len(sources) > 1:
+                yield (
+                    (*path, "volumes", i, sources[1]),
+                    "k8s:validateVolumeSource",
+                    "Forbidden: may not specify more than 1 volume type",
+                )
     seen: dict[str, Path] = {}
     for section in _SECTIONS:
         for i, container in enumerate(_list(spec.get(section))):
@@ -225,3 +249,29 @@ def check_pod_spec(
             f"Invalid value: {deadline}: must be greater than 0",
         )
     yield from _tolerations(spec, path)
+    yield from _spread(spec, path)
+
+
+def _spread(spec: Mapping[str, Any], path: Path) -> Iterator[Issue]:
+    rule = "k8s:validateTopologySpreadConstraints"
+    for i, constraint in enumerate(_list(spec.get("topologySpreadConstraints"))):
+        if not isinstance(constraint, Mapping):
+            continue
+        where = (*path, "topologySpreadConstraints", i)
+        skew = constraint.get("maxSkew")
+        if isinstance(skew, int) and not isinstance(skew, bool) and skew <= 0:
+            yield (*where, "maxSkew"), rule, f"Invalid value: {skew}: must be greater than zero"
+        if not constraint.get("topologyKey"):
+            yield (*where, "topologyKey"), rule, "Required value: can not be empty"
+        action = constraint.get("whenUnsatisfiable")
+        if action not in _UNSATISFIABLE:
+            yield (*where, "whenUnsatisfiable"), rule, _unsupported(action, _UNSATISFIABLE)
+        domains = constraint.get("minDomains")
+        if domains is not None and isinstance(domains, int) and domains <= 0:
+            yield (*where, "minDomains"), rule, f"Invalid value: {domains}: must be greater than zero"
+        if domains is not None and action != "DoNotSchedule":
+            yield (
+                (*where, "minDomains"),
+                rule,
+                "Invalid value: can only use minDomains if whenUnsatisfiable=DoNotSchedule",
+            )
