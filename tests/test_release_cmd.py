@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, CliResult, envs_of_topology, tree_bytes
+from tests.conftest import ROOT, CliResult, envs_of_topology, fixture_project, tree_bytes
 
 FIXTURES = ROOT / "tests" / "release" / "environments"
 DIGEST = {c: "sha256:" + c * 64 for c in "abcdef"}
@@ -26,10 +25,7 @@ Cli = Callable[..., CliResult]
 @pytest.fixture
 def duo(tmp_path: Path, cli: Cli) -> Path:
     """A project with the commented dual fixture (sprint 8 on even, beta), rendered."""
-    root = tmp_path / "duo"
-    shutil.copytree(FIXTURES, root / "environments")
-    shutil.copytree(ROOT / "templates", root / "templates")
-    (root / "policies").mkdir()
+    root = fixture_project(tmp_path / "duo", FIXTURES)
     assert cli("render", "--root", str(root), "-q").code == 0
     return root
 
@@ -153,12 +149,16 @@ def test_rollback_returns_all_traffic_and_a_later_sprint_reuses_the_cluster(duo:
     assert s["versions"] == {"even": "1.1.1", "odd": "1.0.0"}
 
 
-def test_approve_changes_no_rendered_file(duo: Path, cli: Cli) -> None:
+def test_approve_changes_only_the_release_record(duo: Path, cli: Cli) -> None:
     before = tree_bytes(duo / "rendered")
     r = release(cli, duo, "approve", "--by", "ana")
     assert r.code == 0
-    assert "no file changed" in r.out
-    assert tree_bytes(duo / "rendered") == before
+    after = tree_bytes(duo / "rendered")
+    changed = sorted(p for p in after if before.get(p) != after[p])
+    assert changed == [
+        f"commented/{c}/platform/docproc/configmap-release-state.yaml" for c in ("even", "odd")
+    ]
+    assert b"approvedBy: ana" in after[changed[0]]
 
 
 # --- only the changed values differ ---------------------------------------------------------------
