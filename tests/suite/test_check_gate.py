@@ -51,7 +51,9 @@ def _expected_scopes() -> list[Scope]:
             scopes += [
                 Scope(env, c, k) for k in per_cluster if c != HUB_CLUSTER or not k.startswith("policy/")
             ]
-        scopes += [Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS)]
+        scopes += [
+            Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS)
+        ]
     return scopes
 
 
