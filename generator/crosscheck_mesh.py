@@ -211,7 +211,7 @@ def flows(view: ClusterView) -> Iterator[Flow]:
                 yield Flow(ep, _rabbitmq(view, rmq), 5672, "AMQP to RabbitMQ")
     topology = any(view.of_kind(k) for k in ("Queue", "Exchange", "Binding", "User", "Permission"))
     operator = _chart_endpoint(
-        view, frozenset({"rabbitmq-cluster-operator"}), "messaging-topology operator", ""
+        view, frozenset({"rabbitmq-cluster-operator"}), "messaging-topology operator", "rabbitmq-system"
     )
     for rmq in view.of_kind("RabbitmqCluster"):
         pods = _rabbitmq(view, rmq)

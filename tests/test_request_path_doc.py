@@ -21,8 +21,8 @@ BLOCK = re.compile(r"(<!-- request-path:begin -->\n)(.*?)(<!-- request-path:end 
 def _diagram() -> str:
     env = envs_of_topology("single")[0]
     manifests = render_environments(Project(ROOT), [env])
-    (cluster,) = {m.cluster for m in manifests}
-    return request_path(ClusterView(env, cluster, tuple(manifests)))
+    (cluster,) = {m.cluster for m in manifests if m.kind == "Namespace"}  # not the Argo CD hub
+    return request_path(ClusterView(env, cluster, tuple(m for m in manifests if m.cluster == cluster)))
 
 
 def test_diagram_is_fresh(request: pytest.FixtureRequest) -> None:

@@ -172,7 +172,8 @@ def test_mesh_pss_cni_needs_both_the_chart_and_istiod(shipped: tuple[Manifest, .
         body = copy.deepcopy(dict(template.body))
         body["metadata"] = {**body["metadata"], "name": f"probe-{chart}"}
         body["spec"]["source"] = {**body["spec"]["source"], "chart": chart, "helm": {"valuesObject": values}}
-        return Manifest(template.env, template.cluster, template.component, body, template.sources)
+        workload_cluster = next(m.cluster for m in manifests if m.kind == "Namespace")
+        return Manifest(template.env, workload_cluster, template.component, body, template.sources)
 
     others = [
         m
