@@ -57,7 +57,7 @@ fuzz: $(STAMP)
 	GITOPS_GEN_FUZZ_EXAMPLES=$${GITOPS_GEN_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -p no:cacheprovider tests/test_env_fuzz.py tests/policy/test_fuzz.py tests/schema/test_never_raises.py
 
 golden: $(STAMP)
-	$(BIN)/pytest -q tests/test_golden.py --update-golden
+	$(BIN)/pytest -q tests/test_golden.py tests/test_request_path_doc.py --update-golden
 
 # docs/environment-reference.md is generated from generator/env.schema.json (a test keeps it fresh)
 docs: $(STAMP)
