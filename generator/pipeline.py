@@ -233,12 +233,14 @@ def check(
     envs: Sequence[str] | None = None,
     *,
     crd_dirs: Sequence[str] | None,
+    charts_dir: str | None = None,
     progress: Progress = _silent,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
-    of findings. ``crd_dirs=None`` skips schema validation (the caller says why).
+    of findings. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values
+    check (the caller says why).
     """
     names = selected_envs(project, envs)
     progress(f"rendering {len(names)} environment(s)")
@@ -260,6 +262,7 @@ def check(
         environments=names,
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
+        charts_dir=charts_dir,
     )
 
 

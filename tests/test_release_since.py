@@ -57,9 +57,13 @@ def test_new_service_renders_on_the_release_cluster_only(proj: Path, cli: Cli) -
     assert "duo/summarizer:1.1.0@sha256:" + "4" * 64 in even["apps/docproc/rollout-summarizer.yaml"]
 
 
-def test_check_passes_with_a_service_in_one_cluster_only(proj: Path, cli: Cli, crd_dir: Path) -> None:
+def test_check_passes_with_a_service_in_one_cluster_only(
+    proj: Path, cli: Cli, crd_dir: Path, charts_dir: Path
+) -> None:
     assert cli("render", "--root", str(proj), "-q").code == 0
-    result = cli("check", "--root", str(proj), "--crd-dir", str(crd_dir), "-q")
+    result = cli(
+        "check", "--root", str(proj), "--crd-dir", str(crd_dir), "--charts-dir", str(charts_dir), "-q"
+    )
     assert result.code == 0, result.out + result.err
     assert "cluster-parity" not in result.out
 
