@@ -145,7 +145,7 @@ def live(proj: Path, cli: Cli) -> Path:
             "    consumes: [summaries]\n"
         )
     assert cli("render", "--root", str(proj), "-q").code == 0
-    assert not [p for p in (proj / "rendered").rglob("*indexer*")]
+    assert not list((proj / "rendered").rglob("*indexer*"))
     assert _release(cli, proj, "approve", "--by", "qa").code == 0
     assert _release(cli, proj, "finish").code == 0
     return proj
@@ -160,7 +160,7 @@ def test_release_start_takes_a_digest_for_a_service_new_in_that_version(live: Pa
     indexer = next(s for s in data["services"] if s["name"] == "indexer")
     assert indexer["digests"] == {"1.2.0": "sha256:" + "d" * 64}
     assert [p.name for p in (live / "rendered" / ENV / "odd").rglob("rollout-indexer.yaml")]
-    assert not [p for p in (live / "rendered" / ENV / "even").rglob("*indexer*")]
+    assert not list((live / "rendered" / ENV / "even").rglob("*indexer*"))
 
 
 def test_release_start_demands_the_new_service_digest(live: Path, cli: Cli) -> None:
