@@ -15,7 +15,7 @@ from typing import Any
 
 from generator.crosscheck import ClusterView, finding, group_of
 from generator.findings import Finding, json_path
-from generator.manifest import HUB_CLUSTER, Manifest
+from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Manifest
 
 __all__ = ["DUAL_CLUSTERS", "ENV_CHECKS", "EnvCheck", "EnvView", "run_env_checks"]
 
@@ -252,9 +252,13 @@ def _differences(
 SHARED_ANNOTATION = "docproc.io/shared-with"
 
 
-def _shared(m: Manifest) -> bool:
+def _annotation(m: Manifest, key: str) -> Any:
     annotations = m.body.get("metadata", {}).get("annotations") if isinstance(m.body, Mapping) else None
-    return isinstance(annotations, Mapping) and SHARED_ANNOTATION in annotations
+    return annotations.get(key) if isinstance(annotations, Mapping) else None
+
+
+def _shared(m: Manifest) -> bool:
+    return _annotation(m, SHARED_ANNOTATION) is not None
 
 
 def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
@@ -280,6 +284,8 @@ def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
             holder = next(keys[o][key] for o in others if key in keys[o])
             if _shared(holder):
                 continue  # one owner by design; check shared-storage proves it is used, not duplicated
+            if _annotation(holder, SINCE_ANNOTATION) is not None:
+                continue  # a service new in the release its cluster runs (services[].since)
             yield finding(
                 holder,
                 ("metadata", "name"),

@@ -12,13 +12,17 @@ from typing import Any
 
 from generator.sourcemap import SourceMap
 
-__all__ = ["CLUSTER_SCOPE_DIR", "HUB_CLUSTER", "Identity", "Manifest"]
+__all__ = ["CLUSTER_SCOPE_DIR", "HUB_CLUSTER", "SINCE_ANNOTATION", "Identity", "Manifest"]
 
 #: Directory name used instead of a namespace for cluster-scoped objects.
 CLUSTER_SCOPE_DIR = "_cluster"
 #: Directory used instead of a cluster name for what the environment's Argo CD hub holds
 #: (``rendered/<env>/_hub/``); cluster names are DNS labels, so it never collides with one.
 HUB_CLUSTER = "_hub"
+
+#: Annotation on every object of a service new in a release (``services[].since``): the version that
+#: brought it, so the cluster-parity check knows why a cluster on an older version lacks the object.
+SINCE_ANNOTATION = "docproc.io/since"
 
 #: (apiVersion, kind, namespace, name): unique per cluster.
 Identity = tuple[str, str, str, str]

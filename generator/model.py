@@ -9,6 +9,7 @@ only these frozen dataclasses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -93,10 +94,24 @@ class Service:
     team: str
     called_by: tuple[str, ...] = ()
     """Services whose ``calls`` name this one (derived, sorted): who may reach it."""
+    since: str | None = None
+    """First release version that has this service (``None``: every version has it)."""
 
     @property
     def is_http(self) -> bool:
         return self.type == "http"
+
+    def exists_in(self, version: str) -> bool:
+        """Whether release ``version`` has this service (versions compare numerically, see ``since``)."""
+        return self.since is None or version_key(version) >= version_key(self.since)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"2026.43.0"`` → ``(2026, 43, 0)``: release versions order by their numbers, not as text.
+
+    Non-numeric parts sort as -1: only reached for a version the loader did not compare (no ``since``).
+    """
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +338,7 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
             k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in sorted(s.get("env", {}).items())
         },
         team=s.get("team", team),
+        since=s.get("since"),
     )
 
 
@@ -392,13 +408,78 @@ def _check_images(
         return
     for s in services:
         for v in versions:
-            if v not in s.digests:
+            if s.exists_in(v) and v not in s.digests:
                 raise error_at(
                     f"images.requireDigest is set but service {s.name!r} has no digest for version {v!r}",
                     ("services", s.index, "digests") if s.digests else ("services", s.index),
                     f"add digests: {{{v!r}: sha256:<64 hex>}} from the registry",
                 )
 
+
+def _check_since(services: tuple[Service, ...], versions: list[str], error_at: ErrorAt) -> None:
+    """Services new in a release (``since``) are consistent with what each cluster's version has.
+
+    A version without a service must not need it: no digest for it, no call to it, and no publishing
+    to a queue only such services consume (the old version would fill a queue nobody there reads).
+    """
+    if not any(s.since for s in services):
+        return
+    found: list[GeneratorError] = []
+    for v in versions:
+        if not VERSION_RE.match(v):
+            found.append(
+                error_at(
+                    f"version {v!r} is not dotted numbers, so it cannot be ordered against services[].since",
+                    ("release",),
+                    'use versions like "2026.43.0", or remove since',
+                )
+            )
+    if found:
+        raise GeneratorError.collect(found)
+    by_name = {s.name: s for s in services}
+    for s in services:
+        at = ("services", s.index)
+        if s.since is not None:
+            found += [
+                error_at(
+                    f"service {s.name!r} is since {s.since} but has a digest for older version {v!r}",
+                    (*at, "digests", v),
+                    "remove that digest (the version never had the service), or correct since",
+                )
+                for v in s.digests
+                if not s.exists_in(v)
+            ]
+        for v in versions:
+            if not s.exists_in(v):
+                continue
+            for j, callee in enumerate(s.calls):
+                if callee in by_name and not by_name[callee].exists_in(v):
+                    found.append(
+                        error_at(
+                            f"service {s.name!r} calls {callee!r} in version {v}, which does not have "
+                            f"{callee!r} (since {by_name[callee].since})",
+                            (*at, "calls", j),
+                            f"give {s.name!r} since: {by_name[callee].since!r} too, or drop the call",
+                        )
+                    )
+            for j, queue in enumerate(s.publishes):
+                consumers = [c for c in services if queue in c.consumes]
+                if consumers and not any(c.exists_in(v) for c in consumers):
+                    found.append(
+                        error_at(
+                            f"service {s.name!r} publishes to queue {queue!r} in version {v}, where no "
+                            f"service consumes it (its consumers are since "
+                            f"{', '.join(sorted({str(c.since) for c in consumers}))})",
+                            (*at, "publishes", j),
+                            "declare the publishing on a service new in that release (with since), "
+                            "so the old version never publishes to the new queue",
+                        )
+                    )
+    if found:
+        raise GeneratorError.collect(found)
+
+
+VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 #: Placeholders whose value a cluster states only optionally: (env-file key, Cluster field).
 _OPTIONAL_CLUSTER_VALUES = {"vpcId": "vpc_id"}
@@ -480,6 +561,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         for callee in s.calls:
             callers.setdefault(callee, []).append(s.name)
     services = tuple(replace(s, called_by=tuple(sorted(callers.get(s.name, ())))) for s in services)
+    attempt(_check_since, services, sorted({version, previous}), error_at)
     attempt(_check_images, data, services, sorted({version, previous}), error_at)
     if found:
         raise GeneratorError.collect(found)

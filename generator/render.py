@@ -17,7 +17,7 @@ import jinja2
 import yaml
 
 from generator.errors import RenderError, TemplateError
-from generator.manifest import HUB_CLUSTER, Identity, Manifest
+from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import SourceMap
@@ -228,10 +228,14 @@ def render_environment(
             docs = _parse(_render_text(template, rel, base, what), rel, what)
             out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen))
         for service in env.services:
+            if not service.exists_in(plan.version):
+                continue  # new in a later release than this cluster runs (services[].since)
             origin = SourceMap(leaves, ("services", service.index))
             for rel, template in templates.service.items():
                 what = f"env {env.name}, cluster {plan.name}, service {service.name}"
                 docs = _parse(_render_text(template, rel, {**base, "service": service}, what), rel, what)
+                if service.since is not None:
+                    docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
                 out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=origin, seen=seen))
         rendered_policies = [_policy(env, p) for p in policies]
         out.extend(
@@ -246,6 +250,12 @@ def render_environment(
             )
         )
     return tuple(sorted(out, key=sort_key))
+
+
+def _annotated(body: Mapping[str, Any], key: str, value: str) -> Mapping[str, Any]:
+    meta = dict(body.get("metadata") or {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), key: value}
+    return {**body, "metadata": meta}
 
 
 def _labels_fn(env: Environment) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import EnvFileError, UsageError
-from generator.model import Environment
+from generator.model import VERSION_RE, Environment
 from generator.release.edit import DELETE, Edit
 from generator.release.state import CLUSTERS, ReleaseState, other_cluster
 
@@ -194,10 +194,21 @@ def start(
     if version == state.versions[live]:
         raise UsageError(f"{version} already runs on the live cluster {live!r}", hint="start a new version")
     sprint = state.sprint + 1 if idle != state.cluster else state.sprint + 2
+    if VERSION_RE.match(version):  # otherwise the loader explains why since cannot apply
+        absent = [s.name for s in env.services if s.name in digests and not s.exists_in(version)]
+        if absent:
+            raise UsageError(
+                f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in {version} "
+                f"(services[].since is later): no digest to give",
+                hint="drop those --digest options, or correct since",
+            )
     missing = [
         s.name
         for s in env.services
-        if env.require_digest and version not in s.digests and s.name not in digests
+        if env.require_digest
+        and version not in s.digests
+        and s.name not in digests
+        and (not VERSION_RE.match(version) or s.exists_in(version))
     ]
     if missing:
         raise UsageError(
