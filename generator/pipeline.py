@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.check import CheckResult, ImageRules, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
@@ -202,8 +203,43 @@ def render(
     names = selected_envs(project, envs)
     progress(f"rendering {len(names)} environment(s)")
     files = render_files(project, names)
+    if not check:
+        for name in names:
+            recorded = _recorded_release(project, name)
+            if recorded is not None:
+                _check_transition(load_env(project, name), recorded)
     progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
     return _write(project, files, envs, check=check)
+
+
+#: The rendered ConfigMap that records a dual environment's release state (templates/platform/release).
+RELEASE_RECORD = "configmap-release-state.yaml"
+
+
+def _recorded_release(project: Project, name: str) -> tuple[str, Mapping[str, Any]] | None:
+    """The release state ``rendered/<name>/`` records (dual environments), and where."""
+    import yaml
+
+    from generator.release.state import recorded_state
+
+    for path in sorted((project.rendered / name).glob(f"*/*/*/{RELEASE_RECORD}")):
+        try:
+            body = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        state = recorded_state((body or {}).get("data") or {}) if isinstance(body, dict) else None
+        if state is not None:
+            return path.relative_to(project.root).as_posix(), state
+    return None
+
+
+def _check_transition(env: tuple[LoadedEnv, Environment], recorded: tuple[str, Mapping[str, Any]]) -> None:
+    """Refuse a release state the release steps cannot reach from the rendered one (hand edits)."""
+    from generator.release.state import check_transition
+
+    loaded, model = env
+    if model.release is not None:
+        check_transition(recorded[1], model.release, recorded[0], loaded.error)
 
 
 def _write(
@@ -291,8 +327,11 @@ def edit_environment(project: Project, name: str, text: str) -> tuple[Environmen
         (shadow.environments / f"{name}.yaml").write_text(text, encoding="utf-8")
         for link in ("templates", "policies"):
             (shadow.root / link).symlink_to(getattr(project, link).resolve(), target_is_directory=True)
-        _, env = load_env(shadow, name)
+        loaded, env = load_env(shadow, name)
         files = render_files(shadow, [name])
+    recorded = _recorded_release(project, name)
+    if recorded is not None:
+        _check_transition((loaded, env), recorded)
     path = project.environments / f"{name}.yaml"
     before = path.read_text(encoding="utf-8")
     replace_file(path, text)

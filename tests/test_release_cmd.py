@@ -153,12 +153,16 @@ def test_rollback_returns_all_traffic_and_a_later_sprint_reuses_the_cluster(duo:
     assert s["versions"] == {"even": "1.1.1", "odd": "1.0.0"}
 
 
-def test_approve_changes_no_rendered_file(duo: Path, cli: Cli) -> None:
+def test_approve_changes_only_the_release_record(duo: Path, cli: Cli) -> None:
     before = tree_bytes(duo / "rendered")
     r = release(cli, duo, "approve", "--by", "ana")
     assert r.code == 0
-    assert "no file changed" in r.out
-    assert tree_bytes(duo / "rendered") == before
+    after = tree_bytes(duo / "rendered")
+    changed = sorted(p for p in after if before.get(p) != after[p])
+    assert changed == [
+        f"commented/{c}/platform/docproc/configmap-release-state.yaml" for c in ("even", "odd")
+    ]
+    assert b"approvedBy: ana" in after[changed[0]]
 
 
 # --- only the changed values differ ---------------------------------------------------------------

@@ -187,3 +187,62 @@ def test_every_cluster_version_needs_its_digest_where_required(tmp_path: Path, c
     result = cli("render", "--root", str(root))
     assert result.code == 2
     assert "no digest for version '1.0.0'" in result.err
+
+
+# --- transitions from the state rendered/ records -------------------------------------------------
+
+LIVE = {"sprint": 8, "cluster": "even", "phase": "live", "versions": V, **APPROVED}
+SHIFTING = {"sprint": 8, "cluster": "even", "phase": "approved", "versions": V, **APPROVED}
+NEXT = {"sprint": 9, "cluster": "odd", "phase": "beta", "versions": {"even": "1.1.0", "odd": "2.0.0"}}
+
+TRANSITIONS = [
+    pytest.param(LIVE, (100, 0), NEXT, (100, 0), None, id="start-by-hand-after-finish"),
+    pytest.param(
+        {**LIVE, "phase": "rolledBack"}, (0, 100),
+        {"sprint": 10, "cluster": "even", "phase": "beta", "versions": {"even": "1.2.0", "odd": "1.0.0"}}, (0, 100),
+        None, id="start-by-hand-after-rollback",
+    ),
+    pytest.param(
+        SHIFTING, (50, 50), NEXT, (100, 0),
+        r"release\.versions\.odd: cluster 'odd' cannot change from 1\.0\.0 to 2\.0\.0: release 1\.1\.0 on even is approved, not finished",
+        id="sprint-bumped-while-split",
+    ),
+    pytest.param(
+        LIVE, (100, 0), {**LIVE, "versions": {"even": "1.0.0", "odd": "1.0.0"}, "approvedVersion": "1.0.0"}, (100, 0),
+        r"release\.versions\.even: cluster 'even' runs 1\.1\.0 in sprint 8 .*a new version needs a new sprint",
+        id="live-cluster-downgraded",
+    ),
+    pytest.param(
+        LIVE, (100, 0), {"sprint": 10, "cluster": "even", "phase": "beta", "versions": {"even": "2.0.0", "odd": "1.0.0"}}, (0, 100),
+        r"release\.versions\.even: cluster 'even' cannot change from 1\.1\.0 to 2\.0\.0: even serves production",
+        id="new-release-on-the-live-cluster",
+    ),
+    pytest.param(
+        LIVE, (100, 0), {**LIVE, "sprint": 6}, (100, 0),
+        r"release\.sprint: sprint 6 is behind sprint 8 recorded in rendered/duo/\w+/platform/docproc/configmap-release-state\.yaml",
+        id="sprint-backwards",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("before", "w_before", "after", "w_after", "error"), TRANSITIONS)
+def test_hand_edit_is_checked_against_the_rendered_record(
+    tmp_path: Path, cli: Callable[..., CliResult], before, w_before, after, w_after, error
+) -> None:
+    root = _project(tmp_path, before, dict(zip(("even", "odd"), w_before, strict=True)))
+    assert cli("render", "--root", str(root), "-q").code == 0
+    record = next((root / "rendered" / "duo").glob("*/*/*/configmap-release-state.yaml")).read_text()
+    assert f"sprint: '{before['sprint']}'" in record
+    data = yaml.safe_load((root / "environments" / "duo.yaml").read_text())
+    data["release"], data["topology"]["weights"] = after, dict(zip(("even", "odd"), w_after, strict=True))
+    (root / "environments" / "duo.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    from tests.conftest import tree_bytes
+
+    rendered = tree_bytes(root / "rendered")
+    result = cli("render", "--root", str(root), "-q")
+    if error is None:
+        assert result.code == 0, result.err
+        return
+    assert result.code == 2
+    assert re.search(r"environments/duo\.yaml:\d+:\d+: " + error, result.err), result.err
+    assert tree_bytes(root / "rendered") == rendered

@@ -23,7 +23,16 @@ from typing import Any, Literal
 
 from generator.errors import EnvFileError
 
-__all__ = ["CLUSTERS", "PHASES", "Phase", "ReleaseState", "parity_cluster", "read_release_state"]
+__all__ = [
+    "CLUSTERS",
+    "PHASES",
+    "Phase",
+    "ReleaseState",
+    "check_transition",
+    "parity_cluster",
+    "read_release_state",
+    "recorded_state",
+]
 
 YamlPath = tuple[str | int, ...]
 ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
@@ -187,3 +196,57 @@ def _check(s: ReleaseState, error_at: ErrorAt) -> None:
             ("topology", "weights", s.cluster),
             "`gitops-gen release rollback ENV` sets both",
         )
+
+
+def recorded_state(data: Mapping[str, str]) -> dict[str, Any] | None:
+    """The release state a rendered ``release-state`` ConfigMap records (``None`` if unreadable)."""
+    try:
+        return {
+            "sprint": int(data["sprint"]),
+            "cluster": data["cluster"],
+            "phase": data["phase"],
+            "versions": {c: str(data[f"versions.{c}"]) for c in CLUSTERS},
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def check_transition(recorded: Mapping[str, Any], new: ReleaseState, where: str, error_at: ErrorAt) -> None:
+    """``new`` is reachable from the ``recorded`` (rendered) state by the release steps.
+
+    Sprints only move forward; a cluster's version changes only in a new sprint, and only on the
+    cluster that was idle (the other cluster after a finished release, the release cluster after
+    a rollback), so a cluster serving production never changes version under it. ``where`` names
+    the rendered record in messages.
+
+    Raises:
+        EnvFileError: built by ``error_at``, located at the offending key.
+    """
+    old_sprint, old_phase, old_cluster = recorded["sprint"], recorded["phase"], recorded["cluster"]
+    if new.sprint < old_sprint:
+        raise error_at(
+            f"sprint {new.sprint} is behind sprint {old_sprint} recorded in {where}",
+            ("release", "sprint"),
+            "sprints only move forward",
+        )
+    idle = {"live": other_cluster(old_cluster), "rolledBack": old_cluster}.get(old_phase)
+    for c in CLUSTERS:
+        old_version, version = recorded["versions"][c], new.versions[c]
+        if version == old_version:
+            continue
+        if new.sprint == old_sprint:
+            raise error_at(
+                f"cluster {c!r} runs {old_version} in sprint {old_sprint} ({where}); a new version needs "
+                "a new sprint",
+                ("release", "versions", c),
+                "start it with `gitops-gen release start ENV --version V`",
+            )
+        if c != idle:
+            release = f"release {recorded['versions'][old_cluster]} on {old_cluster}"
+            state = f"{release} is {old_phase}, not finished" if idle is None else f"{c} serves production"
+            raise error_at(
+                f"cluster {c!r} cannot change from {old_version} to {version}: {state} ({where})",
+                ("release", "versions", c),
+                "a new release goes only to the idle cluster of a finished (`release finish`) or "
+                "rolled-back release",
+            )
