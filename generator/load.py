@@ -186,6 +186,14 @@ def _did_you_mean(word: str, options: list[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(options))}"
 
 
+def _yaml_type(value: object) -> str:
+    """What a YAML author calls the type of ``value`` ("a string", not Python's "a str")."""
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a mapping" if isinstance(value, Mapping) else f"a {type(value).__name__}")
+
+
 def _schema_errors(loaded: LoadedEnv, errors: Iterable[jsonschema.ValidationError]) -> list[EnvFileError]:
     """Every independent schema error, in file order: each top-level error's best match.
 
@@ -220,7 +228,7 @@ def _schema_error(loaded: LoadedEnv, error: jsonschema.ValidationError) -> list[
     if error.validator == "pattern":
         message = f"{value} is not valid here (must match {schema.get('pattern')})"
     elif error.validator == "type":
-        message = f"{value} is a {type(error.instance).__name__}, expected {schema.get('type')}"
+        message = f"{value} is {_yaml_type(error.instance)}, expected {schema.get('type')}"
     else:
         message = error.message
     return [loaded.error(message, path, hint=desc or "see `gitops-gen schema` for what is allowed here")]

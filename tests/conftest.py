@@ -90,6 +90,17 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def fixture_project(root: Path, environments: Path) -> Path:
+    """A project at ``root`` with the fixture ``environments`` (a dir under tests/), the shipped
+    templates and no policies: the inputs of the release, diff and graph tests."""
+    import shutil
+
+    shutil.copytree(environments, root / "environments")
+    shutil.copytree(ROOT / "templates", root / "templates")
+    (root / "policies").mkdir()
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A private copy of the project's inputs (environments, templates, policies) to render into."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from generator.diff import resource_changes
-from tests.conftest import ROOT, CliResult, tree_bytes
+from tests.conftest import ROOT, CliResult, fixture_project, tree_bytes
 
 FIXTURES = ROOT / "tests" / "release" / "environments"
 Cli = Callable[..., CliResult]
@@ -20,10 +19,7 @@ Cli = Callable[..., CliResult]
 @pytest.fixture
 def duo(tmp_path: Path, cli: Cli) -> Path:
     """The commented dual fixture, rendered, then changed three ways: added, removed, changed."""
-    root = tmp_path / "duo"
-    shutil.copytree(FIXTURES, root / "environments")
-    shutil.copytree(ROOT / "templates", root / "templates")
-    (root / "policies").mkdir()
+    root = fixture_project(tmp_path / "duo", FIXTURES)
     assert cli("render", "--root", str(root), "-q").code == 0
     env = root / "environments" / "commented.yaml"
     text = env.read_text()
@@ -86,10 +82,7 @@ def test_markdown_is_a_pull_request_comment(duo: Path, cli: Cli) -> None:
 
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_up_to_date_is_exit_0(tmp_path: Path, cli: Cli, output: str) -> None:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURES, root / "environments")
-    shutil.copytree(ROOT / "templates", root / "templates")
-    (root / "policies").mkdir()
+    root = fixture_project(tmp_path / "p", FIXTURES)
     assert cli("render", "--root", str(root), "-q").code == 0
     result = cli("diff", "--root", str(root), "--output", output)
     assert result.code == 0

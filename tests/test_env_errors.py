@@ -35,7 +35,7 @@ CASES = [
         "dev.yaml",
         r"  sprint: \d+\n",
         "  sprint: forty-two\n",
-        r"environments/dev\.yaml:\d+:\d+: release\.sprint: \"forty-two\" is a str, expected integer",
+        r"environments/dev\.yaml:\d+:\d+: release\.sprint: \"forty-two\" is a string, expected integer",
         "Current sprint",
         id="wrong-type",
     ),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from generator.commands.graph import MARKER
-from tests.conftest import ROOT, CliResult
+from tests.conftest import ROOT, CliResult, fixture_project
 
 Cli = Callable[..., CliResult]
 
@@ -18,11 +17,7 @@ Cli = Callable[..., CliResult]
 @pytest.fixture
 def golden(tmp_path: Path) -> Callable[[str], Path]:
     def make(case: str) -> Path:
-        root = tmp_path / case
-        shutil.copytree(ROOT / "tests" / "golden" / case / "environments", root / "environments")
-        shutil.copytree(ROOT / "templates", root / "templates")
-        (root / "policies").mkdir()
-        return root
+        return fixture_project(tmp_path / case, ROOT / "tests" / "golden" / case / "environments")
 
     return make
 

@@ -44,6 +44,7 @@ def test_every_schema_error_of_a_file_in_one_run(project: Path, cli: Callable[..
     assert by_line[lines["routng"]]["rule"] == "env-file"
     assert "unknown key 'routng'" in by_line[lines["routng"]]["message"]
     assert "did you mean 'routing'" in by_line[lines["routng"]]["message"]
+    assert '"lots" is a string, expected integer' in by_line[lines["cpuLimit"]]["message"]
     for f in findings:
         assert f["file"] == "environments/dev.yaml"
         assert f["severity"] == "error"

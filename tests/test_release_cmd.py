@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, CliResult, envs_of_topology, tree_bytes
+from tests.conftest import ROOT, CliResult, envs_of_topology, fixture_project, tree_bytes
 
 FIXTURES = ROOT / "tests" / "release" / "environments"
 DIGEST = {c: "sha256:" + c * 64 for c in "abcdef"}
@@ -26,10 +25,7 @@ Cli = Callable[..., CliResult]
 @pytest.fixture
 def duo(tmp_path: Path, cli: Cli) -> Path:
     """A project with the commented dual fixture (sprint 8 on even, beta), rendered."""
-    root = tmp_path / "duo"
-    shutil.copytree(FIXTURES, root / "environments")
-    shutil.copytree(ROOT / "templates", root / "templates")
-    (root / "policies").mkdir()
+    root = fixture_project(tmp_path / "duo", FIXTURES)
     assert cli("render", "--root", str(root), "-q").code == 0
     return root
 

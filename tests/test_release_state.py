@@ -8,7 +8,6 @@ located at the offending key, and nothing rendered.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,13 @@ import pytest
 import yaml
 
 from generator.pipeline import Project, load_env
-from tests.conftest import ROOT, CliResult
+from tests.conftest import ROOT, CliResult, fixture_project
 
 FIXTURE = ROOT / "tests" / "golden" / "minimal-dual"
 
 
 def _project(tmp_path: Path, release: Mapping[str, Any], weights: Mapping[str, int]) -> Path:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURE / "environments", root / "environments")
-    shutil.copytree(ROOT / "templates", root / "templates")
-    (root / "policies").mkdir()
+    root = fixture_project(tmp_path / "p", FIXTURE / "environments")
     path = root / "environments" / "duo.yaml"
     data = yaml.safe_load(path.read_text())
     data["release"] = dict(release)
