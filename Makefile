@@ -15,7 +15,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install render test lint check bench golden docs clean
+.PHONY: install render test lint check bench bench-stages golden docs clean
 
 install: $(STAMP)
 
@@ -48,7 +48,15 @@ OUTPUT ?= text
 check: $(STAMP)
 	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --output $(OUTPUT)
 
+# The commands users run, as whole processes, paired with the PyYAML C-loader parse floor; the table
+# goes into docs/benchmarks.md. SIZES: services per environment (make bench SIZES=50 for a quick look).
+SIZES ?= 50,200,1000
+REPEAT ?= 5
 bench: $(STAMP)
+	$(BIN)/python -m generator.bench.commands --sizes $(SIZES) --repeat $(REPEAT) --doc docs/benchmarks.md
+
+# The per-stage figures of earlier issues (in-process sections, one 200-service fleet).
+bench-stages: $(STAMP)
 	$(BIN)/python -m generator.bench
 
 golden: $(STAMP)
