@@ -7,6 +7,7 @@ SHARED ?= ../shared
 export GITOPS_GEN_CRDS ?= $(abspath $(SHARED))/crds
 export GITOPS_GEN_CONFORMANCE ?= $(abspath $(SHARED))/kyverno-conformance
 export GITOPS_GEN_CONFORMANCE_V2 ?= $(abspath $(SHARED))/kyverno-conformance-v2
+export GITOPS_GEN_CHARTS ?= $(abspath $(SHARED))/charts
 
 # checkov (an independent opinion on rendered/, issue 5) lives in its own venv: its many pinned
 # dependencies conflict with ours. checkov and every dependency of it are pinned in
@@ -46,7 +47,7 @@ lint: $(STAMP)
 # OUTPUT=text|json|junit|sarif|github (CI templates in ci/ use github for pull-request annotations)
 OUTPUT ?= text
 check: $(STAMP)
-	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --output $(OUTPUT)
+	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --charts-dir $(GITOPS_GEN_CHARTS) --output $(OUTPUT)
 
 # The commands users run, as whole processes, paired with the PyYAML C-loader parse floor; the table
 # goes into docs/benchmarks.md. SIZES: services per environment (make bench SIZES=50 for a quick look).

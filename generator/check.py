@@ -21,14 +21,23 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from generator.chart_values import CHECK as CHART_VALUES
+from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
+from generator.crosscheck_argocd import (
+    ARGOCD_CHECKS,
+    HUB,
+    argocd_instance_findings,
+    delivered_to,
+    run_argocd_checks,
+)
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
 from generator.findings import Finding, Severity
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
     "CheckResult",
@@ -111,7 +120,9 @@ class CheckResult:
         findings = self.findings
         return {
             "environments": list(self.environments),
-            "clusters": len({(s.env, s.cluster) for s in self.scopes if s.cluster != ENV_SCOPE}),
+            "clusters": len(
+                {(s.env, s.cluster) for s in self.scopes if s.cluster not in (ENV_SCOPE, HUB_CLUSTER)}
+            ),
             "documents": self.documents,
             "checks": len(self.scopes),
             "failed_checks": sum(1 for fs in self.scopes.values() if any(f.severity == "error" for f in fs)),
@@ -290,8 +301,12 @@ def cluster_scopes(
     repo_files: frozenset[str],
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
+    charts_dir: str | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
+
+    ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
+    check; ``None`` skips it.
 
     Every scope that ran is present, empty ones included; ``render`` scopes start empty.
     """
@@ -310,11 +325,17 @@ def cluster_scopes(
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         for name, found in policy_findings(members, policies, cache).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files)
+        hub = clusters.get((env, HUB_CLUSTER), []) if cluster != HUB_CLUSTER else []
+        delivered = delivered_to(env, cluster, (s.manifest for s in hub))
+        view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
         for check, path_check in PATH_CHECKS.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
+        for check, argocd_check in ARGOCD_CHECKS.items():
+            raw[Scope(env, cluster, check)] = list(argocd_check(view))
+        if charts_dir is not None:
+            raw[Scope(env, cluster, CHART_VALUES)] = list(check_chart_values(view, charts_dir))
         rules = (image_rules or {}).get(env)
         if rules is not None:
             found_img = check_image_registries(view, rules.registries, rules.require_digest)
@@ -332,11 +353,21 @@ def env_scopes(
     for m in manifests:
         members.setdefault(m.env, {}).setdefault(m.cluster, []).append(m)
     out: dict[Scope, tuple[Finding, ...]] = {}
+    every_view: list[ClusterView] = []
     for env in sorted({*environments, *members}):
         views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         for check, found in run_env_checks(EnvView(env, views, expected)).items():
             out[Scope(env, ENV_SCOPE, check)] = found
+        for check, found in run_argocd_checks(views).items():
+            out[Scope(env, ENV_SCOPE, check)] = found
+        out[Scope(env, ENV_SCOPE, HUB)] = ()
+    # One Argo CD hub may serve several environments: its objects are checked together.
+    for f in argocd_instance_findings(every_view):
+        scope = scope_of(f.file, HUB)
+        scope = Scope(scope.env, ENV_SCOPE, HUB)
+        out[scope] = (*out.get(scope, ()), f)
     return out
 
 
@@ -350,6 +381,7 @@ def check_subjects(
     environments: Sequence[str] = (),
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
+    charts_dir: str | None = None,
     foreign: Iterable[Finding] = (),
     jobs: int = 1,
 ) -> CheckResult:
@@ -365,6 +397,7 @@ def check_subjects(
         environments: the environments checked (also those that rendered nothing).
         image_rules: each environment's own image rules, where its file is known.
         kubernetes_versions: each environment's EKS version (``X.Y``), for built-in schemas.
+        charts_dir: pinned charts' values for the ``chart-values`` check; ``None`` skips it.
         foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
             their documents are among ``subjects``.
         jobs: processes for the per-cluster checks (``generator.check_parallel``); same result.
@@ -379,6 +412,7 @@ def check_subjects(
         repo_files=files,
         image_rules=image_rules,
         kubernetes_versions=kubernetes_versions,
+        charts_dir=charts_dir,
     )
     by_file = {s.document.file: s for s in subjects}
     for check_name, extra in ((RENDER, drift), (FOREIGN, foreign)):

@@ -63,10 +63,16 @@ def _check_clusters(
 
 
 def _groups(clusters: Mapping[Cluster, list[Path]], jobs: int) -> list[list[Path]]:
-    """Whole clusters into ``jobs`` groups of similar file counts (largest first, greedy)."""
+    """Whole environments into ``jobs`` groups of similar file counts (largest first, greedy).
+
+    An environment stays in one group: its hub's Applications tell each cluster what deploys into it.
+    """
+    envs: dict[str, list[Path]] = {}
+    for (env, _), paths in sorted(clusters.items()):
+        envs.setdefault(env, []).extend(paths)
     groups: list[list[Path]] = [[] for _ in range(jobs)]
-    for key in sorted(clusters, key=lambda k: (-len(clusters[k]), k)):
-        min(groups, key=len).extend(clusters[key])
+    for key in sorted(envs, key=lambda k: (-len(envs[k]), k)):
+        min(groups, key=len).extend(envs[key])
     return [g for g in groups if g]
 
 
@@ -98,7 +104,7 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
     )
     if jobs is None:
         jobs = (os.cpu_count() or 1) if count >= PARALLEL_MIN_FILES else 1
-    groups = _groups(clusters, max(1, min(jobs, len(clusters)))) or [[]]
+    groups = _groups(clusters, max(1, min(jobs, len({env for env, _ in clusters})))) or [[]]
     if len(groups) == 1:
         parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
     else:

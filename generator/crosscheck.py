@@ -110,6 +110,12 @@ class ClusterView:
     repo_files: frozenset[str] = field(default_factory=frozenset)
     """Repository-relative paths of every file the render produces (``rendered/…``), for the
     Argo CD path check; empty means "unknown" and that check reports nothing."""
+    delivered_by: tuple[Manifest, ...] = ()
+    """Argo CD Applications held elsewhere (the environment's hub) that deploy into this cluster."""
+
+    def applications(self) -> list[Manifest]:
+        """Every Application that deploys into this cluster: its own and its hub's."""
+        return [*self.of_kind("Application"), *self.delivered_by]
 
     @cached_property
     def _by_kind(self) -> dict[str, list[Manifest]]:

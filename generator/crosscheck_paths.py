@@ -157,7 +157,7 @@ def _helm_values(app: Manifest) -> Mapping[str, Any]:
 
 def helm_releases(view: ClusterView) -> Iterator[tuple[Manifest, str, str, str, Mapping[str, Any]]]:
     """(Application, chart, release name, namespace, values) of every Argo CD Helm Application."""
-    for app in view.of_kind("Application"):
+    for app in view.applications():
         chart = get_path(app.body, "spec", "source", "chart")
         if not isinstance(chart, str):
             continue

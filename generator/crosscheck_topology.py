@@ -15,7 +15,7 @@ from typing import Any
 
 from generator.crosscheck import ClusterView, finding, group_of
 from generator.findings import Finding, json_path
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = ["DUAL_CLUSTERS", "ENV_CHECKS", "EnvCheck", "EnvView", "run_env_checks"]
 
@@ -170,7 +170,7 @@ def _env_finding(view: EnvView, message: str, check: str) -> Finding:
 
 def check_topology_clusters(view: EnvView) -> Iterator[Finding]:
     """Exactly the clusters of the topology are rendered: one (single) or even + odd (dual)."""
-    present = tuple(sorted(view.clusters))
+    present = tuple(sorted(c for c in view.clusters if c != HUB_CLUSTER))
     if view.expected_clusters is not None:
         if present != tuple(sorted(view.expected_clusters)):
             yield _env_finding(
@@ -265,11 +265,12 @@ def check_cluster_parity(view: EnvView) -> Iterator[Finding]:
     release-specific fields (container images, ``docproc.io/version`` labels, the DNSEndpoint
     records) and strings that differ only by the cluster's name.
     """
-    if len(view.clusters) < 2:
+    workload = {name: cluster for name, cluster in view.clusters.items() if name != HUB_CLUSTER}
+    if len(workload) < 2:
         return
     keys = {
         name: {_normalized(m, name): m for m in cluster.manifests}
-        for name, cluster in sorted(view.clusters.items())
+        for name, cluster in sorted(workload.items())
     }
     union = set().union(*(k.keys() for k in keys.values()))
     names = sorted(keys)

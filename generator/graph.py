@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment
 
 __all__ = ["FORMATS", "Edge", "Graph", "Node", "build_graph", "format_graph"]
@@ -83,12 +83,28 @@ def _argocd(apps: Sequence[Mapping[str, Any]]) -> str:
     return "Argo CD · " + ", ".join(parts)
 
 
+def _by_cluster(
+    env: Environment, manifests: Sequence[Manifest]
+) -> tuple[dict[str, list[Manifest]], dict[str, list[Mapping[str, Any]]]]:
+    """``env``'s manifests per workload cluster, and the hub's Applications deploying into each."""
+    by_cluster: dict[str, list[Manifest]] = {}
+    hub: list[Mapping[str, Any]] = []
+    for m in sorted(manifests, key=lambda m: (m.cluster, m.path)):
+        if m.env == env.name and m.cluster == HUB_CLUSTER:
+            hub += [m.body] if m.kind == "Application" else []
+        elif m.env == env.name:
+            by_cluster.setdefault(m.cluster, []).append(m)
+    delivered: dict[str, list[Mapping[str, Any]]] = {}
+    for c in env.topology.clusters:
+        delivered[c.name] = [
+            a for a in hub if a.get("spec", {}).get("destination", {}).get("server") == c.server
+        ]
+    return by_cluster, delivered
+
+
 def build_graph(env: Environment, manifests: Sequence[Manifest]) -> Graph:
     """The graph of ``env`` from its rendered ``manifests`` (any order)."""
-    by_cluster: dict[str, list[Manifest]] = {}
-    for m in sorted(manifests, key=lambda m: (m.cluster, m.path)):
-        if m.env == env.name:
-            by_cluster.setdefault(m.cluster, []).append(m)
+    by_cluster, delivered = _by_cluster(env, manifests)
     outside: dict[str, Node] = {}
     edges: list[Edge] = []
     clusters = []
@@ -116,7 +132,7 @@ def build_graph(env: Environment, manifests: Sequence[Manifest]) -> Graph:
             elif m.kind == "Bucket":
                 bucket = m.body.get("spec", {}).get("name", m.name)
                 nodes.append(Node(_id(cluster, "s3", m.name), f"S3 {bucket}", "cylinder"))
-        apps = [m.body for m in ms if m.kind == "Application"]
+        apps = [m.body for m in ms if m.kind == "Application"] + delivered.get(cluster, [])
         if apps:
             nodes.append(Node(_id(cluster, "argocd"), _argocd(apps), "note"))
         for m in ms:

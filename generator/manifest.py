@@ -12,10 +12,13 @@ from typing import Any
 
 from generator.sourcemap import SourceMap
 
-__all__ = ["CLUSTER_SCOPE_DIR", "Identity", "Manifest"]
+__all__ = ["CLUSTER_SCOPE_DIR", "HUB_CLUSTER", "Identity", "Manifest"]
 
 #: Directory name used instead of a namespace for cluster-scoped objects.
 CLUSTER_SCOPE_DIR = "_cluster"
+#: Directory used instead of a cluster name for what the environment's Argo CD hub holds
+#: (``rendered/<env>/_hub/``); cluster names are DNS labels, so it never collides with one.
+HUB_CLUSTER = "_hub"
 
 #: (apiVersion, kind, namespace, name): unique per cluster.
 Identity = tuple[str, str, str, str]
@@ -28,7 +31,8 @@ class Manifest:
     env: str
     """Environment name (``environments/<env>.yaml``)."""
     cluster: str
-    """Cluster name inside the environment (``main`` for single, ``even``/``odd`` for dual)."""
+    """Cluster name inside the environment (``main`` for single, ``even``/``odd`` for dual), or
+    ``HUB_CLUSTER`` for the objects the Argo CD hub holds."""
     component: str
     """Argo CD component it belongs to: ``argocd``, ``operators``, ``platform`` or ``apps``."""
     body: Mapping[str, Any]

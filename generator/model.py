@@ -3,16 +3,18 @@
 Checks what a JSON Schema cannot say (unique service names, weights adding up to 100, queues that
 exist, the clusters a topology needs, digests where required) and reports each through the
 ``error_at`` callback so the message names file:line. Imports no other ``generator`` module but
-``errors``: the rest of the code receives only these frozen dataclasses.
+``errors``, ``helm_values`` (placeholders) and ``release.state``: the rest of the code receives
+only these frozen dataclasses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from generator.errors import EnvFileError, GeneratorError
+from generator.helm_values import PLACEHOLDERS, expand, placeholders_in
 from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
@@ -42,6 +44,12 @@ class Cluster:
     """API server URL Argo CD deploys to."""
     ingress_hostname: str
     """Kong proxy load balancer hostname: the target of this cluster's DNS records."""
+    eks_cluster_name: str = ""
+    """EKS cluster name (default ``docproc-<env>-<cluster>``): Argo CD's awsAuthConfig, Karpenter."""
+    vpc_id: str = ""
+    """VPC id, where the environment states it (``${vpcId}`` in operator values)."""
+    ca_data: str = ""
+    """Base64 PEM of the API server's CA, where stated (the hub's cluster Secret trusts it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +133,13 @@ class OperatorChart:
     """An operator installed from a pinned Helm chart (sync wave 0)."""
 
     name: str
+    """Key under ``argocd.operators``; also the Helm release name."""
     namespace: str
     repo_url: str
     chart: str
     version: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """Helm values as written, ``${placeholder}`` strings unexpanded (see ``Environment.operator_values``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +172,10 @@ class Environment:
     argocd_repo: str
     argocd_revision: str
     argocd_namespace: str
+    hub: str
+    """Name of the Argo CD hub that deploys this environment (``argocd.hub.name``)."""
+    hub_role_arn: str
+    """IAM role the hub assumes to reach the workload clusters (cluster Secret ``awsAuthConfig``)."""
     operators: tuple[OperatorChart, ...]
     ami_alias: str
     node_pools: tuple[NodePoolSpec, ...]
@@ -197,6 +212,25 @@ class Environment:
         """The service called ``name`` (names are validated to exist and be unique)."""
         return next(s for s in self.services if s.name == name)
 
+    def placeholder_values(self, operator: str, cluster: Cluster) -> dict[str, str]:
+        """What each ``${placeholder}`` of ``operator``'s values means on ``cluster``."""
+        return {
+            "env": self.name,
+            "cluster": cluster.name,
+            "clusterName": cluster.eks_cluster_name,
+            "region": self.region,
+            "accountId": self.account_id,
+            "kmsKeyArn": self.kms_key_arn,
+            "dnsZone": self.dns_zone,
+            "vpcId": cluster.vpc_id,
+            "operator": operator,
+            "roleArn": f"arn:aws:iam::{self.account_id}:role/{cluster.eks_cluster_name}-{operator}",
+        }
+
+    def operator_values(self, operator: OperatorChart, cluster: Cluster) -> Any:
+        """``operator``'s Helm values for ``cluster``, placeholders expanded."""
+        return expand(operator.values, self.placeholder_values(operator.name, cluster))
+
 
 def _check_unique(items: list[Mapping[str, Any]], section: YamlPath, error_at: ErrorAt) -> None:
     seen: dict[str, int] = {}
@@ -211,12 +245,21 @@ def _check_unique(items: list[Mapping[str, Any]], section: YamlPath, error_at: E
         seen[name] = i
 
 
-def _topology(data: Mapping[str, Any], error_at: ErrorAt) -> Topology:
+def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
+    return Cluster(
+        name,
+        raw["server"],
+        raw["ingressHostname"],
+        eks_cluster_name=raw.get("eksClusterName", f"docproc-{env}-{name}"),
+        vpc_id=raw.get("vpcId", ""),
+        ca_data=raw.get("caData", ""),
+    )
+
+
+def _topology(env: str, data: Mapping[str, Any], error_at: ErrorAt) -> Topology:
     topo = data["topology"]
     names = sorted(topo["clusters"])
-    clusters = tuple(
-        Cluster(n, topo["clusters"][n]["server"], topo["clusters"][n]["ingressHostname"]) for n in names
-    )
+    clusters = tuple(_cluster(env, n, topo["clusters"][n]) for n in names)
     weights_raw: Mapping[str, int] = topo.get("weights", {})
     if topo["type"] == "single":
         if len(names) != 1:
@@ -357,6 +400,35 @@ def _check_images(
                 )
 
 
+#: Placeholders whose value a cluster states only optionally: (env-file key, Cluster field).
+_OPTIONAL_CLUSTER_VALUES = {"vpcId": "vpc_id"}
+
+
+def _operators(data: Mapping[str, Any], topology: Topology, error_at: ErrorAt) -> tuple[OperatorChart, ...]:
+    """The operators, sorted by name; every placeholder known and, per cluster, given a value."""
+    out = []
+    for name, o in sorted(data["argocd"].get("operators", {}).items()):
+        values = o.get("values", {})
+        for path, placeholder in placeholders_in(values, ("argocd", "operators", name, "values")):
+            if placeholder not in PLACEHOLDERS:
+                raise error_at(
+                    f"unknown placeholder ${{{placeholder}}} in the values of operator {name!r}",
+                    path,
+                    f"known placeholders: {', '.join('${' + p + '}' for p in PLACEHOLDERS)}",
+                )
+            attr = _OPTIONAL_CLUSTER_VALUES.get(placeholder)
+            missing = [c.name for c in topology.clusters if attr and not getattr(c, attr)]
+            if missing:
+                raise error_at(
+                    f"operator {name!r} uses ${{{placeholder}}} but cluster {missing[0]!r} states no "
+                    f"{placeholder}",
+                    path,
+                    f"set topology.clusters.{missing[0]}.{placeholder} in the environment file",
+                )
+        out.append(OperatorChart(name, o["namespace"], o["repoURL"], o["chart"], o["version"], values))
+    return tuple(out)
+
+
 _T = TypeVar("_T")
 
 
@@ -386,10 +458,11 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     attempt(_check_unique, data["services"], ("services",), error_at)
     attempt(_check_unique, data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
     attempt(_check_unique, data["rabbitmq"].get("queues", []), ("rabbitmq", "queues"), error_at)
-    attempt(_check_unique, data["argocd"].get("operators", []), ("argocd", "operators"), error_at)
-    topology = attempt(_topology, data, error_at)
+    topology = attempt(_topology, name, data, error_at)
+    operators: tuple[OperatorChart, ...] = ()
     if topology is not None:
         attempt(_dual_needs, data, topology, error_at)
+        operators = attempt(_operators, data, topology, error_at) or ()
     release = data["release"]
     before = len(found)
     state = attempt(read_release_state, data, error_at)
@@ -459,10 +532,11 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         argocd_repo=data["argocd"]["repoURL"],
         argocd_revision=data["argocd"]["targetRevision"],
         argocd_namespace=data["argocd"].get("namespace", "argocd"),
-        operators=tuple(
-            OperatorChart(o["name"], o["namespace"], o["repoURL"], o["chart"], o["version"])
-            for o in data["argocd"].get("operators", [])
-        ),
+        hub=data["argocd"].get("hub", {}).get("name", "hub"),
+        hub_role_arn=data["argocd"]
+        .get("hub", {})
+        .get("roleArn", f"arn:aws:iam::{data['aws']['accountId']}:role/argocd-deployer"),
+        operators=operators,
         ami_alias=data["karpenter"]["amiAlias"],
         node_pools=tuple(
             NodePoolSpec(

@@ -267,15 +267,17 @@ def check(
     envs: Sequence[str] | None = None,
     *,
     crd_dirs: Sequence[str] | None,
+    charts_dir: str | None = None,
     progress: Progress = _silent,
     jobs: int | None = None,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
-    of findings. ``crd_dirs=None`` skips schema validation (the caller says why). Rendering (per
-    environment) and the per-cluster checks use ``jobs`` processes (default: both cores once the
-    fleet is large, as ``render`` does); the result is identical to a serial run.
+    of findings. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values
+    check (the caller says why). Rendering (per environment) and the per-cluster checks use
+    ``jobs`` processes (default: both cores once the fleet is large, as ``render`` does); the
+    result is identical to a serial run.
     """
     names = selected_envs(project, envs)
     progress(f"rendering {len(names)} environment(s)")
@@ -300,6 +302,7 @@ def check(
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
         jobs=jobs,
+        charts_dir=charts_dir,
     )
 
 

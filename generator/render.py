@@ -17,7 +17,7 @@ import jinja2
 import yaml
 
 from generator.errors import RenderError, TemplateError
-from generator.manifest import Identity, Manifest
+from generator.manifest import HUB_CLUSTER, Identity, Manifest
 from generator.model import Environment, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import SourceMap
@@ -123,7 +123,7 @@ def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
 
 def _manifests(
     env: Environment,
-    plan: ClusterPlan,
+    plan: ClusterPlan | str,
     docs: list[Mapping[str, Any]],
     *,
     rel: str,
@@ -133,9 +133,10 @@ def _manifests(
 ) -> list[Manifest]:
     """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
     out = []
+    cluster = plan if isinstance(plan, str) else plan.name
     for body in docs:
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
-        m = Manifest(env.name, plan.name, _component(rel), body, origin)
+        m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
             raise RenderError(
                 f"{what} renders {m.kind} {m.namespace}/{m.name} twice (first from {seen[m.identity]})",
@@ -184,10 +185,10 @@ def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:
     elif origin == ("rabbitmq", "queues"):
         names = [q.name for q in env.queues]
         name = name.removesuffix("-dead")
-    elif kind == "Application" and name.startswith(f"{env.name}-"):
-        names = [o.name for o in env.operators]
-        name = name.split("-", 2)[-1]
-        origin = ("argocd", "operators") if name in names else origin
+    elif kind == "Application":
+        ends = [o.name for o in env.operators if name.endswith(f"-{o.name}")]
+        operator = max(ends, key=len) if ends else None
+        return ("argocd", "operators", operator) if operator else origin
     else:
         return origin
     return (*origin, names.index(name)) if name in names else origin
@@ -213,6 +214,12 @@ def render_environment(
     """
     out: list[Manifest] = []
     env_map = SourceMap(leaves)
+    hub_seen: dict[Identity, str] = {}
+    for rel, template in templates.hub.items():
+        what = f"env {env.name}, Argo CD hub {env.hub}"
+        ctx = {"env": env, "clusters": plans, "labels": _labels_fn(env)}
+        docs = _parse(_render_text(template, rel, ctx, what), rel, what)
+        out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
     for plan in plans:
         seen: dict[Identity, str] = {}
         base = {"env": env, "cluster": plan, "clusters": plans, "labels": _labels_fn(env)}

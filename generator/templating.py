@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from generator.errors import TemplateError
 __all__ = ["TemplateSet", "jinja_env", "load_templates"]
 
 TEMPLATE_SUFFIX = ".yaml.j2"
+#: Templates of this component render once per environment, into its Argo CD hub.
+HUB_COMPONENT = "argocd"
 
 
 def q(value: Any) -> str:
@@ -73,6 +75,8 @@ class TemplateSet:
     """Relative name → template, for ``templates/<component>/*.yaml.j2``."""
     service: Mapping[str, jinja2.Template]
     """Relative name → template, for ``templates/<component>/service/*.yaml.j2``."""
+    hub: Mapping[str, jinja2.Template] = field(default_factory=dict)
+    """Relative name → template, for ``templates/argocd/*.yaml.j2``: once per environment, into its hub."""
 
 
 def load_templates(template_dir: Path) -> TemplateSet:
@@ -84,6 +88,7 @@ def load_templates(template_dir: Path) -> TemplateSet:
     env = jinja_env(template_dir)
     cluster: dict[str, jinja2.Template] = {}
     service: dict[str, jinja2.Template] = {}
+    hub: dict[str, jinja2.Template] = {}
     for path in sorted(template_dir.rglob(f"*{TEMPLATE_SUFFIX}")):
         rel = path.relative_to(template_dir).as_posix()
         try:
@@ -95,7 +100,12 @@ def load_templates(template_dir: Path) -> TemplateSet:
                 line=e.lineno,
                 hint="fix the Jinja syntax",
             ) from e
-        (service if "/service/" in f"/{rel}" else cluster)[rel] = template
-    if not cluster and not service:
+        if "/service/" in f"/{rel}":
+            service[rel] = template
+        elif rel.startswith(f"{HUB_COMPONENT}/"):
+            hub[rel] = template
+        else:
+            cluster[rel] = template
+    if not cluster and not service and not hub:
         raise TemplateError("no templates found", path=str(template_dir), hint=f"expected *{TEMPLATE_SUFFIX}")
-    return TemplateSet(template_dir, cluster, service)
+    return TemplateSet(template_dir, cluster, service, hub)

@@ -28,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def shared_path(env_var: str, default: str) -> Path:
     """A directory of ../shared, or skip (fail under CI) with a visible reason."""
-    path = Path(os.environ.get(env_var) or ROOT.parent / "shared" / default)
+    path = Path(os.environ.get(env_var) or ROOT.parent / "shared" / default).resolve()
     if not path.is_dir():
         reason = f"{path} not found (set {env_var} or put shared/ beside the project)"
         if os.environ.get("CI"):
@@ -40,6 +40,11 @@ def shared_path(env_var: str, default: str) -> Path:
 @pytest.fixture(scope="session")
 def crd_dir() -> Path:
     return shared_path("GITOPS_GEN_CRDS", "crds")
+
+
+@pytest.fixture(scope="session")
+def charts_dir() -> Path:
+    return shared_path("GITOPS_GEN_CHARTS", "charts")
 
 
 @pytest.fixture(scope="session")

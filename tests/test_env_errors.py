@@ -24,6 +24,24 @@ DEPLOYED = sorted(cluster_versions(shipped_data("prod")).values())[0]
 
 CASES = [
     pytest.param(
+        "_defaults.yaml",
+        r'interruptionQueue: "\$\{clusterName\}"',
+        'interruptionQueue: "${clustername}"',
+        r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.karpenter\.values\.settings\."
+        r"interruptionQueue: unknown placeholder \$\{clustername\}",
+        "${clusterName}",
+        id="unknown-operator-placeholder",
+    ),
+    pytest.param(
+        "dev.yaml",
+        r"      vpcId: vpc-[0-9a-f]+\n",
+        "",
+        r"environments/_defaults\.yaml:\d+:\d+: argocd\.operators\.aws-load-balancer-controller\.values"
+        r"\.vpcId: operator 'aws-load-balancer-controller' uses \$\{vpcId\} but cluster 'main' states no vpcId",
+        "topology.clusters.main.vpcId",
+        id="placeholder-without-cluster-value",
+    ),
+    pytest.param(
         "dev.yaml",
         "  routing: latency\n",
         "  routng: latency\n",

@@ -69,10 +69,10 @@ def test_render_check_hook_passes_on_a_fresh_tree_and_fails_on_a_stale_one(repo_
     assert "make render" in stale.stderr
 
 
-def test_check_hook_runs_the_gate(repo_copy: Path, crd_dir: Path) -> None:
+def test_check_hook_runs_the_gate(repo_copy: Path, crd_dir: Path, charts_dir: Path) -> None:
     entry = PUBLISHED["gitops-gen-check"]["entry"]
     _stale(repo_copy)
-    result = _run_entry(entry, repo_copy, "--crd-dir", str(crd_dir.resolve()))  # cwd is the copy
+    result = _run_entry(entry, repo_copy, "--crd-dir", str(crd_dir), "--charts-dir", str(charts_dir))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "gitops-gen check:" in result.stdout
 

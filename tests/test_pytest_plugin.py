@@ -55,7 +55,7 @@ def test_a_stale_file_fails_the_render_test(repo: pytest.Pytester) -> None:
     victim = sorted((repo.path / "rendered").rglob("*.yaml"))[0]
     victim.write_text(victim.read_text() + "# edited\n")
     run = repo.runpytest_subprocess("environments", "-p", "no:cacheprovider", "-k", "render")
-    run.assert_outcomes(failed=1)
+    assert run.parseoutcomes().get("failed") == 1  # the stale file's scope; the hub's passes
     assert "make render" in run.stdout.str()
 
 

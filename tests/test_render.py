@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, render_environments
 from generator.write import plan_files
 from tests.conftest import (
@@ -26,7 +28,7 @@ from tests.conftest import (
 
 #: Kinds issue 2 requires in every cluster's tree.
 REQUIRED_KINDS = {
-    "AppProject", "Application", "Rollout", "AnalysisTemplate", "Service", "VirtualService", "DestinationRule",
+    "Rollout", "AnalysisTemplate", "Service", "VirtualService", "DestinationRule",
     "PeerAuthentication", "RequestAuthentication", "Certificate", "User", "Permission", "MountTarget", "AuthorizationPolicy", "KongPlugin", "DNSEndpoint", "RabbitmqCluster",
     "Queue", "Exchange", "Binding", "Policy", "FileSystem", "StorageClass", "PersistentVolumeClaim",
     "NodePool", "EC2NodeClass", "ClusterPolicy", "Namespace", "ServiceAccount", "HorizontalPodAutoscaler",
@@ -49,7 +51,25 @@ def shipped() -> dict[tuple[str, str], list]:
 
 
 def test_clusters_per_topology(shipped: dict) -> None:
-    assert sorted(shipped) == sorted(CLUSTERS)
+    assert sorted(shipped) == sorted([*CLUSTERS, *((e, HUB_CLUSTER) for e in SHIPPED_ENVS)])
+
+
+@pytest.mark.parametrize("env", SHIPPED_ENVS)
+def test_the_hub_holds_every_argo_cd_object_once(shipped: dict, env: str) -> None:
+    hub = shipped[(env, HUB_CLUSTER)]
+    assert {m.kind for m in hub} == {"AppProject", "Application", "Secret"}
+    for (e, cluster), manifests in shipped.items():
+        if e == env and cluster != HUB_CLUSTER:
+            assert not {m.kind for m in manifests} & {"AppProject", "Application"}, cluster
+    servers = {c: d["server"] for c, d in shipped_data(env)["topology"]["clusters"].items()}
+    secrets = [m.body for m in hub if m.kind == "Secret"]
+    assert sorted(s["stringData"]["server"] for s in secrets) == sorted(servers.values())
+    for secret in secrets:
+        assert secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
+        assert set(json.loads(secret["stringData"]["config"])) <= {"awsAuthConfig", "tlsClientConfig"}
+    (root,) = [m.body for m in hub if m.kind == "Application" and m.name == f"{env}-root"]
+    assert root["spec"]["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+    assert root["spec"]["source"]["path"] == f"rendered/{env}/{HUB_CLUSTER}/argocd"
 
 
 @pytest.mark.parametrize(("env", "cluster"), CLUSTERS, ids=[f"{e}-{c}" for e, c in CLUSTERS])
@@ -120,13 +140,16 @@ def test_one_cluster_owns_the_bucket(shipped: dict, env: str) -> None:
 
 @pytest.mark.parametrize(("env", "cluster"), CLUSTERS, ids=[f"{e}-{c}" for e, c in CLUSTERS])
 def test_argocd_children_point_inside_rendered(shipped: dict, env: str, cluster: str) -> None:
-    apps = [m.body for m in shipped[(env, cluster)] if m.kind == "Application"]
-    paths = {a["spec"]["source"].get("path") for a in apps} - {None}
-    assert paths == {f"rendered/{env}/{cluster}/{c}" for c in ("argocd", "platform", "apps")}
     server = shipped_data(env)["topology"]["clusters"][cluster]["server"]
+    apps = [
+        m.body
+        for m in shipped[(env, HUB_CLUSTER)]
+        if m.kind == "Application" and m.body["spec"]["destination"]["server"] == server
+    ]
+    paths = {a["spec"]["source"].get("path") for a in apps} - {None}
+    assert paths == {f"rendered/{env}/{cluster}/{c}" for c in ("platform", "apps")}
     for app in apps:
         assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-        assert app["spec"]["destination"]["server"] == server
     waves = {
         a["metadata"]["name"]: a["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave")
         for a in apps

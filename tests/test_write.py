@@ -131,7 +131,7 @@ def test_files_have_header_lf_and_final_newline() -> None:
 def test_render_check_cli_lists_drift_and_exits_1(project: Path, cli) -> None:
     assert cli("render", "--root", str(project), "-q").code == 0
     stale = next((project / "rendered" / "dev").rglob("rollout-ingest-api.yaml"))
-    stale.write_text(stale.read_text().replace("replicas: 2", "replicas: 9"))
+    stale.write_text(stale.read_text().replace("revisionHistoryLimit: 3", "revisionHistoryLimit: 9"))
     extra = project / "rendered" / "dev" / "main" / "apps" / "docproc" / "configmap-old.yaml"
     extra.write_text(f"{HEADER_PREFIX} from environments/dev.yaml.\nkind: ConfigMap\n")
     missing = next((project / "rendered" / "dev").rglob("service-query-api.yaml"))
@@ -142,8 +142,8 @@ def test_render_check_cli_lists_drift_and_exits_1(project: Path, cli) -> None:
 
     assert result.code == 1
     assert "stale     dev/main/apps/docproc/rollout-ingest-api.yaml" in result.out
-    assert "-  replicas: 9" in result.out
-    assert "+  replicas: 2" in result.out
+    assert "-  revisionHistoryLimit: 9" in result.out
+    assert "+  revisionHistoryLimit: 3" in result.out
     assert "extra     dev/main/apps/docproc/configmap-old.yaml" in result.out
     assert "missing   dev/main/apps/docproc/service-query-api.yaml" in result.out
     assert "make render" in result.err

@@ -1,4 +1,6 @@
-"""``gitops-gen check [--env NAME]... [--crd-dir DIR]... [--output FORMAT] [--root DIR]``: the CI gate.
+"""``gitops-gen check [--env NAME]... [--crd-dir DIR]... [--charts-dir DIR] [--output FORMAT] [--root DIR]``.
+
+The CI gate.
 
 Parses flags and delegates to ``generator.pipeline.check``. Exit codes: 0 every check passed
 (warnings allowed), 1 findings (drift, invalid manifests, Enforce policy failures, cross-resource
@@ -9,6 +11,7 @@ inconsistencies), 2 user errors (bad environment file, no CRD directory), raised
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TextIO
 
@@ -18,7 +21,7 @@ from generator.findings import exit_code
 from generator.pipeline import Project, check
 from generator.report import FORMATS, get_formatter
 
-__all__ = ["HELP", "NAME", "add_arguments", "run"]
+__all__ = ["HELP", "NAME", "add_arguments", "charts_directory", "run"]
 
 NAME = "check"
 HELP = (
@@ -37,7 +40,29 @@ EXIT_1 = "a check failed: drift, invalid manifest, Enforce policy or cross-resou
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable)")
     add_crd_dir_option(parser)
+    parser.add_argument(
+        "--charts-dir",
+        metavar="DIR",
+        help="pinned Helm charts' values, <DIR>/<chart>/<version>/values.yaml, read in place "
+        "(default: $GITOPS_GEN_CHARTS, else ../shared/charts beside the project root)",
+    )
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
+
+
+def charts_directory(given: str | None, root: Path = Path(".")) -> str:
+    """``--charts-dir``, else ``$GITOPS_GEN_CHARTS``, else ``<root>/../shared/charts``; it must exist.
+
+    Raises:
+        UsageError: the directory does not exist (operator values could not be checked).
+    """
+    chosen = given or os.environ.get("GITOPS_GEN_CHARTS") or str(root / ".." / "shared" / "charts")
+    if not Path(chosen).is_dir():
+        raise UsageError(
+            f"charts directory {chosen} does not exist: operator Helm values cannot be checked",
+            path=chosen,
+            hint="pass --charts-dir ../shared/charts or set GITOPS_GEN_CHARTS (make check does)",
+        )
+    return chosen
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -50,7 +75,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     for d in crd_dirs:
         if not Path(d).is_dir():
             raise UsageError(f"CRD directory {d} does not exist", path=d, hint="pass --crd-dir DIR")
-    result = check(Project(args.root), args.env, crd_dirs=crd_dirs, progress=args.progress)
+    charts_dir = charts_directory(args.charts_dir, args.root)
+    result = check(
+        Project(args.root), args.env, crd_dirs=crd_dirs, charts_dir=charts_dir, progress=args.progress
+    )
     assert args.output in FORMATS
     summary = result.summary()
     if args.output == "junit":

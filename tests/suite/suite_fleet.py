@@ -158,12 +158,17 @@ _CLUSTER = """
     kind: Application
     metadata: {name: apps, namespace: argocd}
     spec:
-      project: ENV
+      project: default
       source:
         repoURL: "https://git.example.com/docproc.git"
         path: rendered/ENV/CLUSTER/apps
         directory: {recurse: true}
-      destination: {name: CLUSTER, namespace: docproc-apps}
+      destination: {server: "https://kubernetes.default.svc", namespace: docproc-apps}
+      ignoreDifferences:
+        - {group: networking.istio.io, kind: VirtualService, jqPathExpressions: [".spec.http[].route[].weight"]}
+      syncPolicy:
+        syncOptions: [SkipDryRunOnMissingResource=true, RespectIgnoreDifferences=true]
+        retry: {limit: -1}
 """
 
 #: Invented environment-file values: (env path, value, line). The renderer's source map traces a

@@ -9,6 +9,7 @@ environment entry that produced the object.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import suite_fleet
 
 from generator.check import CheckResult, check_subjects, subjects_from_manifests
 from generator.findings import Finding
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 from generator.pipeline import Project, render_environments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -348,6 +349,119 @@ CASES: list[tuple[str, str, Callable[[list[Manifest]], list[Manifest]], str, tup
         "dns-weights",
         None,
     ),
+    # delivery: would Argo CD converge (issue 8)
+    (
+        "destination-not-registered",
+        "dev",
+        lambda ms: [m for m in ms if not (m.kind == "Secret" and m.cluster == HUB_CLUSTER)],
+        "argocd-hub",
+        None,
+    ),
+    (
+        "root-deploys-children-to-a-workload-cluster",
+        "prod",
+        lambda ms: edit_app(
+            ms,
+            "-root",
+            lambda b: b["spec"]["destination"].update(server=_workload_server(ms)),
+        ),
+        "argocd-hub",
+        None,
+    ),
+    (
+        "cluster-secret-with-a-token",
+        "dev",
+        lambda ms: suite_fleet.edit(ms, "Secret", _add_token),
+        "argocd-hub",
+        None,
+    ),
+    (
+        "project-held-twice",
+        "dev",
+        lambda ms: [*ms, next(m for m in ms if m.kind == "AppProject")],
+        "argocd-hub",
+        None,
+    ),
+    (
+        "crs-without-skip-dry-run",
+        "dev",
+        lambda ms: edit_app(
+            ms,
+            "-platform",
+            lambda b: b["spec"]["syncPolicy"]["syncOptions"].remove("SkipDryRunOnMissingResource=true"),
+        ),
+        "argocd-sync-ordering",
+        None,
+    ),
+    (
+        "retries-run-out",
+        "dev",
+        lambda ms: edit_app(ms, "-platform", lambda b: b["spec"]["syncPolicy"]["retry"].update(limit=2)),
+        "argocd-sync-ordering",
+        None,
+    ),
+    (
+        "no-operator-installs-the-crds",
+        "dev",
+        lambda ms: [
+            m
+            for m in ms
+            if not (
+                m.kind == "Application"
+                and m.body["spec"]["source"].get("chart") == "rabbitmq-cluster-operator"
+            )
+        ],
+        "argocd-sync-ordering",
+        None,
+    ),
+    (
+        "hpa-scaled-rollout-sets-replicas",
+        "dev",
+        lambda ms: edit(ms, "Rollout", "ingest-api", lambda b: b["spec"].update(replicas=2)),
+        "argocd-controller-fields",
+        INGEST,
+    ),
+    (
+        "virtualservice-weights-not-ignored",
+        "dev",
+        lambda ms: edit_app(ms, "-apps", lambda b: b["spec"].pop("ignoreDifferences")),
+        "argocd-controller-fields",
+        None,
+    ),
+    (
+        "ignore-differences-not-respected",
+        "dev",
+        lambda ms: edit_app(
+            ms,
+            "-apps",
+            lambda b: b["spec"]["syncPolicy"]["syncOptions"].remove("RespectIgnoreDifferences=true"),
+        ),
+        "argocd-controller-fields",
+        None,
+    ),
+    (
+        "rabbitmq-cluster-prunable",
+        "dev",
+        lambda ms: suite_fleet.edit(
+            ms,
+            "RabbitmqCluster",
+            lambda b: b["metadata"]["annotations"].pop("argocd.argoproj.io/sync-options"),
+        ),
+        "argocd-stateful-retention",
+        None,
+    ),
+    (
+        "ack-file-system-deleted-with-its-object",
+        "dev",
+        lambda ms: edit(
+            ms,
+            "FileSystem",
+            "documents",
+            lambda b: b["metadata"]["annotations"].pop("services.k8s.aws/deletion-policy"),
+        ),
+        "argocd-stateful-retention",
+        None,
+    ),
     (
         "odd-cluster-misses-an-object",
         "prod",
@@ -358,6 +472,25 @@ CASES: list[tuple[str, str, Callable[[list[Manifest]], list[Manifest]], str, tup
         None,
     ),
 ]
+
+
+def edit_app(manifests: list[Manifest], suffix: str, change: Callable[[Body], object]) -> list[Manifest]:
+    """``change`` applied to the first hub Application whose name ends with ``suffix``."""
+    name = next(m.name for m in manifests if m.kind == "Application" and m.name.endswith(suffix))
+    return edit(manifests, "Application", name, change)
+
+
+def _workload_server(manifests: list[Manifest]) -> str:
+    return next(
+        str(m.body["stringData"]["server"])
+        for m in manifests
+        if m.kind == "Secret" and m.cluster == HUB_CLUSTER
+    )
+
+
+def _add_token(body: Body) -> None:
+    config = json.loads(body["stringData"]["config"])
+    body["stringData"]["config"] = json.dumps({**config, "bearerToken": "eyJhbGciOi"})
 
 
 def _with_weight(m: Manifest) -> Body:

@@ -167,3 +167,25 @@ def test_schema_stage_uses_each_environments_eks_version(
         crd_dirs=[str(crd_dir)],
     )
     assert seen == ["1.33"]
+
+
+def test_a_misspelt_operator_value_fails_at_its_line(
+    cli, project: Path, crd_dir: Path, charts_dir: Path
+) -> None:
+    line = edit(project / "environments" / "_defaults.yaml", "clusterName: ", "clustername: ")
+    assert cli("render", "--root", str(project), "--env", "dev", "-q").code == 0
+    result = check(cli, project, crd_dir, "--charts-dir", str(charts_dir), "--output", "json")
+    assert result.code == 1
+    found = [f for f in json.loads(result.out)["findings"] if f["rule"] == "chart-values"]
+    misspelt = [
+        f for f in found if "'settings.clustername' is not a value of chart karpenter" in f["message"]
+    ]
+    assert len(misspelt) == 1, found
+    assert misspelt[0]["source"] == f"environments/_defaults.yaml:{line}"
+    assert any("settings.clusterName is not set" in f["message"] for f in found)
+
+
+def test_missing_charts_dir_is_a_user_error(cli, project: Path, crd_dir: Path, tmp_path: Path) -> None:
+    result = check(cli, project, crd_dir, "--charts-dir", str(tmp_path / "nope"))
+    assert result.code == 2
+    assert "charts directory" in result.err

@@ -16,8 +16,10 @@ import yaml
 
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
+from generator.crosscheck_argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
 from generator.crosscheck_paths import PATH_CHECKS
 from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
+from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, check
 from generator.report import get_formatter
 
@@ -35,14 +37,19 @@ def _expected_scopes() -> list[Scope]:
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
         *PATH_CHECKS,
+        *ARGOCD_CHECKS,
+        "chart-values",
         "image-registries",
     ]
     scopes = []
     for env in envs:
         env_dir = ROOT / "rendered" / env
         clusters = sorted(p.name for p in env_dir.iterdir() if p.is_dir()) if env_dir.is_dir() else []
-        scopes += [Scope(env, c, check) for c in clusters for check in per_cluster]
-        scopes += [Scope(env, ENV_SCOPE, check) for check in ENV_CHECKS]
+        for c in clusters:  # the hub renders no ClusterPolicies: it runs none of their scopes
+            scopes += [
+                Scope(env, c, k) for k in per_cluster if c != HUB_CLUSTER or not k.startswith("policy/")
+            ]
+        scopes += [Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS)]
     return scopes
 
 
@@ -50,8 +57,8 @@ SCOPES = _expected_scopes()
 
 
 @pytest.fixture(scope="session")
-def gate(crd_dir: Path) -> CheckResult:
-    return check(Project(ROOT), crd_dirs=[str(crd_dir)])
+def gate(crd_dir: Path, charts_dir: Path) -> CheckResult:
+    return check(Project(ROOT), crd_dirs=[str(crd_dir)], charts_dir=str(charts_dir))
 
 
 def test_every_scope_that_ran_is_collected(gate: CheckResult) -> None:
