@@ -61,7 +61,7 @@ bench-stages: $(STAMP)
 	$(BIN)/python -m generator.bench
 
 golden: $(STAMP)
-	$(BIN)/pytest -q tests/test_golden.py --update-golden
+	$(BIN)/pytest -q tests/test_golden.py tests/test_request_path_doc.py --update-golden
 
 # docs/environment-reference.md is generated from generator/env.schema.json (a test keeps it fresh)
 docs: $(STAMP)

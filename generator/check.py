@@ -32,7 +32,8 @@ from generator.crosscheck_argocd import (
     run_argocd_checks,
 )
 from generator.crosscheck_images import check_image_registries
-from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_mesh import MESH_CHECKS
+from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
@@ -330,7 +331,7 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
-        for check, path_check in PATH_CHECKS.items():
+        for check, path_check in {**PATH_CHECKS, **MESH_CHECKS}.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
         for check, argocd_check in ARGOCD_CHECKS.items():
             raw[Scope(env, cluster, check)] = list(argocd_check(view))
@@ -358,8 +359,11 @@ def env_scopes(
         views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
         every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
-        for check, found in run_env_checks(EnvView(env, views, expected)).items():
+        env_view = EnvView(env, views, expected)
+        for check, found in run_env_checks(env_view).items():
             out[Scope(env, ENV_SCOPE, check)] = found
+        for check, env_check in ENV_PATH_CHECKS.items():
+            out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
         for check, found in run_argocd_checks(views).items():
             out[Scope(env, ENV_SCOPE, check)] = found
         out[Scope(env, ENV_SCOPE, HUB)] = ()

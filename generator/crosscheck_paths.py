@@ -18,10 +18,11 @@ from typing import Any
 
 from generator.crosscheck import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
 from generator.crosscheck_policy_scope import check_policy_scope
+from generator.crosscheck_topology import EnvView
 from generator.findings import Finding
 from generator.manifest import Manifest
 
-__all__ = ["PATH_CHECKS", "pod_spec_path"]
+__all__ = ["ENV_PATH_CHECKS", "PATH_CHECKS", "check_shared_storage", "helm_releases", "pod_spec_path"]
 
 
 def pod_spec_path(m: Manifest) -> tuple[str | int, ...] | None:
@@ -475,3 +476,62 @@ PATH_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
     "efs-mount": check_efs_mounts,
 }
 """The path checks by the name their findings carry (registered beside ``CLUSTER_CHECKS``)."""
+
+
+# --- storage shared between the clusters of an environment --------------------------------------
+
+
+def _bucket_references(view: ClusterView) -> Iterator[tuple[Manifest, tuple[str | int, ...], str]]:
+    """(workload, path, bucket name) of every ``*_BUCKET`` environment variable of a pod."""
+    for m in view.manifests:
+        base = pod_spec_path(m)
+        if base is None:
+            continue
+        for i, c in enumerate(list_of(get_path(m.body, *base, "containers"))):
+            for j, e in enumerate(list_of(get_path(c, "env"))):
+                name, value = get_path(e, "name"), get_path(e, "value")
+                if isinstance(name, str) and name.endswith("_BUCKET") and isinstance(value, str):
+                    yield m, (*base, "containers", i, "env", j, "value"), value
+
+
+def check_shared_storage(view: EnvView) -> Iterator[Finding]:
+    """Each S3 bucket has exactly one owning cluster, and every bucket a pod uses is created.
+
+    Each bucket is created in exactly one cluster of the environment; every bucket a pod is told
+    to use is created by some cluster of it.
+    Two clusters creating one bucket name fight over it (ACK adopts or fails, and deleting either
+    cluster's platform app deletes the shared store); a pod pointed at a bucket nobody creates
+    fails on its first write.
+    """
+    owners: dict[str, list[Manifest]] = {}
+    for cluster in sorted(view.clusters):
+        for b in view.clusters[cluster].of_kind("Bucket"):
+            name = get_path(b.body, "spec", "name")
+            if isinstance(name, str):
+                owners.setdefault(name, []).append(b)
+    for name, made in sorted(owners.items()):
+        for dup in made[1:]:
+            yield finding(
+                dup,
+                ("spec", "name"),
+                "shared-storage",
+                f"bucket {name} is created by clusters {', '.join(m.cluster for m in made)}: one store "
+                "must have one owner. Render the Bucket in one cluster (storage.s3.ownerCluster) and "
+                "reference it from the others.",
+            )
+    for cluster in sorted(view.clusters):
+        for m, path, bucket in _bucket_references(view.clusters[cluster]):
+            if bucket not in owners:
+                yield finding(
+                    m,
+                    path,
+                    "shared-storage",
+                    f"{m.kind} {m.name} uses bucket {bucket}, which no cluster of environment {view.env} "
+                    f"creates (created: {', '.join(sorted(owners)) or 'none'}).",
+                )
+
+
+ENV_PATH_CHECKS: dict[str, Callable[[EnvView], Iterator[Finding]]] = {
+    "shared-storage": check_shared_storage,
+}
+"""Environment-wide path checks (every cluster of one environment at once)."""

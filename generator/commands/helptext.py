@@ -11,11 +11,12 @@ from collections.abc import Mapping
 
 __all__ = ["EXIT_CODES", "epilog"]
 
-#: The exit-code contract of every command (0 ok, 1 findings, 2 user error).
+#: The exit-code contract of every command (0 ok, 1 findings, 2 user error, 3 internal error).
 EXIT_CODES: Mapping[int, str] = {
     0: "ok (warnings allowed)",
     1: "findings",
     2: "user error: bad environment file, bad flags or unreadable input (nothing written)",
+    3: "internal error: a bug in gitops-gen; one line says where the details were written",
 }
 
 

@@ -117,7 +117,7 @@ _CLUSTER = """
     apiVersion: configuration.konghq.com/v1
     kind: KongPlugin
     metadata: {name: ingest-api-oidc, namespace: docproc-apps}
-    plugin: openid-connect
+    plugin: jwt
 - component: apps
   body:
     apiVersion: configuration.konghq.com/v1

@@ -17,7 +17,8 @@ import yaml
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
 from generator.crosscheck_argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
-from generator.crosscheck_paths import PATH_CHECKS
+from generator.crosscheck_mesh import MESH_CHECKS
+from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
 from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, check
@@ -37,6 +38,7 @@ def _expected_scopes() -> list[Scope]:
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
         *PATH_CHECKS,
+        *MESH_CHECKS,
         *ARGOCD_CHECKS,
         "chart-values",
         "image-registries",
@@ -49,7 +51,9 @@ def _expected_scopes() -> list[Scope]:
             scopes += [
                 Scope(env, c, k) for k in per_cluster if c != HUB_CLUSTER or not k.startswith("policy/")
             ]
-        scopes += [Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS)]
+        scopes += [
+            Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS)
+        ]
     return scopes
 
 
