@@ -16,7 +16,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install render test lint check bench golden docs clean fuzz
+.PHONY: install render test lint check bench bench-stages golden docs clean fuzz
 
 install: $(STAMP)
 
@@ -49,7 +49,15 @@ OUTPUT ?= text
 check: $(STAMP)
 	$(BIN)/gitops-gen check --crd-dir $(GITOPS_GEN_CRDS) --charts-dir $(GITOPS_GEN_CHARTS) --output $(OUTPUT)
 
+# The commands users run, as whole processes, paired with the PyYAML C-loader parse floor; the table
+# goes into docs/benchmarks.md. SIZES: services per environment (make bench SIZES=50 for a quick look).
+SIZES ?= 50,200,1000
+REPEAT ?= 5
 bench: $(STAMP)
+	$(BIN)/python -m generator.bench.commands --sizes $(SIZES) --repeat $(REPEAT) --doc docs/benchmarks.md
+
+# The per-stage figures of earlier issues (in-process sections, one 200-service fleet).
+bench-stages: $(STAMP)
 	$(BIN)/python -m generator.bench
 
 # Longer fuzzing than `make test` (which runs 25 examples per property): the same properties, 500 examples.

@@ -390,6 +390,7 @@ def check_subjects(
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
     foreign: Iterable[Finding] = (),
+    jobs: int = 1,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -406,10 +407,14 @@ def check_subjects(
         charts_dir: pinned charts' values for the ``chart-values`` check; ``None`` skips it.
         foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
             their documents are among ``subjects``.
+        jobs: processes for the per-cluster checks (``generator.check_parallel``); same result.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
-    scopes = cluster_scopes(
+    from generator.check_parallel import parallel_cluster_scopes
+
+    scopes = parallel_cluster_scopes(
         subjects,
+        jobs=jobs,
         crd_dirs=crd_dirs,
         repo_files=files,
         image_rules=image_rules,

@@ -6,6 +6,7 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,18 +146,51 @@ def _env_files(project: Project, name: str) -> dict[str, str]:
     return plan_files(render_environments(project, [name]))
 
 
+def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None) -> int:
+    """Processes to use: ``jobs`` when given, else both cores once the fleet is large."""
+    if jobs is not None:
+        return max(1, jobs)
+    if len(loaded) < 2 or sum(len(env.services) for _, env in loaded.values()) < PARALLEL_MIN_SERVICES:
+        return 1
+    return min(2, os.cpu_count() or 1)
+
+
 def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
     """``{path: text}`` for ``names``; environments render on both cores when the fleet is large."""
     loaded = {n: load_env(project, n) for n in names}
-    if len(names) < 2 or sum(len(env.services) for _, env in loaded.values()) < PARALLEL_MIN_SERVICES:
+    jobs = _jobs(loaded, None)
+    if jobs < 2:
         return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
     from concurrent.futures import ProcessPoolExecutor
 
     files: dict[str, str] = {}
-    with ProcessPoolExecutor(max_workers=min(2, len(names))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
         for part in pool.map(_env_files, [project] * len(names), names):
             files.update(part)
     return dict(sorted(files.items()))
+
+
+def _env_rendered(project: Project, name: str) -> tuple[tuple[Manifest, ...], dict[str, str]]:
+    """Worker: one environment's manifests and file texts (picklable in and out)."""
+    manifests = render_environments(project, [name])
+    return manifests, plan_files(manifests)
+
+
+def _render_with_files(
+    project: Project, names: Sequence[str], loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int
+) -> tuple[tuple[Manifest, ...], dict[str, str]]:
+    """Manifests (in environment order) and ``{path: text}``; per environment on ``jobs`` processes."""
+    if jobs < 2 or len(names) < 2:
+        manifests = _render_loaded(project, names, preloaded=loaded)[0]
+        return manifests, plan_files(manifests)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+        parts = list(pool.map(_env_rendered, [project] * len(names), names))
+    files: dict[str, str] = {}
+    for _, part in parts:
+        files.update(part)
+    return tuple(m for ms, _ in parts for m in ms), dict(sorted(files.items()))
 
 
 def render(
@@ -235,17 +269,22 @@ def check(
     crd_dirs: Sequence[str] | None,
     charts_dir: str | None = None,
     progress: Progress = _silent,
+    jobs: int | None = None,
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
     of findings. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values
-    check (the caller says why).
+    check (the caller says why). Rendering (per environment) and the per-cluster checks use
+    ``jobs`` processes (default: both cores once the fleet is large, as ``render`` does); the
+    result is identical to a serial run.
     """
     names = selected_envs(project, envs)
     progress(f"rendering {len(names)} environment(s)")
-    manifests, loaded = _render_loaded(project, names)
-    files = plan_files(manifests)
+    loaded_pairs = {n: load_env(project, n) for n in names}
+    loaded = {n: env for n, (_, env) in loaded_pairs.items()}
+    jobs = _jobs(loaded_pairs, jobs)
+    manifests, files = _render_with_files(project, names, loaded_pairs, jobs)
     report = _write(project, files, envs, check=True)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
@@ -262,6 +301,7 @@ def check(
         environments=names,
         image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
         kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
+        jobs=jobs,
         charts_dir=charts_dir,
     )
 

@@ -4,9 +4,12 @@ Compares bytes before writing and reports ``create`` / ``identical`` / ``update`
 path. ``check=True`` writes nothing (the CI and pre-commit gate). Otherwise the complete new tree
 is built aside (``rendered/../.rendered.new-*``) and swapped in atomically, under a lock, by
 ``generator.treeswap``, so a failed, interrupted or concurrent render leaves ``rendered/`` wholly
-old or wholly new. Pruning deletes only files this tool generated (they start with
-``HEADER_PREFIX``) inside the environments being rendered, or inside environments that no longer
-exist; anything else is kept and reported as ``foreign``. Symlinks and other special entries in
+old or wholly new. The new tree is incremental: every file whose bytes do not change is a hard
+link to the old one (its inode and mtime stay; editors, ``make`` and ``git status`` see only real
+changes), only changed files are written, and nothing at all happens when nothing changed.
+Pruning deletes only files this tool generated (they start with ``HEADER_PREFIX``) inside the
+environments being rendered, or inside environments that no longer exist; anything else is kept
+and reported as ``foreign``. Symlinks and other special entries in
 ``rendered/`` are never read or followed: they are foreign, kept as they are, and a generated file
 is never written through one.
 """
@@ -258,9 +261,14 @@ def _swap_in(
         for rel in (c.path for c in changes if c.action == "foreign"):
             (new / rel).parent.mkdir(parents=True, exist_ok=True)
             copy_entry(root / rel, new / rel)
+        unchanged = {c.path for c in changes if c.action == "identical"}
         for rel, text in files.items():
             _no_link_above(new, rel)
-            _write_file(new / rel, text)
+            if rel in unchanged:
+                (new / rel).parent.mkdir(parents=True, exist_ok=True)
+                copy_entry(root / rel, new / rel)  # a hard link: inode and mtime stay
+            else:
+                _write_file(new / rel, text)
         swap(new, root, work / "rendered.old")
     except OSError as e:
         if not root.exists() and (work / "rendered.old").exists():
