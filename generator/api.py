@@ -75,15 +75,20 @@ def validate(
 
 
 def check(
-    *, root: PathLike = ".", envs: Sequence[str] | None = None, crd_dirs: Sequence[PathLike] | None = None
+    *,
+    root: PathLike = ".",
+    envs: Sequence[str] | None = None,
+    crd_dirs: Sequence[PathLike] | None = None,
+    charts_dir: PathLike | None = None,
 ) -> CheckResult:
     """The CI gate in memory: drift, strict schema, the rendered Kyverno policies, cross-resource checks.
 
     Returns every (environment, cluster, check) scope with its findings (``result.scopes``), passing
-    ones included. ``crd_dirs=None`` skips schema validation.
+    ones included. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values check.
 
     Raises:
         EnvFileError, TemplateError, RenderError: as ``gitops-gen check`` (exit 2).
     """
     dirs = None if crd_dirs is None else [str(d) for d in crd_dirs]
-    return _check(Project(Path(root)), envs, crd_dirs=dirs)
+    charts = None if charts_dir is None else str(charts_dir)
+    return _check(Project(Path(root)), envs, crd_dirs=dirs, charts_dir=charts)

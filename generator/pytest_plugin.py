@@ -50,10 +50,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="CRD directory for the schema checks (repeatable; default: ini gitops_gen_crd_dirs, "
         "else $GITOPS_GEN_CRDS)",
     )
+    group.addoption(
+        "--gitops-gen-charts-dir",
+        default=None,
+        metavar="DIR",
+        help="pinned charts' values for the chart-values check (default: ini gitops_gen_charts_dir, "
+        "else $GITOPS_GEN_CHARTS; none: the check is skipped)",
+    )
     parser.addini(
         "gitops_gen", "collect environments/*.yaml as gitops-gen gate tests", type="bool", default=False
     )
     parser.addini("gitops_gen_crd_dirs", "CRD directories, relative to the rootdir", type="paths", default=[])
+    parser.addini("gitops_gen_charts_dir", "charts directory (<chart>/<version>/values.yaml)", default="")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -67,6 +75,14 @@ def _crd_dirs(config: pytest.Config) -> list[str] | None:
     given = given or [str(p) for p in config.getini("gitops_gen_crd_dirs")]
     env = os.environ.get("GITOPS_GEN_CRDS")
     return given or ([env] if env else None)
+
+
+def _charts_dir(config: pytest.Config) -> str | None:
+    """Charts directory from the command line, the ini file or ``$GITOPS_GEN_CHARTS`` (None: no check)."""
+    given = config.getoption("gitops_gen_charts_dir") or config.getini("gitops_gen_charts_dir")
+    if given:
+        return str((config.rootpath / given).resolve())
+    return os.environ.get("GITOPS_GEN_CHARTS") or None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,7 +107,12 @@ class EnvironmentFile(pytest.File):
         cache = self.config.stash[_RESULTS]
         if (root, env) not in cache:
             try:
-                cache[root, env] = check(Project(root), [env], crd_dirs=_crd_dirs(self.config))
+                cache[root, env] = check(
+                    Project(root),
+                    [env],
+                    crd_dirs=_crd_dirs(self.config),
+                    charts_dir=_charts_dir(self.config),
+                )
             except GeneratorError as e:
                 cache[root, env] = e
         return cache[root, env]

@@ -21,7 +21,7 @@ ENV = "dev"
 
 
 @pytest.fixture
-def repo(pytester: pytest.Pytester, crd_dir: Path) -> pytest.Pytester:
+def repo(pytester: pytest.Pytester, crd_dir: Path, charts_dir: Path) -> pytest.Pytester:
     """One environment of this repository, with its rendered tree, as another repository would hold it."""
     root = pytester.path
     (root / "environments").mkdir()
@@ -30,18 +30,21 @@ def repo(pytester: pytest.Pytester, crd_dir: Path) -> pytest.Pytester:
     shutil.copytree(ROOT / "templates", root / "templates")
     shutil.copytree(ROOT / "policies", root / "policies")
     shutil.copytree(ROOT / "rendered" / ENV, root / "rendered" / ENV)
-    pytester.makeini(f"[pytest]\ngitops_gen = true\ngitops_gen_crd_dirs = {crd_dir}\n")
+    pytester.makeini(
+        f"[pytest]\ngitops_gen = true\ngitops_gen_crd_dirs = {crd_dir}\ngitops_gen_charts_dir = {charts_dir}\n"
+    )
     return pytester
 
 
-def _expected_ids(root: Path, crd_dir: Path) -> set[str]:
-    result = api.check(root=root, envs=[ENV], crd_dirs=[crd_dir])
+def _expected_ids(root: Path, crd_dir: Path, charts_dir: Path) -> set[str]:
+    result = api.check(root=root, envs=[ENV], crd_dirs=[crd_dir], charts_dir=charts_dir)
     return {f"environments/{ENV}.yaml::{s.cluster}/{s.check}" for s in result.scopes}
 
 
-def test_one_test_per_cluster_and_check(repo: pytest.Pytester, crd_dir: Path) -> None:
+def test_one_test_per_cluster_and_check(repo: pytest.Pytester, crd_dir: Path, charts_dir: Path) -> None:
     run = repo.runpytest_subprocess("environments", "-v", "-p", "no:cacheprovider")
-    expected = _expected_ids(repo.path, crd_dir)
+    expected = _expected_ids(repo.path, crd_dir, charts_dir)
+    assert any(i.endswith("/chart-values") for i in expected)
     assert any(i.endswith("/render") for i in expected)
     assert any("/policy/" in i for i in expected)
     assert any(i.endswith("/schema") for i in expected)
@@ -96,3 +99,14 @@ def test_api_load_render_validate_check(crd_dir: Path) -> None:
     result = api.check(root=ROOT, envs=[ENV], crd_dirs=[crd_dir])
     assert result.scopes
     assert all(s.env == ENV for s in result.scopes)
+
+
+def test_a_misspelt_chart_value_fails_the_chart_values_test(repo: pytest.Pytester) -> None:
+    defaults = repo.path / "environments" / "_defaults.yaml"
+    text = defaults.read_text()
+    assert "txtOwnerId:" in text
+    defaults.write_text(text.replace("txtOwnerId:", "txtOwnerID:", 1))
+    run = repo.runpytest_subprocess("environments", "-p", "no:cacheprovider", "-k", "chart-values")
+    assert run.parseoutcomes().get("failed", 0) >= 1
+    assert "chart-values" in run.stdout.str()
+    assert "txtOwnerId" in run.stdout.str()  # the chart reads txtOwnerId: the misspelt key leaves it unset
