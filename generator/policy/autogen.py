@@ -122,12 +122,18 @@ def rewrite_cel(validate: Any, cronjob: bool) -> Any:
     return json.loads(text)
 
 
-def _generate(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[str, Any]:
+def _retargeted(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[str, Any]:
+    """A copy of ``rule`` named and matched as Kyverno's autogen names and matches it for ``kinds``."""
     out = dict(rule)
     out["name"] = ("autogen-cronjob-" if cronjob else "autogen-") + str(rule.get("name", ""))
     out["match"] = _replace_kinds(rule.get("match"), kinds)
     if rule.get("exclude") is not None:
         out["exclude"] = _replace_kinds(rule.get("exclude"), kinds)
+    return out
+
+
+def _generate(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[str, Any]:
+    out = _retargeted(rule, kinds, cronjob)
     validate = dict(rule.get("validate") or {})
     if "pattern" in validate:
         validate["pattern"] = _wrap(validate["pattern"], cronjob)
@@ -150,30 +156,19 @@ def generate_rules(annotations: Mapping[str, Any], rules: list[Mapping[str, Any]
     if not controllers:
         return []
     plain = [c for c in controllers if c != "CronJob"]
-    generated: list[dict[str, Any]] = []
-    for rule in rules:
-        if not isinstance(rule.get("validate"), Mapping):
-            continue
-        if not any(_has_pod(d) for d in _descriptions(rule.get("match"))):
-            continue
-        if plain:
-            generated.append(_generate(rule, plain, cronjob=False))
-    for rule in rules:
-        if not isinstance(rule.get("validate"), Mapping):
-            continue
-        if not any(_has_pod(d) for d in _descriptions(rule.get("match"))):
-            continue
-        if "CronJob" in controllers:
-            generated.append(_generate(rule, ["CronJob"], cronjob=True))
+    pod_rules = [
+        r
+        for r in rules
+        if isinstance(r.get("validate"), Mapping) and any(_has_pod(d) for d in _descriptions(r.get("match")))
+    ]
+    generated = [_generate(r, plain, cronjob=False) for r in pod_rules] if plain else []
+    if "CronJob" in controllers:
+        generated += [_generate(r, ["CronJob"], cronjob=True) for r in pod_rules]
     return generated
 
 
 def _generate_mutate(rule: Mapping[str, Any], kinds: list[str], cronjob: bool) -> dict[str, Any]:
-    out = dict(rule)
-    out["name"] = ("autogen-cronjob-" if cronjob else "autogen-") + str(rule.get("name", ""))
-    out["match"] = _replace_kinds(rule.get("match"), kinds)
-    if rule.get("exclude") is not None:
-        out["exclude"] = _replace_kinds(rule.get("exclude"), kinds)
+    out = _retargeted(rule, kinds, cronjob)
     mutate = dict(rule.get("mutate") or {})
     if "patchStrategicMerge" in mutate:
         mutate["patchStrategicMerge"] = _wrap(mutate["patchStrategicMerge"], cronjob)
