@@ -19,13 +19,25 @@ from generator.helm_values import PLACEHOLDERS, expand, placeholders_in
 from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
+    "S3",
+    "ArgoCd",
+    "Aws",
     "Cluster",
+    "Dns",
+    "Efs",
     "EfsMount",
+    "Eks",
     "Environment",
+    "Images",
+    "Karpenter",
+    "Kong",
     "NodePoolSpec",
     "OperatorChart",
+    "Owner",
     "QueueSpec",
+    "RabbitMq",
     "Service",
+    "Storage",
     "Topology",
     "build_environment",
 ]
@@ -158,62 +170,180 @@ class OperatorChart:
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """Who owns and pays for the environment (``owner``)."""
+
+    team: str
+    """Team label on every resource (``docproc.io/team``); a service may name its own."""
+    cost_centre: str
+    """Cost-centre label on every resource (``docproc.io/cost-centre``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Aws:
+    """The AWS account the environment lives in (``aws``)."""
+
+    account_id: str
+    """12-digit account id (IRSA role ARNs, the hub's deployer role)."""
+    region: str
+    """Region of every cluster and bucket."""
+    kms_key_arn: str
+    """KMS key encrypting EFS, S3 and EBS volumes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Eks:
+    """The EKS clusters' Kubernetes (``eks``)."""
+
+    version: str
+    """Kubernetes minor version (``"1.33"``): selects the schemas rendered objects are validated against."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dns:
+    """Route 53 records through ExternalDNS (``dns``)."""
+
+    zone: str
+    """Hosted zone the records live in (ExternalDNS ``domainFilters``)."""
+    hostname: str
+    """Public hostname of the API."""
+    beta_hostname: str
+    """dual: hostname that reaches only the release cluster (``""`` in a single topology)."""
+    routing: str
+    """single: ``latency`` or ``failover`` routing of the record."""
+    health_check_id: str
+    """Route 53 health check of failover routing (``""``: none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Images:
+    """Where images come from (``images``)."""
+
+    registries: tuple[str, ...]
+    """Registries every rendered image must come from (policy restrict-images, the gate)."""
+    registry: str
+    """Registry the services' images are pulled from (one of ``registries``)."""
+    require_digest: bool
+    """Pin every image by digest (production)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArgoCd:
+    """The Argo CD hub that deploys the environment (``argocd``)."""
+
+    repo_url: str
+    """Git repository holding ``rendered/`` (``argocd.repoURL``)."""
+    target_revision: str
+    """Branch or tag Argo CD syncs."""
+    namespace: str
+    """Namespace of Argo CD on the hub."""
+    hub: str
+    """Name of the hub (``argocd.hub.name``): environments sharing one must not render the same object."""
+    hub_role_arn: str
+    """IAM role the hub assumes to reach the workload clusters (cluster Secret ``awsAuthConfig``)."""
+    operators: tuple[OperatorChart, ...]
+    """Operator charts (sync wave 0), sorted by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Karpenter:
+    """Node provisioning (``karpenter``)."""
+
+    ami_alias: str
+    """Pinned AMI alias of the EC2NodeClass (never ``@latest``)."""
+    node_pools: tuple[NodePoolSpec, ...]
+    """One Karpenter NodePool each, in file order."""
+
+
+@dataclass(frozen=True, slots=True)
+class RabbitMq:
+    """The message broker and its topology (``rabbitmq``)."""
+
+    replicas: int
+    """RabbitmqCluster replicas (1, 3 or 5: quorum queues need an odd number)."""
+    storage: str
+    """Persistent volume size of each replica (Kubernetes quantity)."""
+    image: str
+    """Full image reference of the RabbitMQ server (in the environment's registry)."""
+    queues: tuple[QueueSpec, ...]
+    """Quorum queues, in file order (each with its dead-letter queue where asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Efs:
+    """The shared documents file system (``storage.efs``)."""
+
+    performance_mode: str
+    """``generalPurpose`` or ``maxIO``."""
+    throughput_mode: str
+    """``bursting``, ``elastic`` or ``provisioned``."""
+    size: str
+    """Capacity requested by the documents PersistentVolumeClaim (EFS itself is elastic)."""
+    mounts: Mapping[str, EfsMount]
+    """Per cluster name: file system id and mount target subnets (missing: nothing is mounted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class S3:
+    """The backup bucket (``storage.s3``)."""
+
+    bucket: str
+    """Bucket name (global in S3: one per environment)."""
+    owner_cluster: str
+    """Cluster whose platform application owns the (shared) bucket; the only one in a single topology."""
+    glacier_after_days: int
+    """Objects move to Glacier after this many days."""
+    expire_after_days: int
+    """Objects expire after this many days (0: never)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """Document and backup storage (``storage``)."""
+
+    efs: Efs
+    s3: S3
+
+
+@dataclass(frozen=True, slots=True)
+class Kong:
+    """The API gateway in front of the mesh (``kong``)."""
+
+    oidc_issuer: str
+    """OIDC issuer whose JWTs the public routes accept."""
+    rate_limit_per_minute: int
+    """Requests per minute and consumer on the public routes."""
+    edition: str
+    """``oss`` or ``enterprise``: which Kong plugins exist."""
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
-    """Everything the planner and the templates need, typed and frozen."""
+    """Everything the planner and the templates need, typed, frozen and grouped as the file is."""
 
     name: str
-    team: str
-    cost_centre: str
+    """Environment name: the file name without ``.yaml`` (``rendered/<name>/``)."""
     tier: str
     """production / staging / development: production-only policies select label docproc.io/tier."""
-    account_id: str
-    region: str
-    kms_key_arn: str
-    eks_version: str
+    owner: Owner
+    aws: Aws
+    eks: Eks
     topology: Topology
     sprint: int
+    """Current sprint; in a dual topology its release goes to the cluster of its parity."""
     version: str
     """The sprint's release version (single: the only version)."""
     previous_version: str
     """dual: the version the other cluster runs (single: ``version``)."""
-    dns_zone: str
-    hostname: str
-    beta_hostname: str
-    dns_routing: str
-    health_check_id: str
-    registries: tuple[str, ...]
-    registry: str
-    require_digest: bool
-    argocd_repo: str
-    argocd_revision: str
-    argocd_namespace: str
-    hub: str
-    """Name of the Argo CD hub that deploys this environment (``argocd.hub.name``)."""
-    hub_role_arn: str
-    """IAM role the hub assumes to reach the workload clusters (cluster Secret ``awsAuthConfig``)."""
-    operators: tuple[OperatorChart, ...]
-    ami_alias: str
-    node_pools: tuple[NodePoolSpec, ...]
-    rabbitmq_replicas: int
-    rabbitmq_storage: str
-    rabbitmq_image: str
-    """Full image reference of the RabbitMQ server (in the environment's registry)."""
-    queues: tuple[QueueSpec, ...]
-    efs_performance_mode: str
-    efs_throughput_mode: str
-    efs_size: str
-    efs_mounts: Mapping[str, EfsMount]
-    """Per cluster name: file system id and mount target subnets (missing: nothing is mounted)."""
-    bucket: str
-    bucket_owner: str
-    """Cluster whose platform application owns the (shared) bucket; the only one in a single topology."""
-    glacier_after_days: int
-    expire_after_days: int
-    oidc_issuer: str
-    rate_limit_per_minute: int
-    kong_edition: str
-    """oss or enterprise: which Kong plugins exist."""
+    dns: Dns
+    images: Images
+    argocd: ArgoCd
+    karpenter: Karpenter
+    rabbitmq: RabbitMq
+    storage: Storage
+    kong: Kong
     services: tuple[Service, ...]
+    """The microservices, in file order."""
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
 
@@ -233,13 +363,13 @@ class Environment:
             "env": self.name,
             "cluster": cluster.name,
             "clusterName": cluster.eks_cluster_name,
-            "region": self.region,
-            "accountId": self.account_id,
-            "kmsKeyArn": self.kms_key_arn,
-            "dnsZone": self.dns_zone,
+            "region": self.aws.region,
+            "accountId": self.aws.account_id,
+            "kmsKeyArn": self.aws.kms_key_arn,
+            "dnsZone": self.dns.zone,
             "vpcId": cluster.vpc_id,
             "operator": operator,
-            "roleArn": f"arn:aws:iam::{self.account_id}:role/{cluster.eks_cluster_name}-{operator}",
+            "roleArn": f"arn:aws:iam::{self.aws.account_id}:role/{cluster.eks_cluster_name}-{operator}",
         }
 
     def operator_values(self, operator: OperatorChart, cluster: Cluster) -> Any:
@@ -592,68 +722,89 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
             )
     return Environment(
         name=name,
-        team=team,
         tier=tier,
-        cost_centre=data["owner"]["costCentre"],
-        account_id=data["aws"]["accountId"],
-        region=data["aws"]["region"],
-        kms_key_arn=data["aws"]["kmsKeyArn"],
-        eks_version=data["eks"]["version"],
+        owner=Owner(team=team, cost_centre=data["owner"]["costCentre"]),
+        aws=Aws(
+            account_id=data["aws"]["accountId"],
+            region=data["aws"]["region"],
+            kms_key_arn=data["aws"]["kmsKeyArn"],
+        ),
+        eks=Eks(version=data["eks"]["version"]),
         topology=topology,
         sprint=release["sprint"],
         version=version,
         previous_version=previous,
-        dns_zone=dns["zone"],
-        hostname=dns["hostname"],
-        beta_hostname=dns.get("betaHostname", ""),
-        dns_routing=dns.get("routing", "latency"),
-        health_check_id=dns.get("healthCheckId", ""),
-        registries=tuple(data["images"]["registries"]),
-        registry=data["images"]["registry"],
-        require_digest=data["images"].get("requireDigest", False),
-        argocd_repo=data["argocd"]["repoURL"],
-        argocd_revision=data["argocd"]["targetRevision"],
-        argocd_namespace=data["argocd"].get("namespace", "argocd"),
-        hub=data["argocd"].get("hub", {}).get("name", "hub"),
-        hub_role_arn=data["argocd"]
-        .get("hub", {})
-        .get("roleArn", f"arn:aws:iam::{data['aws']['accountId']}:role/argocd-deployer"),
-        operators=operators,
-        ami_alias=data["karpenter"]["amiAlias"],
-        node_pools=tuple(
-            NodePoolSpec(
-                name=p["name"],
-                instance_categories=tuple(p.get("instanceCategories", ("c", "m"))),
-                capacity_types=tuple(p.get("capacityTypes", ("on-demand",))),
-                cpu_limit=p["cpuLimit"],
-                memory_limit=p["memoryLimit"],
-                consolidate_after=p.get("consolidateAfter", "5m"),
-                disruption_budget=p.get("disruptionBudget", "10%"),
-            )
-            for p in data["karpenter"]["nodePools"]
+        dns=Dns(
+            zone=dns["zone"],
+            hostname=dns["hostname"],
+            beta_hostname=dns.get("betaHostname", ""),
+            routing=dns.get("routing", "latency"),
+            health_check_id=dns.get("healthCheckId", ""),
         ),
-        rabbitmq_replicas=data["rabbitmq"]["replicas"],
-        rabbitmq_storage=data["rabbitmq"]["storage"],
-        rabbitmq_image=f"{data['images']['registry']}/"
-        + data["rabbitmq"].get("image", "docker-hub/library/rabbitmq:4.1.4-management"),
-        queues=tuple(
-            QueueSpec(q["name"], q.get("deadLetter", True), q.get("deliveryLimit", 5))
-            for q in data["rabbitmq"].get("queues", [])
+        images=Images(
+            registries=tuple(data["images"]["registries"]),
+            registry=data["images"]["registry"],
+            require_digest=data["images"].get("requireDigest", False),
         ),
-        efs_performance_mode=efs.get("performanceMode", "generalPurpose"),
-        efs_throughput_mode=efs.get("throughputMode", "elastic"),
-        efs_size=efs.get("size", "100Gi"),
-        efs_mounts={
-            c: EfsMount(m.get("fileSystemId", ""), tuple(m["subnetIds"]), tuple(m["securityGroupIds"]))
-            for c, m in sorted(efs.get("clusters", {}).items())
-        },
-        bucket=storage["s3"]["bucket"],
-        bucket_owner=owner,
-        glacier_after_days=storage["s3"]["glacierAfterDays"],
-        expire_after_days=storage["s3"].get("expireAfterDays", 0),
-        oidc_issuer=data["kong"]["oidcIssuer"],
-        rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
-        kong_edition=data["kong"].get("edition", "oss"),
+        argocd=ArgoCd(
+            repo_url=data["argocd"]["repoURL"],
+            target_revision=data["argocd"]["targetRevision"],
+            namespace=data["argocd"].get("namespace", "argocd"),
+            hub=data["argocd"].get("hub", {}).get("name", "hub"),
+            hub_role_arn=data["argocd"]
+            .get("hub", {})
+            .get("roleArn", f"arn:aws:iam::{data['aws']['accountId']}:role/argocd-deployer"),
+            operators=operators,
+        ),
+        karpenter=Karpenter(
+            ami_alias=data["karpenter"]["amiAlias"],
+            node_pools=tuple(
+                NodePoolSpec(
+                    name=p["name"],
+                    instance_categories=tuple(p.get("instanceCategories", ("c", "m"))),
+                    capacity_types=tuple(p.get("capacityTypes", ("on-demand",))),
+                    cpu_limit=p["cpuLimit"],
+                    memory_limit=p["memoryLimit"],
+                    consolidate_after=p.get("consolidateAfter", "5m"),
+                    disruption_budget=p.get("disruptionBudget", "10%"),
+                )
+                for p in data["karpenter"]["nodePools"]
+            ),
+        ),
+        rabbitmq=RabbitMq(
+            replicas=data["rabbitmq"]["replicas"],
+            storage=data["rabbitmq"]["storage"],
+            image=f"{data['images']['registry']}/"
+            + data["rabbitmq"].get("image", "docker-hub/library/rabbitmq:4.1.4-management"),
+            queues=tuple(
+                QueueSpec(q["name"], q.get("deadLetter", True), q.get("deliveryLimit", 5))
+                for q in data["rabbitmq"].get("queues", [])
+            ),
+        ),
+        storage=Storage(
+            efs=Efs(
+                performance_mode=efs.get("performanceMode", "generalPurpose"),
+                throughput_mode=efs.get("throughputMode", "elastic"),
+                size=efs.get("size", "100Gi"),
+                mounts={
+                    c: EfsMount(
+                        m.get("fileSystemId", ""), tuple(m["subnetIds"]), tuple(m["securityGroupIds"])
+                    )
+                    for c, m in sorted(efs.get("clusters", {}).items())
+                },
+            ),
+            s3=S3(
+                bucket=storage["s3"]["bucket"],
+                owner_cluster=owner,
+                glacier_after_days=storage["s3"]["glacierAfterDays"],
+                expire_after_days=storage["s3"].get("expireAfterDays", 0),
+            ),
+        ),
+        kong=Kong(
+            oidc_issuer=data["kong"]["oidcIssuer"],
+            rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
+            edition=data["kong"].get("edition", "oss"),
+        ),
         services=services,
         release=state,
     )

@@ -299,8 +299,10 @@ def check(
             name: tuple(c.name for c in env.topology.clusters) for name, env in loaded.items()
         },
         environments=names,
-        image_rules={name: ImageRules(env.registries, env.require_digest) for name, env in loaded.items()},
-        kubernetes_versions={name: env.eks_version for name, env in loaded.items()},
+        image_rules={
+            name: ImageRules(env.images.registries, env.images.require_digest) for name, env in loaded.items()
+        },
+        kubernetes_versions={name: env.eks.version for name, env in loaded.items()},
         jobs=jobs,
         charts_dir=charts_dir,
     )

@@ -65,9 +65,9 @@ def standard_labels(env: Environment, name: str, team: str | None = None) -> dic
         "app.kubernetes.io/managed-by": "gitops-gen",
         "app.kubernetes.io/name": name,
         "app.kubernetes.io/part-of": "docproc",
-        "docproc.io/cost-centre": env.cost_centre,
+        "docproc.io/cost-centre": env.owner.cost_centre,
         "docproc.io/environment": env.name,
-        "docproc.io/team": team or env.team,
+        "docproc.io/team": team or env.owner.team,
         "docproc.io/tier": env.tier,
     }
 
@@ -181,12 +181,12 @@ def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:
     origin = KIND_ORIGINS.get(kind, ())
     name = str(body.get("metadata", {}).get("name", ""))
     if origin == ("karpenter", "nodePools"):
-        names = [p.name for p in env.node_pools]
+        names = [p.name for p in env.karpenter.node_pools]
     elif origin == ("rabbitmq", "queues"):
-        names = [q.name for q in env.queues]
+        names = [q.name for q in env.rabbitmq.queues]
         name = name.removesuffix("-dead")
     elif kind == "Application":
-        ends = [o.name for o in env.operators if name.endswith(f"-{o.name}")]
+        ends = [o.name for o in env.argocd.operators if name.endswith(f"-{o.name}")]
         operator = max(ends, key=len) if ends else None
         return ("argocd", "operators", operator) if operator else origin
     else:
@@ -216,13 +216,13 @@ def render_environment(
     env_map = SourceMap(leaves)
     hub_seen: dict[Identity, str] = {}
     for rel, template in templates.hub.items():
-        what = f"env {env.name}, Argo CD hub {env.hub}"
-        ctx = {"env": env, "clusters": plans, "labels": _labels_fn(env)}
+        what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
+        ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
         docs = _parse(_render_text(template, rel, ctx, what), rel, what)
         out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
     for plan in plans:
         seen: dict[Identity, str] = {}
-        base = {"env": env, "cluster": plan, "clusters": plans, "labels": _labels_fn(env)}
+        base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():
             what = f"env {env.name}, cluster {plan.name}"
             docs = _parse(_render_text(template, rel, base, what), rel, what)

@@ -68,7 +68,14 @@ def jinja_env(template_dir: Path) -> SandboxedEnvironment:
 
 @dataclass(frozen=True, slots=True)
 class TemplateSet:
-    """Compiled templates by scope: ``cluster`` ones render once per cluster, ``service`` per service."""
+    """Compiled templates by scope: ``cluster`` ones render once per cluster, ``service`` per service.
+
+    Variables every template sees: ``env`` (the ``model.Environment``, grouped as the file is:
+    ``env.dns.hostname``, ``env.rabbitmq.replicas``…), ``plans`` (every cluster's ``plan.ClusterPlan``)
+    and ``labels(name, service=None)``. Cluster and service templates also get ``plan``, the
+    ``ClusterPlan`` being rendered (``plan.name``, ``plan.version``, ``plan.cluster.server``); service
+    templates get ``service``.
+    """
 
     directory: Path
     cluster: Mapping[str, jinja2.Template]

@@ -340,7 +340,7 @@ def test_unknown_environment_is_refused(duo: Path, cli: Cli) -> None:
 def test_a_render_failure_changes_nothing(duo: Path, cli: Cli) -> None:
     """The new file is proven (loaded and rendered) before anything is written."""
     tpl = duo / "templates" / "platform" / "dns.yaml.j2"
-    tpl.write_text(tpl.read_text().replace("cluster.weight", "cluster.no_such_weight", 1))
+    tpl.write_text(tpl.read_text().replace("plan.weight", "plan.no_such_weight", 1))
     assert release(cli, duo, "approve", "--by", "ana").code == 2  # approve renders too
     before = tree_bytes(duo)
     result = release(cli, duo, "rollback")

@@ -260,7 +260,7 @@ def test_template_error_in_worker_process_is_a_clean_error(
 
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
     tpl = project / "templates" / "platform" / "dns.yaml.j2"
-    tpl.write_text(tpl.read_text().replace("env.hostname", "env.no_such_hostname", 1))
+    tpl.write_text(tpl.read_text().replace("env.dns.hostname", "env.no_such_hostname", 1))
     result = cli("render", "--root", str(project))
     assert result.code == 2
     assert "templates/platform/dns.yaml.j2" in result.err

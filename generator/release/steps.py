@@ -205,7 +205,7 @@ def start(
     missing = [
         s.name
         for s in env.services
-        if env.require_digest
+        if env.images.require_digest
         and version not in s.digests
         and s.name not in digests
         and (not VERSION_RE.match(version) or s.exists_in(version))
