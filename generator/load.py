@@ -6,9 +6,9 @@ walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path �
 plain and every later error can still name ``file:line:col``. Validates against the JSON Schema
 shipped as ``generator/env.schema.json``. Must not render or write anything.
 
-Defaults precedence (documented in README): ``environments/_defaults.yaml`` (or the file named by
-``extends:``) is deep-merged *under* the environment: mappings merge key by key, the environment
-wins; lists and scalars from the environment replace the default's wholesale.
+Layering (docs/environments.md): a file ``extends`` another in ``environments/`` (default
+``_defaults``), chains of any depth up to ``MAX_CHAIN``; ``generator.layering`` merges the chain,
+base first (mappings key by key, named lists by ``name``, other lists and scalars replaced).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -30,6 +30,7 @@ from generator import yamlread
 from generator.documents import split_documents
 from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
+from generator.layering import merge_layers
 
 __all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
 
@@ -61,6 +62,8 @@ class LoadedEnv:
     """Merged plain data (dicts, lists, scalars)."""
     marks: Mapping[YamlPath, Mark] = field(default_factory=dict)
     """YAML path → where it was written (the key for mapping entries)."""
+    chain: tuple[str, ...] = ()
+    """The files merged, base first (``_defaults.yaml``, a tier, …, the environment's own)."""
 
     def mark(self, yaml_path: YamlPath) -> Mark | None:
         """Mark of ``yaml_path`` or of its nearest written ancestor."""
@@ -164,23 +167,6 @@ def _plain(
     return yamlread.construct_scalar(constructor, node)
 
 
-def _merge(
-    base: Any, over: Any, path: YamlPath, base_marks: Mapping[YamlPath, Mark], marks: dict[YamlPath, Mark]
-) -> Any:
-    """Deep-merge ``over`` onto ``base``; ``marks`` starts as the overlay's and gains the base's."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(over)
-        for key, value in base.items():
-            sub = (*path, key)
-            if key in over:
-                out[key] = _merge(value, over[key], sub, base_marks, marks)
-            else:
-                out[key] = value
-                marks.update({p: m for p, m in base_marks.items() if p[: len(sub)] == sub})
-        return {k: out[k] for k in sorted(out)}
-    return over
-
-
 def _did_you_mean(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(options))}"
@@ -262,44 +248,16 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
             hint="name the file <name>.yaml with lower-case letters, digits and '-' (at most 63): "
             "it names rendered/<name>/ and the Argo CD applications",
         )
-    _check_inside(path, root, shown(path))
-    data, marks = _read_yaml(path, shown(path))
-    if not isinstance(data, dict):
-        raise EnvFileError(
-            "an environment file must be a mapping", path=shown(path), line=1, hint="see README"
-        )
-    base_name = data.get("extends", DEFAULTS_NAME)
-    if base_name != "none" and isinstance(base_name, str):
-        if "extends" in data:
-            _check_extends(base_name, name, marks[("extends",)])
-        base_path = env_dir / f"{base_name}.yaml"
-        if base_path.exists() or base_path.is_symlink():
-            _check_inside(base_path, root, shown(base_path))
-            base, base_marks = _read_yaml(base_path, shown(base_path))
-            if not isinstance(base, dict):
-                raise EnvFileError("a defaults file must be a mapping", path=shown(base_path), line=1)
-            if "extends" in base:
-                m = base_marks[("extends",)]
-                raise EnvFileError(
-                    "a defaults file cannot extend another (extends is one level deep)",
-                    path=m.file,
-                    line=m.line,
-                    column=m.column,
-                    yaml_path=("extends",),
-                    hint="remove extends from the defaults file",
-                )
-            data = _merge(base, data, (), base_marks, marks)
-        elif "extends" in data:
-            m = marks[("extends",)]
-            raise EnvFileError(
-                f"extends names {base_name!r} but {shown(base_path)} does not exist",
-                path=m.file,
-                line=m.line,
-                column=m.column,
-                yaml_path=("extends",),
-                hint="name a file in environments/ without .yaml, or 'none'",
-            )
-    loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks)
+    layers, chain = _read_chain(env_dir, name, root, shown)
+
+    def removal_error(
+        message: str, at: YamlPath, at_marks: Mapping[YamlPath, Any], hint: str
+    ) -> EnvFileError:
+        probe = LoadedEnv(name=name, file=shown(path), data={}, marks=at_marks)
+        return probe.error(message, at, hint=hint)
+
+    data, marks = merge_layers(layers, env_schema(), removal_error)
+    loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks, chain=chain)
     check_values(data, loaded.error)
     errors = _schema_errors(loaded, _validator().iter_errors(data))
     if errors:
@@ -326,22 +284,82 @@ def _check_inside(path: Path, root: Path, shown: str) -> None:
         )
 
 
-def _check_extends(base_name: str, name: str, mark: Mark) -> None:
-    """``extends`` names a sibling file by stem: never a path, never the file itself."""
-    problem = None
-    if not _EXTENDS_NAME.fullmatch(base_name) or ".." in base_name:
-        problem = f"extends {base_name[:80]!r} is not a file name in environments/"
-    elif base_name == name:
-        problem = f"extends names this file itself ({base_name!r}): a cycle"
-    if problem:
-        raise EnvFileError(
-            problem,
-            path=mark.file,
-            line=mark.line,
-            column=mark.column,
-            yaml_path=("extends",),
-            hint="name a file in environments/ without .yaml (e.g. _defaults), or 'none'",
-        )
+#: Longest ``extends`` chain followed (base, tier, environment need 3): beyond it, a mistake.
+MAX_CHAIN = 8
+
+
+def _chain_text(chain: list[tuple[str, Mark | None]], last: str) -> str:
+    """``environments/eu-prod.yaml:2 → environments/_production.yaml:3 → <last>``."""
+    steps = [f"{m.file}:{m.line}" if m else f for f, m in chain]
+    return " → ".join([*steps, last])
+
+
+def _extends_error(problem: str, mark: Mark, chain: list[tuple[str, Mark | None]], last: str) -> EnvFileError:
+    return EnvFileError(
+        f"{problem} (chain: {_chain_text(chain, last)})",
+        path=mark.file,
+        line=mark.line,
+        column=mark.column,
+        yaml_path=("extends",),
+        hint="extends names a file in environments/ without .yaml (e.g. _production, _defaults), "
+        "or 'none'; each file of a chain extends a different one",
+    )
+
+
+def _read_chain(
+    env_dir: Path, name: str, root: Path, shown: Callable[[Path], str]
+) -> tuple[list[tuple[Any, dict[YamlPath, Mark]]], tuple[str, ...]]:
+    """The files of ``name``'s ``extends`` chain, base first, each read and checked; and their paths.
+
+    A file without ``extends`` extends ``_defaults`` (when it exists; ``_defaults`` itself extends
+    nothing unless it says so); ``extends: none`` ends the chain. Every file must be a regular file
+    in ``environments/`` resolving inside the project (no symlink out of it).
+    """
+    layers: list[tuple[Any, dict[YamlPath, Mark]]] = []
+    chain: list[tuple[str, Mark | None]] = []
+    stem: str | None = name
+    while stem is not None:
+        path = env_dir / f"{stem}.yaml"
+        _check_inside(path, root, shown(path))
+        data, marks = _read_yaml(path, shown(path))
+        if not isinstance(data, dict):
+            raise EnvFileError(
+                "an environment file must be a mapping", path=shown(path), line=1, hint="see README"
+            )
+        explicit = "extends" in data
+        parent = data.pop("extends", DEFAULTS_NAME if stem != DEFAULTS_NAME else "none")
+        mark = marks.get(("extends",))
+        chain.append((shown(path), mark))
+        layers.append((data, marks))
+        stem = None
+        if parent == "none" or not isinstance(parent, str):
+            if explicit and not isinstance(parent, str) and mark is not None:
+                raise _extends_error(f"extends {parent!r} is not a file name", mark, chain, "?")
+            break
+        parent_path = env_dir / f"{parent}.yaml"
+        if explicit and mark is not None:
+            if not _EXTENDS_NAME.fullmatch(parent) or ".." in parent:
+                raise _extends_error(
+                    f"extends {parent[:80]!r} is not a file name in environments/", mark, chain, parent[:80]
+                )
+            if any(f == shown(parent_path) for f, _ in chain):
+                raise _extends_error(f"extends {parent!r} makes a cycle", mark, chain, shown(parent_path))
+            if len(chain) >= MAX_CHAIN:
+                raise _extends_error(
+                    f"extends chain is longer than {MAX_CHAIN} files", mark, chain, shown(parent_path)
+                )
+            if not (parent_path.exists() or parent_path.is_symlink()):
+                raise _extends_error(
+                    f"extends names {parent!r} but {shown(parent_path)} does not exist",
+                    mark,
+                    chain,
+                    f"{shown(parent_path)} (missing)",
+                )
+        elif not (parent_path.exists() or parent_path.is_symlink()):
+            break  # no _defaults file: nothing is inherited
+        stem = parent
+    layers.reverse()
+    return layers, tuple(f for f, _ in reversed(chain))
 
 
 def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mapping[str, Any], ...]:

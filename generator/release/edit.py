@@ -20,16 +20,32 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from generator.errors import EnvFileError
 
-__all__ = ["DELETE", "Edit", "apply_edits", "replace_file"]
+__all__ = ["DELETE", "ByName", "Edit", "apply_edits", "replace_file"]
 
-YamlPath = tuple[str | int, ...]
+
+@dataclass(frozen=True, slots=True)
+class ByName:
+    """The entry of a named list (``services``, ``rabbitmq.queues``…) whose ``name`` is ``name``.
+
+    Layered files list only the entries they change, in any order, so an edit addresses an entry by
+    name, never by its index in the merged list; an entry only inherited is added to the edited
+    file as ``{name: …}`` with the edited key (an override, see ``generator.layering``).
+    """
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+YamlPath = tuple[str | int | ByName, ...]
 DELETE: Any = object()
 """Sentinel value of an ``Edit`` that removes the key."""
 _QUOTED = (DoubleQuotedScalarString, SingleQuotedScalarString)
@@ -71,13 +87,33 @@ def _sibling_string(mapping: Any) -> Any:
     return None
 
 
+def _entry(items: Any, ref: ByName, create: bool) -> Any:
+    """The entry of ``items`` named ``ref.name`` (appended as ``{name: …}`` when ``create``), or None."""
+    for item in items:
+        if isinstance(item, dict) and item.get("name") == ref.name:
+            return item
+    if not create:
+        return None
+    entry = CommentedMap()
+    entry["name"] = ref.name
+    items.append(entry)
+    return entry
+
+
 def _apply(doc: Any, edit: Edit) -> None:
     node = doc
-    for part in edit.path[:-1]:
+    for i, part in enumerate(edit.path[:-1]):
+        if isinstance(part, ByName):
+            node = _entry(node, part, edit.value is not DELETE)
+            if node is None:
+                return
+            continue
         if isinstance(part, str) and part not in node:
             if edit.value is DELETE:
                 return
-            node.insert(len(node), part, CommentedMap())
+            node.insert(
+                len(node), part, CommentedSeq() if isinstance(edit.path[i + 1], ByName) else CommentedMap()
+            )
             if getattr(node.fa, "_flow_style", None):
                 node[part].fa.set_flow_style()
         node = node[part]

@@ -15,7 +15,8 @@ from typing import Any
 
 from generator.errors import EnvFileError, UsageError
 from generator.model import VERSION_RE, Environment
-from generator.release.edit import DELETE, Edit
+from generator.release.edit import DELETE, ByName, Edit
+from generator.release.edit import YamlPath as EditPath
 from generator.release.state import CLUSTERS, ReleaseState, other_cluster
 
 __all__ = [
@@ -54,11 +55,12 @@ class Step:
     """Human lines, ``release.phase: beta -> approved``."""
 
 
-def _change(path: YamlPath, old: Any, new: Any) -> str:
+def _change(path: EditPath, old: Any, new: Any) -> str:
     from generator.errors import format_yaml_path
 
     shown = "(none)" if old is None else str(old)
-    return f"{format_yaml_path(path)}: {shown} -> {'(removed)' if new is DELETE else new}"
+    where = format_yaml_path(tuple(p if isinstance(p, str | int) else str(p) for p in path))
+    return f"{where}: {shown} -> {'(removed)' if new is DELETE else new}"
 
 
 def _step(data: Mapping[str, Any], edits: Sequence[Edit]) -> Step:
@@ -68,9 +70,14 @@ def _step(data: Mapping[str, Any], edits: Sequence[Edit]) -> Step:
     for e in edits:
         old: Any = data
         for part in e.path:
-            old = (
-                old.get(part) if isinstance(old, Mapping) else (old[part] if isinstance(part, int) else None)
-            )
+            if isinstance(part, ByName):
+                old = next((x for x in old if isinstance(x, Mapping) and x.get("name") == part.name), None)
+            else:
+                old = (
+                    old.get(part)
+                    if isinstance(old, Mapping)
+                    else (old[part] if isinstance(part, int) else None)
+                )
             if old is None:
                 break
         if old == e.value or (old is None and e.value is DELETE):
@@ -226,9 +233,9 @@ def start(
     ]
     for s in env.services:
         if s.name in digests:
-            edits.append(Edit(("services", s.index, "digests", version), digests[s.name]))
+            edits.append(Edit(("services", ByName(s.name), "digests", version), digests[s.name]))
         if replaced not in (version, state.versions[live]) and replaced in s.digests:
-            edits.append(Edit(("services", s.index, "digests", replaced), DELETE))
+            edits.append(Edit(("services", ByName(s.name), "digests", replaced), DELETE))
     return _step(data, edits)
 
 
