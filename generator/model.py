@@ -703,7 +703,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     if tier == "production" and not data["images"].get("requireDigest", False):
         raise error_at(
             "tier production requires images.requireDigest: true",
-            ("tier",),
+            ("images", "requireDigest") if "requireDigest" in data["images"] else ("tier",),
             "production pins every image by digest (policy restrict-images selects docproc.io/tier)",
         )
     owner = storage["s3"].get("ownerCluster", topology.clusters[0].name)
