@@ -27,6 +27,7 @@ import jsonschema
 import yaml
 
 from generator import yamlread
+from generator.defaults import SCHEMA_FILE, apply_defaults
 from generator.documents import split_documents
 from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
@@ -258,10 +259,13 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
 
     data, marks = merge_layers(layers, env_schema(), removal_error)
     loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks, chain=chain)
-    check_values(data, loaded.error)
+    check_values(data, loaded.error)  # what the files wrote; then the defaults computed from it
+    if isinstance(data, dict):
+        apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Mark(SCHEMA_FILE, line, 1))
     errors = _schema_errors(loaded, _validator().iter_errors(data))
-    if errors:
-        raise GeneratorError.collect(errors)
+    written = [e for e in errors if e.path != SCHEMA_FILE]
+    if errors:  # a default computed from a bad value (${key}) is bad too: report the value only
+        raise GeneratorError.collect(written or errors)
     return loaded
 
 

@@ -57,11 +57,11 @@ class Cluster:
     """API server URL Argo CD deploys to."""
     ingress_hostname: str
     """Kong proxy load balancer hostname: the target of this cluster's DNS records."""
-    eks_cluster_name: str = ""
-    """EKS cluster name (default ``docproc-<env>-<cluster>``): Argo CD's awsAuthConfig, Karpenter."""
-    vpc_id: str = ""
-    """VPC id, where the environment states it (``${vpcId}`` in operator values)."""
-    ca_data: str = ""
+    eks_cluster_name: str
+    """EKS cluster name (schema default ``docproc-<env>-<cluster>``): Argo CD's awsAuthConfig, Karpenter."""
+    vpc_id: str | None
+    """VPC id, where the environment states it (``${vpcId}`` in operator values); ``None``: not stated."""
+    ca_data: str | None
     """Base64 PEM of the API server's CA, where stated (the hub's cluster Secret trusts it)."""
 
 
@@ -148,8 +148,8 @@ class NodePoolSpec:
 class EfsMount:
     """Where one cluster mounts its documents file system (``storage.efs.clusters.<cluster>``)."""
 
-    file_system_id: str
-    """``fs-…`` once ACK has created the file system; ``""`` while bootstrapping (the gate fails)."""
+    file_system_id: str | None
+    """``fs-…`` once ACK has created the file system; ``None`` while bootstrapping (the gate fails)."""
     subnet_ids: tuple[str, ...]
     """One MountTarget per subnet (one per availability zone of the nodes)."""
     security_group_ids: tuple[str, ...]
@@ -207,12 +207,12 @@ class Dns:
     """Hosted zone the records live in (ExternalDNS ``domainFilters``)."""
     hostname: str
     """Public hostname of the API."""
-    beta_hostname: str
-    """dual: hostname that reaches only the release cluster (``""`` in a single topology)."""
+    beta_hostname: str | None
+    """dual: hostname that reaches only the release cluster (``None`` in a single topology)."""
     routing: str
     """single: ``latency`` or ``failover`` routing of the record."""
-    health_check_id: str
-    """Route 53 health check of failover routing (``""``: none)."""
+    health_check_id: str | None
+    """Route 53 health check of failover routing (``None``: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +293,8 @@ class S3:
     """Cluster whose platform application owns the (shared) bucket; the only one in a single topology."""
     glacier_after_days: int
     """Objects move to Glacier after this many days."""
-    expire_after_days: int
-    """Objects expire after this many days (0: never)."""
+    expire_after_days: int | None
+    """Objects expire after this many days (``None``: never)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +367,7 @@ class Environment:
             "accountId": self.aws.account_id,
             "kmsKeyArn": self.aws.kms_key_arn,
             "dnsZone": self.dns.zone,
-            "vpcId": cluster.vpc_id,
+            "vpcId": cluster.vpc_id or "",
             "operator": operator,
             "roleArn": f"arn:aws:iam::{self.aws.account_id}:role/{cluster.eks_cluster_name}-{operator}",
         }
@@ -395,9 +395,9 @@ def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
         name,
         raw["server"],
         raw["ingressHostname"],
-        eks_cluster_name=raw.get("eksClusterName", f"docproc-{env}-{name}"),
-        vpc_id=raw.get("vpcId", ""),
-        ca_data=raw.get("caData", ""),
+        eks_cluster_name=raw["eksClusterName"],
+        vpc_id=raw.get("vpcId"),
+        ca_data=raw.get("caData"),
     )
 
 
@@ -405,7 +405,7 @@ def _topology(env: str, data: Mapping[str, Any], error_at: ErrorAt) -> Topology:
     topo = data["topology"]
     names = sorted(topo["clusters"])
     clusters = tuple(_cluster(env, n, topo["clusters"][n]) for n in names)
-    weights_raw: Mapping[str, int] = topo.get("weights", {})
+    weights_raw: Mapping[str, int] | None = topo.get("weights")
     if topo["type"] == "single":
         if len(names) != 1:
             raise error_at(
@@ -422,7 +422,7 @@ def _topology(env: str, data: Mapping[str, Any], error_at: ErrorAt) -> Topology:
             ("topology", "clusters"),
             "name the two clusters even and odd",
         )
-    if sorted(weights_raw) != list(DUAL_CLUSTERS):
+    if weights_raw is None or sorted(weights_raw) != list(DUAL_CLUSTERS):
         raise error_at(
             "a dual topology needs a weight for each of even and odd",
             ("topology", "weights"),
@@ -444,30 +444,28 @@ def _env_value(value: object) -> str:
 
 
 def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
-    res = s.get("resources", {})
-    reps = s.get("replicas", {"min": 2, "max": 4})
+    res = s["resources"]
+    reps = s["replicas"]
     return Service(
         index=i,
         name=s["name"],
         type=s["type"],
         image=s["image"],
-        digests=dict(s.get("digests", {})),
-        port=s.get("port", 8080),
-        public=s.get("public", False),
-        paths=tuple(s.get("paths", ())),
+        digests=dict(s["digests"]),
+        port=s["port"],
+        public=s["public"],
+        paths=tuple(s["paths"]),
         min_replicas=reps["min"],
         max_replicas=reps["max"],
-        cpu=res.get("cpu", "100m"),
-        memory=res.get("memory", "256Mi"),
-        memory_limit=res.get("memoryLimit", res.get("memory", "256Mi")),
-        consumes=tuple(s.get("consumes", ())),
-        publishes=tuple(s.get("publishes", ())),
-        calls=tuple(s.get("calls", ())),
-        documents=s.get("documents", False),
-        env={
-            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in sorted(s.get("env", {}).items())
-        },
-        team=s.get("team", team),
+        cpu=res["cpu"],
+        memory=res["memory"],
+        memory_limit=res["memoryLimit"],
+        consumes=tuple(s["consumes"]),
+        publishes=tuple(s["publishes"]),
+        calls=tuple(s["calls"]),
+        documents=s["documents"],
+        env={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in sorted(s["env"].items())},
+        team=s["team"],
         since=s.get("since"),
     )
 
@@ -487,7 +485,7 @@ def _check_services(data: Mapping[str, Any], services: tuple[Service, ...], erro
 def _check_service(
     data: Mapping[str, Any], s: Service, services: tuple[Service, ...], error_at: ErrorAt
 ) -> None:
-    queues = {q["name"] for q in data["rabbitmq"].get("queues", [])}
+    queues = {q["name"] for q in data["rabbitmq"]["queues"]}
     names = {x.name for x in services}
     found: list[GeneratorError] = []
     for field_name, refs, known, what in (
@@ -534,7 +532,7 @@ def _check_images(
             ("images", "registry"),
             "add it to images.registries or pick an allowed one",
         )
-    if not images.get("requireDigest", False):
+    if not images["requireDigest"]:
         return
     for s in services:
         for v in versions:
@@ -618,8 +616,8 @@ _OPTIONAL_CLUSTER_VALUES = {"vpcId": "vpc_id"}
 def _operators(data: Mapping[str, Any], topology: Topology, error_at: ErrorAt) -> tuple[OperatorChart, ...]:
     """The operators, sorted by name; every placeholder known and, per cluster, given a value."""
     out = []
-    for name, o in sorted(data["argocd"].get("operators", {}).items()):
-        values = o.get("values", {})
+    for name, o in sorted(data["argocd"]["operators"].items()):
+        values = o["values"]
         for path, placeholder in placeholders_in(values, ("argocd", "operators", name, "values")):
             if placeholder not in PLACEHOLDERS:
                 raise error_at(
@@ -668,7 +666,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
 
     attempt(_check_unique, data["services"], ("services",), error_at)
     attempt(_check_unique, data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
-    attempt(_check_unique, data["rabbitmq"].get("queues", []), ("rabbitmq", "queues"), error_at)
+    attempt(_check_unique, data["rabbitmq"]["queues"], ("rabbitmq", "queues"), error_at)
     topology = attempt(_topology, name, data, error_at)
     operators: tuple[OperatorChart, ...] = ()
     if topology is not None:
@@ -698,22 +696,22 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     assert topology is not None  # _topology either returned or added to found
     dns = data["dns"]
     storage = data["storage"]
-    efs = storage.get("efs", {})
-    tier = data.get("tier", "development")
-    if tier == "production" and not data["images"].get("requireDigest", False):
+    efs = storage["efs"]
+    tier = data["tier"]
+    if tier == "production" and not data["images"]["requireDigest"]:
         raise error_at(
             "tier production requires images.requireDigest: true",
             ("images", "requireDigest") if "requireDigest" in data["images"] else ("tier",),
             "production pins every image by digest (policy restrict-images selects docproc.io/tier)",
         )
-    owner = storage["s3"].get("ownerCluster", topology.clusters[0].name)
+    owner = storage["s3"]["ownerCluster"]
     if owner not in {c.name for c in topology.clusters}:
         raise error_at(
             f"storage.s3.ownerCluster {owner!r} is not a cluster of this environment",
             ("storage", "s3", "ownerCluster"),
             f"one of: {', '.join(c.name for c in topology.clusters)}",
         )
-    for cluster_name in efs.get("clusters", {}):
+    for cluster_name in efs["clusters"]:
         if cluster_name not in {c.name for c in topology.clusters}:
             raise error_at(
                 f"storage.efs.clusters names {cluster_name!r}, which is not a cluster of this environment",
@@ -737,23 +735,21 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         dns=Dns(
             zone=dns["zone"],
             hostname=dns["hostname"],
-            beta_hostname=dns.get("betaHostname", ""),
-            routing=dns.get("routing", "latency"),
-            health_check_id=dns.get("healthCheckId", ""),
+            beta_hostname=dns.get("betaHostname"),
+            routing=dns["routing"],
+            health_check_id=dns.get("healthCheckId"),
         ),
         images=Images(
             registries=tuple(data["images"]["registries"]),
             registry=data["images"]["registry"],
-            require_digest=data["images"].get("requireDigest", False),
+            require_digest=data["images"]["requireDigest"],
         ),
         argocd=ArgoCd(
             repo_url=data["argocd"]["repoURL"],
             target_revision=data["argocd"]["targetRevision"],
-            namespace=data["argocd"].get("namespace", "argocd"),
-            hub=data["argocd"].get("hub", {}).get("name", "hub"),
-            hub_role_arn=data["argocd"]
-            .get("hub", {})
-            .get("roleArn", f"arn:aws:iam::{data['aws']['accountId']}:role/argocd-deployer"),
+            namespace=data["argocd"]["namespace"],
+            hub=data["argocd"]["hub"]["name"],
+            hub_role_arn=data["argocd"]["hub"]["roleArn"],
             operators=operators,
         ),
         karpenter=Karpenter(
@@ -761,12 +757,12 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
             node_pools=tuple(
                 NodePoolSpec(
                     name=p["name"],
-                    instance_categories=tuple(p.get("instanceCategories", ("c", "m"))),
-                    capacity_types=tuple(p.get("capacityTypes", ("on-demand",))),
+                    instance_categories=tuple(p["instanceCategories"]),
+                    capacity_types=tuple(p["capacityTypes"]),
                     cpu_limit=p["cpuLimit"],
                     memory_limit=p["memoryLimit"],
-                    consolidate_after=p.get("consolidateAfter", "5m"),
-                    disruption_budget=p.get("disruptionBudget", "10%"),
+                    consolidate_after=p["consolidateAfter"],
+                    disruption_budget=p["disruptionBudget"],
                 )
                 for p in data["karpenter"]["nodePools"]
             ),
@@ -774,36 +770,32 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         rabbitmq=RabbitMq(
             replicas=data["rabbitmq"]["replicas"],
             storage=data["rabbitmq"]["storage"],
-            image=f"{data['images']['registry']}/"
-            + data["rabbitmq"].get("image", "docker-hub/library/rabbitmq:4.1.4-management"),
+            image=f"{data['images']['registry']}/" + data["rabbitmq"]["image"],
             queues=tuple(
-                QueueSpec(q["name"], q.get("deadLetter", True), q.get("deliveryLimit", 5))
-                for q in data["rabbitmq"].get("queues", [])
+                QueueSpec(q["name"], q["deadLetter"], q["deliveryLimit"]) for q in data["rabbitmq"]["queues"]
             ),
         ),
         storage=Storage(
             efs=Efs(
-                performance_mode=efs.get("performanceMode", "generalPurpose"),
-                throughput_mode=efs.get("throughputMode", "elastic"),
-                size=efs.get("size", "100Gi"),
+                performance_mode=efs["performanceMode"],
+                throughput_mode=efs["throughputMode"],
+                size=efs["size"],
                 mounts={
-                    c: EfsMount(
-                        m.get("fileSystemId", ""), tuple(m["subnetIds"]), tuple(m["securityGroupIds"])
-                    )
-                    for c, m in sorted(efs.get("clusters", {}).items())
+                    c: EfsMount(m.get("fileSystemId"), tuple(m["subnetIds"]), tuple(m["securityGroupIds"]))
+                    for c, m in sorted(efs["clusters"].items())
                 },
             ),
             s3=S3(
                 bucket=storage["s3"]["bucket"],
                 owner_cluster=owner,
                 glacier_after_days=storage["s3"]["glacierAfterDays"],
-                expire_after_days=storage["s3"].get("expireAfterDays", 0),
+                expire_after_days=storage["s3"].get("expireAfterDays"),
             ),
         ),
         kong=Kong(
             oidc_issuer=data["kong"]["oidcIssuer"],
             rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
-            edition=data["kong"].get("edition", "oss"),
+            edition=data["kong"]["edition"],
         ),
         services=services,
         release=state,

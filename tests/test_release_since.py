@@ -141,7 +141,8 @@ def live(proj: Path, cli: Cli) -> Path:
     """1.1.0 live on even; a service new in 1.2.0 (``indexer``) staged in the file, rendered nowhere."""
     with env_file(proj).open("a") as f:
         f.write(
-            "\n  - name: indexer\n    type: worker\n    image: duo/indexer\n    since: '1.2.0'\n"
+            "\n  - name: indexer\n    type: worker\n    image: duo/indexer\n    replicas: {min: 2, max: 4}\n"
+            "    resources: {cpu: 100m, memory: 256Mi}\n    since: '1.2.0'\n"
             "    consumes: [summaries]\n"
         )
     assert cli("render", "--root", str(proj), "-q").code == 0

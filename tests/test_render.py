@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.load import load_environment
 from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, render_environments
 from generator.write import plan_files
@@ -270,15 +271,19 @@ def test_template_error_in_worker_process_is_a_clean_error(
 def test_cluster_level_objects_trace_to_their_section(shipped: dict) -> None:
     manifests = shipped[("prod", "even")]
     pool = next(m for m in manifests if m.kind == "NodePool" and m.name == "ocr")
-    text = (ROOT / "environments" / "prod.yaml").read_text().splitlines()
+    loaded = load_environment(ROOT / "environments", "prod")
+    pools = loaded.data["karpenter"]["nodePools"]
+    written = loaded.mark(("karpenter", "nodePools", [p["name"] for p in pools].index("ocr")))
+    assert written is not None  # the file of the chain that declares the pool (prod or its tier)
     source = pool.source_for(("spec", "template", "spec", "nodeClassRef", "name"))
     assert source is not None
     file, _, line = source.rpartition(":")
-    assert file == "environments/prod.yaml"
-    start = text.index("    - name: ocr") + 1
-    assert start <= int(line) <= start + 7, source
+    assert file == written.file
+    assert written.line <= int(line) <= written.line + 7, source
     queue = next(m for m in manifests if m.kind == "Queue" and m.name == "classify-dead")
     assert queue.source_for(("spec", "name")).startswith("environments/_defaults.yaml:")
     limit = pool.source_for(("spec", "limits", "memory"))
     assert limit is not None
-    assert "memoryLimit: 1024Gi" in text[int(limit.rpartition(":")[2]) - 1]
+    limit_file, _, limit_line = limit.rpartition(":")
+    memory = next(p["memoryLimit"] for p in pools if p["name"] == "ocr")
+    assert f"memoryLimit: {memory}" in (ROOT / limit_file).read_text().splitlines()[int(limit_line) - 1]

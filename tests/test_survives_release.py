@@ -38,6 +38,8 @@ SHIPPED_DATA_TESTS = (
     "tests/test_release_cmd.py::test_shift_prod_changes_only_weight_lines_and_dns_endpoints",
     "tests/suite/test_check_gate.py",
     "tests/test_graph.py::test_readme_shows_prods_graph_as_rendered_today",
+    "tests/test_layering.py",
+    "tests/test_tier.py",
 )
 #: Modules that read the shipped project but need not run again after a release, and why.
 EXCUSED = {
