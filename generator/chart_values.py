@@ -273,8 +273,13 @@ def _is_closed(level: _Level, root: Mapping[str, Any]) -> bool:
     """Whether the keys under ``level`` are known: a non-empty default mapping or schema properties.
 
     ``{}`` in values.yaml is a free-form map (annotations, labels, extra config); a scalar or
-    ``null`` default says nothing about the keys a mapping there may have.
+    ``null`` default says nothing about the keys a mapping there may have. Kubernetes metadata maps
+    (``*annotations``, ``*labels``, ``nodeSelector``) take any key even when the chart ships some
+    (Kong's ``podAnnotations`` holds Istio's and Kuma's): Helm merges ours over them.
     """
+    last = str(level.at[-1]).lower() if level.at else ""
+    if last.endswith(("annotations", "labels")) or last == "nodeselector":
+        return False
     resolved = _resolve(level.schema, root) if level.schema is not None else None
     if isinstance(resolved, Mapping) and resolved.get("properties"):
         return True

@@ -30,7 +30,7 @@ from generator.crosscheck_paths import helm_releases, pod_spec_path
 from generator.findings import Finding
 from generator.manifest import Manifest
 
-__all__ = ["MESH_CHECKS", "PENDING_CHECKS", "Endpoint", "flows"]
+__all__ = ["MESH_CHECKS", "Endpoint", "flows"]
 
 ROOT_NAMESPACE = "istio-system"
 #: Ports of the Istio sidecar itself: never intercepted, never subject to authorization.
@@ -587,10 +587,11 @@ def check_kong_mesh_upstream(view: ClusterView) -> Iterator[Finding]:
 MESH_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
     "kong-mesh-upstream": check_kong_mesh_upstream,
     "kong-oss-plugins": check_kong_oss_plugins,
-}
-"""Mesh and network checks by the name their findings carry."""
-#: Registered once the operators' Helm values (Kong's sidecar, istio-cni) are rendered.
-PENDING_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
-    "network-paths": check_network_paths,
     "mesh-pss-cni": check_mesh_pss_cni,
+    "network-paths": check_network_paths,
 }
+"""Mesh and network checks by the name their findings carry.
+
+They read the operators' Helm values (istio-cni, istiod, Kong's sidecar, Prometheus) from the
+Applications that deploy into the cluster, the hub's included (``ClusterView.applications``).
+"""

@@ -14,10 +14,11 @@ import pytest
 from test_check_breaks import Body, edit, shipped
 
 from generator.crosscheck import ClusterView
-from generator.crosscheck_mesh import MESH_CHECKS, PENDING_CHECKS
+from generator.crosscheck_argocd import delivered_to
+from generator.crosscheck_mesh import MESH_CHECKS
 from generator.crosscheck_paths import ENV_PATH_CHECKS
 from generator.crosscheck_topology import EnvView
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = ["shipped"]  # the session fixture, shared with test_check_breaks
 
@@ -28,12 +29,15 @@ def _messages(manifests: list[Manifest], check: str) -> set[str]:
     by_cluster: dict[str, list[Manifest]] = {}
     for m in manifests:
         by_cluster.setdefault(m.cluster, []).append(m)
-    views = {c: ClusterView(ms[0].env, c, tuple(ms)) for c, ms in by_cluster.items()}
+    hub = by_cluster.get(HUB_CLUSTER, [])
+    views = {
+        c: ClusterView(ms[0].env, c, tuple(ms), delivered_by=delivered_to(ms[0].env, c, hub))
+        for c, ms in by_cluster.items()
+    }
     if check in ENV_PATH_CHECKS:
         env = next(iter(views.values())).env
         return {f"{f.file}: {f.message}" for f in ENV_PATH_CHECKS[check](EnvView(env, views))}
-    checks = {**MESH_CHECKS, **PENDING_CHECKS}
-    return {f"{f.file}: {f.message}" for v in views.values() for f in checks[check](v)}
+    return {f"{f.file}: {f.message}" for v in views.values() for f in MESH_CHECKS[check](v)}
 
 
 def _no_peer_egress(body: Body) -> None:

@@ -65,6 +65,35 @@ def _rabbitmq_anywhere(body: Body) -> None:
     body["spec"].pop("affinity")
 
 
+def _chart_app(manifests: list[Manifest], chart: str) -> str:
+    """Name of the first Application (the hub's included) that installs ``chart``."""
+    return next(
+        m.name
+        for m in manifests
+        if m.kind == "Application" and m.body["spec"]["source"].get("chart") == chart
+    )
+
+
+def _without_chart(manifests: list[Manifest], chart: str) -> list[Manifest]:
+    return [
+        m
+        for m in manifests
+        if not (m.kind == "Application" and m.body["spec"]["source"].get("chart") == chart)
+    ]
+
+
+def _kong_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
+    """``change`` applied to the Helm values of the first Kong Application."""
+    name = _chart_app(manifests, "ingress")
+    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
+
+
+def _no_peer_egress(body: Body) -> None:
+    body["spec"]["egress"] = [
+        r for r in body["spec"]["egress"] if {"port": 4369, "protocol": "TCP"} not in r.get("ports", [])
+    ]
+
+
 CASES: list[tuple[str, str, Breaker, str, bool]] = [
     # (id, env, break, check, the finding traces to an environment line)
     (
@@ -135,6 +164,27 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
         "dev",
         lambda ms: [m for m in ms if m.kind != "MountTarget"],
         "efs-mount",
+        True,
+    ),
+    (
+        "meshed-namespace-without-istio-cni",
+        "dev",
+        lambda ms: _without_chart(ms, "cni"),
+        "mesh-pss-cni",
+        True,
+    ),
+    (
+        "kong-outside-the-mesh",
+        "dev",
+        lambda ms: _kong_values(ms, lambda v: v["gateway"].pop("podLabels")),
+        "network-paths",
+        True,
+    ),
+    (
+        "rabbitmq-peer-ports-denied",
+        "prod",
+        lambda ms: edit(ms, "NetworkPolicy", "allow-amqp-from-docproc", _no_peer_egress),
+        "network-paths",
         True,
     ),
     (
@@ -227,3 +277,22 @@ def test_policy_scope_sees_the_injected_istio_init(shipped: tuple[Manifest, ...]
         edit(manifests, "ClusterPolicy", "pod-security-restricted", judge_owned), "dev", "policy-scope"
     )
     assert any("meshed Pod" in f.message for f in errors)
+
+
+@pytest.mark.parametrize(
+    ("case", "file_part", "words"),
+    [
+        ("meshed-namespace-without-istio-cni", "/namespace-docproc.yaml", "istio-cni is not deployed"),
+        ("kong-outside-the-mesh", "/rollout-", "Kong route to Service"),
+        ("rabbitmq-peer-ports-denied", "/networkpolicy-allow-amqp-from-docproc.yaml", "port 4369"),
+    ],
+)
+def test_mesh_break_points_at_the_blocked_end(
+    shipped: tuple[Manifest, ...], case: str, file_part: str, words: str
+) -> None:
+    """The finding sits on the object to change (the namespace, the refused pod, the policy)."""
+    _, env, breaker, check, _ = next(c for c in CASES if c[0] == case)
+    errors = _errors(breaker([m for m in shipped if m.env == env]), env, check)
+    assert any(file_part in f.file and words in f.message for f in errors), [
+        (f.file, f.message) for f in errors
+    ]
