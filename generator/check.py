@@ -51,6 +51,7 @@ __all__ = [
     "cluster_scopes",
     "drift_findings",
     "env_scopes",
+    "hub_manifests",
     "policy_findings",
     "schema_findings",
     "scope_of",
@@ -297,6 +298,15 @@ class ImageRules:
     """``images.requireDigest``: every image is pinned by ``@sha256:``."""
 
 
+def hub_manifests(subjects: Iterable[Subject]) -> dict[str, list[Manifest]]:
+    """Each environment's hub objects (``rendered/<env>/_hub/``): what cluster checks need of the hub."""
+    out: dict[str, list[Manifest]] = {}
+    for s in subjects:
+        if s.manifest.cluster == HUB_CLUSTER:
+            out.setdefault(s.manifest.env, []).append(s.manifest)
+    return out
+
+
 def cluster_scopes(
     subjects: Sequence[Subject],
     *,
@@ -305,11 +315,14 @@ def cluster_scopes(
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
+    hubs: Mapping[str, Sequence[Manifest]] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
     ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
-    check; ``None`` skips it.
+    check; ``None`` skips it. ``hubs``: each environment's hub objects (``hub_manifests``), whose
+    Applications deploy the operators into the clusters; by default, the hubs among ``subjects``
+    (a worker checking some clusters gets every hub from its caller).
 
     Every scope that ran is present, empty ones included; ``render`` scopes start empty.
     """
@@ -328,8 +341,8 @@ def cluster_scopes(
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         for name, found in policy_findings(members, policies, cache).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        hub = clusters.get((env, HUB_CLUSTER), []) if cluster != HUB_CLUSTER else []
-        delivered = delivered_to(env, cluster, (s.manifest for s in hub))
+        hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
+        delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)

@@ -54,6 +54,8 @@ class Endpoint:
     """False for pods installed by a chart: their labels are not in the tree."""
     ports: Mapping[str, int] = field(default_factory=dict)
     """Named container ports."""
+    mesh_known: bool = True
+    """False for a peer the tree does not install (its sidecar, if any, is not in the tree)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def _chart_endpoint(view: ClusterView, charts: frozenset[str], what: str, fallba
             known_labels=False,
         )
     if fallback:
-        return Endpoint(namespace=fallback, labels={}, what=what, known_labels=False)
+        return Endpoint(namespace=fallback, labels={}, what=what, known_labels=False, mesh_known=False)
     return None
 
 
@@ -402,7 +404,7 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
         if not dest.meshed or flow.port in dest.excluded_inbound or flow.port in SIDECAR_PORTS:
             continue
         plaintext = not flow.source.meshed or flow.port in flow.source.excluded_outbound
-        if plaintext and _strict(view, dest.namespace, flow.port):
+        if plaintext and flow.source.mesh_known and _strict(view, dest.namespace, flow.port):
             target = dest.manifest or flow.source.manifest
             if target is not None:
                 yield finding(
@@ -433,27 +435,29 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
 RESTRICTIVE_PSS = frozenset({"baseline", "restricted"})
 
 
-def _cni_enabled(view: ClusterView) -> tuple[bool, bool]:
-    """(an istio-cni chart is deployed, istiod is configured to rely on it)."""
-    cni_chart, istiod_cni = False, False
+def _cni_enabled(view: ClusterView) -> tuple[bool, bool, bool]:
+    """(istiod is deployed by the tree, an istio-cni chart is, istiod is configured to rely on it)."""
+    istiod, cni_chart, istiod_cni = False, False, False
     for _, chart, _release, _ns, values in helm_releases(view):
         if chart == "cni":
             cni_chart = True
         if chart == "istiod":
+            istiod = True
             istiod_cni = bool(
                 get_path(values, "cni", "enabled") or get_path(values, "pilot", "cni", "enabled")
             )
-    return cni_chart, istiod_cni
+    return istiod, cni_chart, istiod_cni
 
 
 def check_mesh_pss_cni(view: ClusterView) -> Iterator[Finding]:
     """Namespaces that inject sidecars under Pod Security baseline/restricted need istio-cni.
 
     Without it the injector adds the ``istio-init`` container, which needs NET_ADMIN and NET_RAW:
-    the API server's Pod Security admission rejects every meshed pod.
+    the API server's Pod Security admission rejects every meshed pod. Judged where the tree installs
+    the mesh (an istiod chart delivered to the cluster); a mesh installed outside it is not seen.
     """
-    cni_chart, istiod_cni = _cni_enabled(view)
-    if cni_chart and istiod_cni:
+    istiod, cni_chart, istiod_cni = _cni_enabled(view)
+    if not istiod or (cni_chart and istiod_cni):
         return
     missing = (
         "istio-cni is not deployed" if not cni_chart else "istiod does not enable cni (values cni.enabled)"

@@ -184,7 +184,8 @@ def test_mesh_pss_cni_needs_both_the_chart_and_istiod(shipped: tuple[Manifest, .
         for m in manifests
         if not (m.kind == "Application" and m.body["spec"]["source"].get("chart") in ("cni", "istiod"))
     ]
-    without = _messages(others, "mesh-pss-cni")
+    assert not _messages(others, "mesh-pss-cni"), "a mesh the tree does not install is not judged"
+    without = _messages([*others, app("istiod", {"cni": {"enabled": True}})], "mesh-pss-cni")
     assert any("istio-cni is not deployed" in m for m in without)
     chart_only = _messages([*others, app("cni", {}), app("istiod", {})], "mesh-pss-cni")
     assert any("istiod does not enable cni" in m for m in chart_only)
