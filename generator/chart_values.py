@@ -265,8 +265,13 @@ def _walk_unknown(
             child = _Level(
                 defaults.get(key) if isinstance(defaults, Mapping) else None, child_schema, (*at, key)
             )
-            if _is_closed(child, root):
+            if _is_closed(child, root) and child.at not in OPEN_MAPS.get(chart.name, ()):
                 yield from _walk_unknown(value, chart, child, (*path, key))
+
+
+#: Maps a chart passes through whole although it ships defaults in them: any key is read. Kong's
+#: ``env`` becomes ``KONG_<KEY>`` variables, one per kong.conf setting (its values.yaml says so).
+OPEN_MAPS: Mapping[str, frozenset[Path_]] = {"kong": frozenset({("env",)})}
 
 
 def _is_closed(level: _Level, root: Mapping[str, Any]) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from generator.chart_values import CHECK as CHART_VALUES
 from generator.chart_values import check_chart_values
 from generator.crosscheck import ClusterView, run_cluster_checks, source_of
+from generator.crosscheck_analysis import ANALYSIS_CHECKS
 from generator.crosscheck_argocd import (
     ARGOCD_CHECKS,
     HUB,
@@ -31,6 +32,7 @@ from generator.crosscheck_argocd import (
     delivered_to,
     run_argocd_checks,
 )
+from generator.crosscheck_dns import DNS_CHECKS
 from generator.crosscheck_images import check_image_registries
 from generator.crosscheck_mesh import MESH_CHECKS
 from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
@@ -334,7 +336,7 @@ def cluster_scopes(
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
-        for check, path_check in {**PATH_CHECKS, **MESH_CHECKS}.items():
+        for check, path_check in {**PATH_CHECKS, **ANALYSIS_CHECKS, **MESH_CHECKS}.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
         raw[Scope(env, cluster, SECRETS)] = list(check_secrets(view))
         for check, argocd_check in ARGOCD_CHECKS.items():
@@ -360,13 +362,18 @@ def env_scopes(
     out: dict[Scope, tuple[Finding, ...]] = {}
     every_view: list[ClusterView] = []
     for env in sorted({*environments, *members}):
-        views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        clusters = members.get(env, {})
+        hub = clusters.get(HUB_CLUSTER, [])
+        views = {
+            c: ClusterView(env, c, tuple(ms), delivered_by=delivered_to(env, c, hub) if hub else ())
+            for c, ms in sorted(clusters.items())
+        }
         every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         env_view = EnvView(env, views, expected)
         for check, found in run_env_checks(env_view).items():
             out[Scope(env, ENV_SCOPE, check)] = found
-        for check, env_check in ENV_PATH_CHECKS.items():
+        for check, env_check in {**ENV_PATH_CHECKS, **DNS_CHECKS}.items():
             out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
         for check, found in run_argocd_checks(views).items():
             out[Scope(env, ENV_SCOPE, check)] = found

@@ -43,8 +43,6 @@ class Cluster:
     """``even``/``odd`` in a dual topology, the configured name in a single one."""
     server: str
     """API server URL Argo CD deploys to."""
-    ingress_hostname: str
-    """Kong proxy load balancer hostname: the target of this cluster's DNS records."""
     eks_cluster_name: str = ""
     """EKS cluster name (default ``docproc-<env>-<cluster>``): Argo CD's awsAuthConfig, Karpenter."""
     vpc_id: str = ""
@@ -227,6 +225,14 @@ class Environment:
         """The service called ``name`` (names are validated to exist and be unique)."""
         return next(s for s in self.services if s.name == name)
 
+    def proxy_hostname(self, cluster: str) -> str:
+        """DNS name of ``cluster``'s Kong proxy load balancer, published by ExternalDNS from its Service.
+
+        The Route 53 records of the environment's hostnames point at it, never at a hand-copied
+        ELB host name: the load balancer is created by the AWS Load Balancer Controller at run time.
+        """
+        return f"kong-{self.name}-{cluster}.{self.dns_zone}"
+
     def placeholder_values(self, operator: str, cluster: Cluster) -> dict[str, str]:
         """What each ``${placeholder}`` of ``operator``'s values means on ``cluster``."""
         return {
@@ -240,6 +246,7 @@ class Environment:
             "vpcId": cluster.vpc_id,
             "operator": operator,
             "roleArn": f"arn:aws:iam::{self.account_id}:role/{cluster.eks_cluster_name}-{operator}",
+            "proxyHostname": self.proxy_hostname(cluster.name),
         }
 
     def operator_values(self, operator: OperatorChart, cluster: Cluster) -> Any:
@@ -264,7 +271,6 @@ def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
     return Cluster(
         name,
         raw["server"],
-        raw["ingressHostname"],
         eks_cluster_name=raw.get("eksClusterName", f"docproc-{env}-{name}"),
         vpc_id=raw.get("vpcId", ""),
         ca_data=raw.get("caData", ""),

@@ -16,7 +16,9 @@ import yaml
 
 from generator.check import CheckResult, Scope
 from generator.crosscheck import CLUSTER_CHECKS
+from generator.crosscheck_analysis import ANALYSIS_CHECKS
 from generator.crosscheck_argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
+from generator.crosscheck_dns import DNS_CHECKS
 from generator.crosscheck_mesh import MESH_CHECKS
 from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.crosscheck_secrets import CHECK as SECRETS
@@ -39,6 +41,7 @@ def _expected_scopes() -> list[Scope]:
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
         *PATH_CHECKS,
+        *ANALYSIS_CHECKS,
         *MESH_CHECKS,
         SECRETS,
         *ARGOCD_CHECKS,
@@ -54,7 +57,8 @@ def _expected_scopes() -> list[Scope]:
                 Scope(env, c, k) for k in per_cluster if c != HUB_CLUSTER or not k.startswith("policy/")
             ]
         scopes += [
-            Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS)
+            Scope(env, ENV_SCOPE, check)
+            for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS, *DNS_CHECKS)
         ]
     return scopes
 

@@ -88,6 +88,33 @@ def _kong_values(manifests: list[Manifest], change: Callable[[Body], object]) ->
     return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
 
 
+def _address(address: str) -> Callable[[Body], None]:
+    def change(body: Body) -> None:
+        body["spec"]["metrics"][0]["provider"]["prometheus"]["address"] = address
+
+    return change
+
+
+def _prometheus_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
+    name = _chart_app(manifests, "prometheus")
+    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
+
+
+def _elb_target(body: Body) -> None:
+    body["spec"]["endpoints"][0]["targets"] = ["k8s-kong-abc123.elb.eu-west-1.amazonaws.com"]
+
+
+def _external_dns_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
+    name = _chart_app(manifests, "external-dns")
+    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
+
+
+def _hostname_on_cluster_ip(body: Body) -> None:
+    body["metadata"].setdefault("annotations", {})["external-dns.alpha.kubernetes.io/hostname"] = (
+        "q.example.com"
+    )
+
+
 def _no_peer_egress(body: Body) -> None:
     body["spec"]["egress"] = [
         r for r in body["spec"]["egress"] if {"port": 4369, "protocol": "TCP"} not in r.get("ports", [])
@@ -188,6 +215,55 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
         True,
     ),
     (
+        "analysis-queries-a-prometheus-nobody-runs",
+        "dev",
+        lambda ms: edit(
+            ms,
+            "AnalysisTemplate",
+            "success-rate-ingest-api",
+            _address("http://prometheus.observability.svc:9090"),
+        ),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "no-prometheus-delivered",
+        "prod",
+        lambda ms: _without_chart(ms, "prometheus"),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "sidecars-not-scraped",
+        "dev",
+        lambda ms: _prometheus_values(
+            ms, lambda v: v.update(scrapeConfigs={"kubernetes-pods": {"enabled": False}})
+        ),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "dns-record-targets-a-copied-elb-name",
+        "prod",
+        lambda ms: edit(ms, "DNSEndpoint", "api", _elb_target),
+        "dns-targets",
+        True,
+    ),
+    (
+        "external-dns-does-not-read-services",
+        "dev",
+        lambda ms: _external_dns_values(ms, lambda v: v.update(sources=["crd"])),
+        "dns-targets",
+        True,
+    ),
+    (
+        "hostname-on-a-cluster-ip-service",
+        "dev",
+        lambda ms: edit(ms, "Service", "query-api", _hostname_on_cluster_ip),
+        "dns-targets",
+        True,
+    ),
+    (
         "public-route-without-jwt-validation",
         "dev",
         lambda ms: drop(ms, "RequestAuthentication", "jwt-ingest-api"),
@@ -285,9 +361,15 @@ def test_policy_scope_sees_the_injected_istio_init(shipped: tuple[Manifest, ...]
         ("meshed-namespace-without-istio-cni", "/namespace-docproc.yaml", "istio-cni is not deployed"),
         ("kong-outside-the-mesh", "/rollout-", "Kong route to Service"),
         ("rabbitmq-peer-ports-denied", "/networkpolicy-allow-amqp-from-docproc.yaml", "port 4369"),
+        ("analysis-queries-a-prometheus-nobody-runs", "/analysistemplate-", "prometheus.observability"),
+        ("no-prometheus-delivered", "/analysistemplate-", "no Service monitoring/prometheus"),
+        ("sidecars-not-scraped", "/analysistemplate-", "scrapes no sidecar"),
+        ("dns-record-targets-a-copied-elb-name", "/dnsendpoint-api.yaml", "k8s-kong-abc123.elb"),
+        ("external-dns-does-not-read-services", "/_hub/", "not 'service'"),
+        ("hostname-on-a-cluster-ip-service", "/service-query-api.yaml", "not LoadBalancer"),
     ],
 )
-def test_mesh_break_points_at_the_blocked_end(
+def test_break_points_at_the_object_to_change(
     shipped: tuple[Manifest, ...], case: str, file_part: str, words: str
 ) -> None:
     """The finding sits on the object to change (the namespace, the refused pod, the policy)."""
@@ -296,3 +378,29 @@ def test_mesh_break_points_at_the_blocked_end(
     assert any(file_part in f.file and words in f.message for f in errors), [
         (f.file, f.message) for f in errors
     ]
+
+
+@pytest.mark.parametrize(
+    ("remote_write", "resolves"),
+    [
+        ([], False),
+        (
+            [
+                {
+                    "url": "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1a2b/api/v1/remote_write"
+                }
+            ],
+            True,
+        ),
+    ],
+    ids=["not-written", "written"],
+)
+def test_managed_prometheus_counts_when_the_tree_writes_to_it(
+    shipped: tuple[Manifest, ...], remote_write: list[Body], resolves: bool
+) -> None:
+    manifests = [m for m in shipped if m.env == "dev"]
+    amp = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1a2b/"
+    broken = edit(manifests, "AnalysisTemplate", "success-rate-ingest-api", _address(amp))
+    broken = _prometheus_values(broken, lambda v: v["server"].update(remoteWrite=remote_write))
+    errors = [f for f in _errors(broken, "dev", "analysis-evidence") if "ws-1a2b" in f.message]
+    assert bool(errors) is not resolves, errors
