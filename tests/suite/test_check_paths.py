@@ -82,12 +82,6 @@ def _without_chart(manifests: list[Manifest], chart: str) -> list[Manifest]:
     ]
 
 
-def _kong_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
-    """``change`` applied to the Helm values of the first Kong Application."""
-    name = _chart_app(manifests, "ingress")
-    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
-
-
 def _address(address: str) -> Callable[[Body], None]:
     def change(body: Body) -> None:
         body["spec"]["metrics"][0]["provider"]["prometheus"]["address"] = address
@@ -95,24 +89,20 @@ def _address(address: str) -> Callable[[Body], None]:
     return change
 
 
-def _prometheus_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
-    name = _chart_app(manifests, "prometheus")
-    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
-
-
 def _elb_target(body: Body) -> None:
     body["spec"]["endpoints"][0]["targets"] = ["k8s-kong-abc123.elb.eu-west-1.amazonaws.com"]
-
-
-def _external_dns_values(manifests: list[Manifest], change: Callable[[Body], object]) -> list[Manifest]:
-    name = _chart_app(manifests, "external-dns")
-    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
 
 
 def _hostname_on_cluster_ip(body: Body) -> None:
     body["metadata"].setdefault("annotations", {})["external-dns.alpha.kubernetes.io/hostname"] = (
         "q.example.com"
     )
+
+
+def _chart_values(manifests: list[Manifest], chart: str, change: Callable[[Body], object]) -> list[Manifest]:
+    """``change`` applied to the Helm values of the first Application installing ``chart``."""
+    name = _chart_app(manifests, chart)
+    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
 
 
 def _no_peer_egress(body: Body) -> None:
@@ -203,7 +193,7 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
     (
         "kong-outside-the-mesh",
         "dev",
-        lambda ms: _kong_values(ms, lambda v: v["gateway"].pop("podLabels")),
+        lambda ms: _chart_values(ms, "ingress", lambda v: v["gateway"].pop("podLabels")),
         "network-paths",
         True,
     ),
@@ -236,8 +226,8 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
     (
         "sidecars-not-scraped",
         "dev",
-        lambda ms: _prometheus_values(
-            ms, lambda v: v.update(scrapeConfigs={"kubernetes-pods": {"enabled": False}})
+        lambda ms: _chart_values(
+            ms, "prometheus", lambda v: v.update(scrapeConfigs={"kubernetes-pods": {"enabled": False}})
         ),
         "analysis-evidence",
         True,
@@ -252,7 +242,7 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
     (
         "external-dns-does-not-read-services",
         "dev",
-        lambda ms: _external_dns_values(ms, lambda v: v.update(sources=["crd"])),
+        lambda ms: _chart_values(ms, "external-dns", lambda v: v.update(sources=["crd"])),
         "dns-targets",
         True,
     ),
@@ -401,6 +391,6 @@ def test_managed_prometheus_counts_when_the_tree_writes_to_it(
     manifests = [m for m in shipped if m.env == "dev"]
     amp = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1a2b/"
     broken = edit(manifests, "AnalysisTemplate", "success-rate-ingest-api", _address(amp))
-    broken = _prometheus_values(broken, lambda v: v["server"].update(remoteWrite=remote_write))
+    broken = _chart_values(broken, "prometheus", lambda v: v["server"].update(remoteWrite=remote_write))
     errors = [f for f in _errors(broken, "dev", "analysis-evidence") if "ws-1a2b" in f.message]
     assert bool(errors) is not resolves, errors
