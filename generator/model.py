@@ -211,6 +211,9 @@ class Environment:
     rate_limit_per_minute: int
     kong_edition: str
     """oss or enterprise: which Kong plugins exist."""
+    rate_limit_store_image: str
+    """Full image reference of the Redis holding Kong's rate-limit counters (in the environment's
+    registry): one store for every Kong replica, so a client's limit is one limit."""
     services: tuple[Service, ...]
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
@@ -660,6 +663,8 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         oidc_issuer=data["kong"]["oidcIssuer"],
         rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
         kong_edition=data["kong"].get("edition", "oss"),
+        rate_limit_store_image=f"{data['images']['registry']}/"
+        + data["kong"].get("rateLimitStoreImage", "docker-hub/library/redis:7.4.2-alpine"),
         services=services,
         release=state,
     )
