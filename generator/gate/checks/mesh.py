@@ -1,6 +1,6 @@
 """Cross-resource checks of the mesh and the network: can each declared flow actually pass?
 
-Stage: beside ``generator.crosscheck`` (``ClusterView`` in, ``Finding`` out, pure). The platform's
+Stage: beside ``generator.gate.checks.cluster`` (``ClusterView`` in, ``Finding`` out, pure). The platform's
 flows are derived from the rendered objects, not listed by hand:
 
 - an app pod → RabbitMQ AMQP (5672): every workload reading a RabbitMQ credential Secret;
@@ -15,7 +15,7 @@ from the sidecar: STRICT mTLS refuses a source outside the mesh, and ALLOW Autho
 (deny-by-default included) must admit the source's namespace or identity on that port.
 
 Also here: ``mesh-pss-cni`` (sidecars under Pod Security ``restricted`` need istio-cni); the Kong
-checks (``generator.crosscheck_kong``) are registered with these.
+checks (``generator.gate.checks.kong``) are registered with these.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
-from generator.crosscheck_kong import (
+from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.kong import (
     KONG_CHARTS,
     check_kong_mesh_upstream,
     check_kong_oss_plugins,
     check_kong_rate_limits,
 )
-from generator.crosscheck_paths import helm_releases, pod_spec_path
-from generator.findings import Finding
+from generator.gate.checks.paths import helm_releases, pod_spec_path
 from generator.manifest import Manifest
 
 __all__ = ["MESH_CHECKS", "Endpoint", "flows"]

@@ -1,7 +1,7 @@
 """Kong checks: routes into the mesh, plugins the edition has, rate limits that hold.
 
-Stage: beside ``generator.crosscheck`` (``ClusterView`` in, ``Finding`` out, pure); registered
-with the mesh checks (``generator.crosscheck_mesh.MESH_CHECKS``). Kong's own settings are read from
+Stage: beside ``generator.gate.checks.cluster`` (``ClusterView`` in, ``Finding`` out, pure); registered
+with the mesh checks (``generator.gate.checks.mesh.MESH_CHECKS``). Kong's own settings are read from
 the Helm values of the Application that installs it (the hub's included).
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
-from generator.crosscheck_paths import helm_releases
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.paths import helm_releases
 
 __all__ = [
     "KONG_CHARTS",

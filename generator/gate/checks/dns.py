@@ -1,6 +1,6 @@
 """The ``dns-targets`` check: every DNS record points at something the tree creates.
 
-Stage: beside ``generator.crosscheck`` (an ``EnvView`` in, ``Finding`` out, pure). A Route 53
+Stage: beside ``generator.gate.checks.cluster`` (an ``EnvView`` in, ``Finding`` out, pure). A Route 53
 record that targets a hand-copied ELB host name keeps pointing at it after the load balancer is
 replaced, and no review notices. Names the tree creates are those ExternalDNS publishes from a
 ``LoadBalancer`` Service carrying ``external-dns.alpha.kubernetes.io/hostname`` (the target is then
@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
-from generator.crosscheck_paths import helm_releases
-from generator.crosscheck_topology import EnvView
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.paths import helm_releases
+from generator.gate.checks.topology import EnvView
 from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = ["CHECK", "DNS_CHECKS", "check_dns_targets"]

@@ -1,6 +1,6 @@
 """The ``analysis-evidence`` check: a canary analysis judges a release on real measurements.
 
-Stage: beside ``generator.crosscheck`` (``ClusterView`` in, ``Finding`` out, pure). Argo Rollouts
+Stage: beside ``generator.gate.checks.cluster`` (``ClusterView`` in, ``Finding`` out, pure). Argo Rollouts
 promotes a canary when its analysis succeeds, so every Prometheus metric of an
 ``AnalysisTemplate`` must (1) fail or be inconclusive when the query returns no data or NaN,
 (2) query an address that resolves to a Prometheus the tree delivers to that cluster (a rendered
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
-from generator.crosscheck_paths import helm_releases
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.paths import helm_releases
 from generator.manifest import Manifest
 
 __all__ = ["ANALYSIS_CHECKS", "check_analysis_evidence"]
