@@ -5,7 +5,8 @@ promotes a canary when its analysis succeeds, so every Prometheus metric of an
 ``AnalysisTemplate`` must (1) fail or be inconclusive when the query returns no data or NaN,
 (2) query an address that resolves to a Prometheus the tree delivers to that cluster (a rendered
 Service, the ``prometheus`` chart's server Service, the operator's ``prometheus-operated``, or an
-Amazon Managed Prometheus workspace the tree's Prometheus writes to), and (3) when it asks for
+Amazon Managed Prometheus workspace the tree's Prometheus writes to; a cluster the tree installs
+no operator into has its Prometheus managed elsewhere and is not judged), and (3) when it asks for
 Istio's standard metrics (``istio_*``), find them scraped: the chart's ``kubernetes-pods`` job (which
 keeps pods annotated ``prometheus.io/scrape``, as Istio's metrics merging annotates every sidecar)
 or a PodMonitor/ServiceMonitor, with istiod's ``meshConfig.enablePrometheusMerge`` left on. That
@@ -208,6 +209,8 @@ def _source_findings(view: ClusterView, m: Manifest, i: int, prom: Mapping[str, 
         return  # an argument: resolved per Rollout, not judged here
     path = ("spec", "metrics", i, "provider", "prometheus", "address")
     source, why = _resolve(address, m.namespace, _prometheus_sources(view))
+    if source is None and not any(helm_releases(view)):
+        return  # the tree installs no operator here: its Prometheus is managed elsewhere
     if source is None:
         yield finding(
             m,

@@ -213,10 +213,14 @@ def _cluster_findings(cluster: str, cv: ClusterView, published: Mapping[str, str
 
 
 def check_dns_targets(view: EnvView) -> Iterator[Finding]:
-    """Every DNS record of the environment targets a name its own tree publishes (module docstring)."""
+    """Every DNS record of the environment targets a name its own tree publishes (module docstring).
+
+    A cluster the tree installs no operator into (no Helm Application delivers to it) runs Kong and
+    ExternalDNS installed elsewhere, whose Services the tree cannot see: it is not judged.
+    """
     published = _published(view)
     for cluster, cv in sorted(view.clusters.items()):
-        if cluster != HUB_CLUSTER:
+        if cluster != HUB_CLUSTER and any(helm_releases(cv)):
             yield from _cluster_findings(cluster, cv, published)
 
 
