@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.check import check_subjects, subjects_from_manifests
+from generator.gate.check import check_subjects, subjects_from_manifests
 from generator.pipeline import Project, render_environments
 from tests.conftest import SHIPPED_ENVS, CliResult, shipped_data
 
@@ -62,7 +62,7 @@ def _eu_prod(project: Path) -> str:
         [
             "extends: _production",
             "topology: {type: single, clusters: {main: {server: https://eu-prod.eks.docproc.internal,",
-            "  ingressHostname: k8s-kong-euprod-0a1b2c3d4e.elb.eu-west-1.amazonaws.com, vpcId: vpc-0a1b2c3d4e5f6}}}",
+            "  vpcId: vpc-0a1b2c3d4e5f6}}}",
             'release: {sprint: 7, version: "2027.7.0"}',
             "dns: {zone: eu.docproc.example.com, hostname: api.eu.docproc.example.com}",
             "storage:",

@@ -1,4 +1,4 @@
-"""Check stage on every core: the per-cluster checks of ``generator.check`` split by whole clusters.
+"""Check stage on every core: the per-cluster checks of ``generator.gate.check`` split by whole clusters.
 
 Schema validation, each cluster's ClusterPolicies and the cluster checks never look beyond one
 cluster, so whole clusters go to worker processes, balanced by document count; the first group runs
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from generator.check import Scope, Subject, cluster_scopes
 from generator.findings import Finding
+from generator.gate.check import Scope, Subject, cluster_scopes, hub_manifests
 
 __all__ = ["cluster_groups", "parallel_cluster_scopes"]
 
@@ -46,6 +46,7 @@ def parallel_cluster_scopes(
 ) -> dict[Scope, tuple[Finding, ...]]:
     """``cluster_scopes(subjects, **kwargs)`` on up to ``jobs`` processes (same result)."""
     groups = cluster_groups(subjects, jobs)
+    kwargs = {"hubs": hub_manifests(subjects), **kwargs}  # a hub's Applications serve other groups
     if len(groups) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return cluster_scopes(subjects, **kwargs)
     _STATE.update(subjects=subjects, kwargs=kwargs)
