@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands.render",
     "generator.commands.validate",
     "generator.commands.schema",
+    "generator.commands.config",
     "generator.commands.policy",
     "generator.commands.check",
     "generator.commands.release",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["REMOVE", "Layer", "merge_layers"]
+__all__ = ["REMOVE", "Layer", "is_named_list", "merge_layers", "sub_schema"]
 
 YamlPath = tuple[str | int, ...]
 #: The key that removes an inherited entry of a named list: ``- {name: ocr, $remove: true}``.
@@ -30,7 +30,7 @@ Layer = tuple[Any, Mapping[YamlPath, Any]]
 ErrorAt = Callable[[str, YamlPath, Mapping[YamlPath, Any], str], Exception]
 
 
-def _sub_schema(schema: Mapping[str, Any], key: str | int) -> Mapping[str, Any]:
+def sub_schema(schema: Mapping[str, Any], key: str | int) -> Mapping[str, Any]:
     """The schema of ``key`` inside ``schema`` (an object's property or map entry, an array's item)."""
     if isinstance(key, int):
         items = schema.get("items")
@@ -93,13 +93,13 @@ class _Merge:
                 elif key not in base:
                     out[key] = self.take(over[key], (*opath, key), (*dst, key), self.over_marks)
                 else:
-                    sub = _sub_schema(schema, key)
+                    sub = sub_schema(schema, key)
                     out[key] = self.merge(
                         base[key], over[key], (*bpath, key), (*opath, key), (*dst, key), schema=sub
                     )
             return out
         if isinstance(base, list) and isinstance(over, list) and is_named_list(schema):
-            return self.merge_named(base, over, bpath, opath, dst, item_schema=_sub_schema(schema, 0))
+            return self.merge_named(base, over, bpath, opath, dst, item_schema=sub_schema(schema, 0))
         return self.take(over, opath, dst, self.over_marks)
 
     def merge_named(
@@ -180,7 +180,7 @@ def _check_names(
     """Within one file, each named list names each entry once (across files, a name overrides)."""
     if isinstance(value, dict):
         for key, sub in value.items():
-            _check_names(sub, (*path, key), _sub_schema(schema, key), marks, error_at)
+            _check_names(sub, (*path, key), sub_schema(schema, key), marks, error_at)
     elif isinstance(value, list):
         named = is_named_list(schema)
         seen: dict[Any, int] = {}
@@ -195,7 +195,7 @@ def _check_names(
                 )
             if isinstance(name, str):
                 seen[name] = i
-            _check_names(entry, (*path, i), _sub_schema(schema, i), marks, error_at)
+            _check_names(entry, (*path, i), sub_schema(schema, i), marks, error_at)
 
 
 def format_path(path: YamlPath) -> str:

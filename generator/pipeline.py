@@ -107,12 +107,19 @@ def load_env(project: Project, name: str) -> tuple[LoadedEnv, Environment]:
 
 
 def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, str], ...]:
+    """Source-map leaves: the values a file of the chain wrote (schema defaults left out).
+
+    Findings trace to lines a user wrote; a value only a schema default gives traces to its nearest
+    written ancestor (``gitops-gen config`` shows the default and its schema line).
+    """
+    from generator.defaults import SCHEMA_FILE
     from generator.sourcemap import flatten_leaves
 
     out = []
     for path, value in flatten_leaves(loaded.data):
         mark = loaded.mark(path)
-        out.append((path, value, f"{mark.file}:{mark.line}" if mark else loaded.file))
+        if mark is None or mark.file != SCHEMA_FILE:
+            out.append((path, value, f"{mark.file}:{mark.line}" if mark else loaded.file))
     return tuple(out)
 
 
