@@ -43,6 +43,7 @@ __all__ = [
     "cluster_scopes",
     "drift_findings",
     "env_scopes",
+    "hub_manifests",
     "policy_findings",
     "schema_findings",
     "scope_of",
@@ -267,6 +268,15 @@ def _clusters(subjects: Iterable[Subject]) -> dict[tuple[str, str], list[Subject
     return out
 
 
+def hub_manifests(subjects: Iterable[Subject]) -> dict[str, list[Manifest]]:
+    """Each environment's hub objects (``rendered/<env>/_hub/``): what cluster checks need of the hub."""
+    out: dict[str, list[Manifest]] = {}
+    for s in subjects:
+        if s.manifest.cluster == HUB_CLUSTER:
+            out.setdefault(s.manifest.env, []).append(s.manifest)
+    return out
+
+
 def cluster_scopes(
     subjects: Sequence[Subject],
     *,
@@ -275,11 +285,14 @@ def cluster_scopes(
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
+    hubs: Mapping[str, Sequence[Manifest]] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
     ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
-    check; ``None`` skips it.
+    check; ``None`` skips it. ``hubs``: each environment's hub objects (``hub_manifests``), whose
+    Applications deploy the operators into the clusters; by default, the hubs among ``subjects``
+    (a worker checking some clusters gets every hub from its caller).
 
     Every scope that ran is present, empty ones included; ``render`` scopes start empty.
     """
@@ -298,8 +311,8 @@ def cluster_scopes(
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         for name, found in policy_findings(members, policies, cache).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        hub = clusters.get((env, HUB_CLUSTER), []) if cluster != HUB_CLUSTER else []
-        delivered = delivered_to(env, cluster, (s.manifest for s in hub))
+        hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
+        delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         options = CheckOptions(charts_dir=charts_dir, image_rules=(image_rules or {}).get(env))
         for check, run in CLUSTER_CHECKS.items():
@@ -321,7 +334,12 @@ def env_scopes(
     out: dict[Scope, tuple[Finding, ...]] = {}
     every_view: list[ClusterView] = []
     for env in sorted({*environments, *members}):
-        views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        clusters = members.get(env, {})
+        hub = clusters.get(HUB_CLUSTER, [])
+        views = {
+            c: ClusterView(env, c, tuple(ms), delivered_by=delivered_to(env, c, hub) if hub else ())
+            for c, ms in sorted(clusters.items())
+        }
         every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         env_view = EnvView(env, views, expected)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from generator.findings import Finding
-from generator.gate.checks import argocd, cluster, mesh, paths, topology
+from generator.gate.checks import analysis, argocd, cluster, dns, mesh, paths, topology
 from generator.gate.checks.chart_values import CHECK as CHART_VALUES
 from generator.gate.checks.chart_values import check_chart_values
 from generator.gate.checks.cluster import ClusterView
@@ -71,6 +71,7 @@ def _image_registries(view: ClusterView, options: CheckOptions) -> Iterable[Find
 CLUSTER_CHECKS: Mapping[str, ClusterCheck] = {
     **{name: _plain(check) for name, check in cluster.CLUSTER_CHECKS.items()},
     **{name: _plain(check) for name, check in paths.PATH_CHECKS.items()},
+    **{name: _plain(check) for name, check in analysis.ANALYSIS_CHECKS.items()},
     **{name: _plain(check) for name, check in mesh.MESH_CHECKS.items()},
     SECRETS: _plain(check_secrets),
     **{name: _plain(check) for name, check in argocd.ARGOCD_CHECKS.items()},
@@ -88,6 +89,7 @@ def _over_clusters(check: Callable[[Mapping[str, ClusterView]], Iterable[Finding
 ENV_CHECKS: Mapping[str, EnvCheck] = {
     **topology.ENV_CHECKS,
     **paths.ENV_PATH_CHECKS,
+    **dns.DNS_CHECKS,
     **{name: _over_clusters(check) for name, check in argocd.ARGOCD_ENV_CHECK_FUNCTIONS.items()},
 }
 """Every check of one environment by the name its findings carry; ordered as reported. (The
