@@ -66,11 +66,8 @@ def explain(loaded: LoadedEnv, prefix: str = "") -> tuple[ExplainedValue, ...]:
     for path, shown, value in _leaves(loaded.data, (), "", env_schema()):
         if _selected(shown, prefix):
             mark = loaded.mark(path)
-            out.append(
-                ExplainedValue(
-                    shown, path, value, mark.file if mark else loaded.file, mark.line if mark else 0
-                )
-            )
+            line = (mark.line or 0) if mark else 0
+            out.append(ExplainedValue(shown, path, value, mark.file if mark else loaded.file, line))
     if not out:
         top = ", ".join(sorted(loaded.data))
         raise UsageError(

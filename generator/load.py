@@ -2,7 +2,7 @@
 
 Reads YAML with PyYAML's C composer, whose nodes carry line/column marks (40x faster here than
 ruamel.yaml's round-trip loader, which matters for the pre-commit hook), rejects duplicate keys while
-walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path → Mark`` so models stay
+walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path → Location`` so models stay
 plain and every later error can still name ``file:line:col``. Validates against the JSON Schema
 shipped as ``generator/env.schema.json``. Must not render or write anything.
 
@@ -28,27 +28,15 @@ import yaml
 
 from generator import yamlread
 from generator.defaults import SCHEMA_FILE, apply_defaults
-from generator.documents import split_documents
 from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 from generator.layering import merge_layers
+from generator.location import Location
 
-__all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
+__all__ = ["DEFAULTS_NAME", "LoadedEnv", "env_schema", "list_environments", "load_environment"]
 
 DEFAULTS_NAME = "_defaults"
 YamlPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """Where a value was written: file, 1-based line and column."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +49,13 @@ class LoadedEnv:
     """Path of the environment file, as shown in messages."""
     data: Mapping[str, Any]
     """Merged plain data (dicts, lists, scalars)."""
-    marks: Mapping[YamlPath, Mark] = field(default_factory=dict)
+    marks: Mapping[YamlPath, Location] = field(default_factory=dict)
     """YAML path → where it was written (the key for mapping entries)."""
     chain: tuple[str, ...] = ()
     """The files merged, base first (``_defaults.yaml``, a tier, …, the environment's own)."""
 
-    def mark(self, yaml_path: YamlPath) -> Mark | None:
-        """Mark of ``yaml_path`` or of its nearest written ancestor."""
+    def mark(self, yaml_path: YamlPath) -> Location | None:
+        """Location of ``yaml_path`` or of its nearest written ancestor."""
         for end in range(len(yaml_path), -1, -1):
             hit = self.marks.get(tuple(yaml_path[:end]))
             if hit is not None:
@@ -108,10 +96,10 @@ _ENV_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _EXTENDS_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
+def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Location]]:
     text = yamlread.read_text(path, shown, EnvFileError, max_bytes=MAX_ENV_BYTES)
     node = yamlread.compose(text, shown, EnvFileError)
-    marks: dict[YamlPath, Mark] = {(): Mark(shown, 1, 1)}
+    marks: dict[YamlPath, Location] = {(): Location(shown, 1, 1)}
     if node is None:
         return None, marks
     try:
@@ -124,7 +112,7 @@ def _plain(
     node: yaml.Node,
     path: YamlPath,
     shown: str,
-    marks: dict[YamlPath, Mark],
+    marks: dict[YamlPath, Location],
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
     """Node tree → plain Python values, recording each entry's mark and rejecting duplicate keys."""
@@ -156,13 +144,13 @@ def _plain(
                     yaml_path=(*path, key),
                     hint="each key may appear once per mapping; remove or merge the duplicate",
                 )
-            marks[(*path, key)] = Mark(shown, mark.line + 1, mark.column + 1)
+            marks[(*path, key)] = Location(shown, mark.line + 1, mark.column + 1)
             out[key] = _plain(value_node, (*path, key), shown, marks, constructor)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
-            marks[(*path, i)] = Mark(shown, item.start_mark.line + 1, item.start_mark.column + 1)
+            marks[(*path, i)] = Location(shown, item.start_mark.line + 1, item.start_mark.column + 1)
             items.append(_plain(item, (*path, i), shown, marks, constructor))
         return items
     return yamlread.construct_scalar(constructor, node)
@@ -261,7 +249,7 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
     loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks, chain=chain)
     check_values(data, loaded.error)  # what the files wrote; then the defaults computed from it
     if isinstance(data, dict):
-        apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Mark(SCHEMA_FILE, line, 1))
+        apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Location(SCHEMA_FILE, line, 1))
     errors = _schema_errors(loaded, _validator().iter_errors(data))
     written = [e for e in errors if e.path != SCHEMA_FILE]
     if errors:  # a default computed from a bad value (${key}) is bad too: report the value only
@@ -292,13 +280,15 @@ def _check_inside(path: Path, root: Path, shown: str) -> None:
 MAX_CHAIN = 8
 
 
-def _chain_text(chain: list[tuple[str, Mark | None]], last: str) -> str:
+def _chain_text(chain: list[tuple[str, Location | None]], last: str) -> str:
     """``environments/eu-prod.yaml:2 → environments/_production.yaml:3 → <last>``."""
     steps = [f"{m.file}:{m.line}" if m else f for f, m in chain]
     return " → ".join([*steps, last])
 
 
-def _extends_error(problem: str, mark: Mark, chain: list[tuple[str, Mark | None]], last: str) -> EnvFileError:
+def _extends_error(
+    problem: str, mark: Location, chain: list[tuple[str, Location | None]], last: str
+) -> EnvFileError:
     return EnvFileError(
         f"{problem} (chain: {_chain_text(chain, last)})",
         path=mark.file,
@@ -312,15 +302,15 @@ def _extends_error(problem: str, mark: Mark, chain: list[tuple[str, Mark | None]
 
 def _read_chain(
     env_dir: Path, name: str, root: Path, shown: Callable[[Path], str]
-) -> tuple[list[tuple[Any, dict[YamlPath, Mark]]], tuple[str, ...]]:
+) -> tuple[list[tuple[Any, dict[YamlPath, Location]]], tuple[str, ...]]:
     """The files of ``name``'s ``extends`` chain, base first, each read and checked; and their paths.
 
     A file without ``extends`` extends ``_defaults`` (when it exists; ``_defaults`` itself extends
     nothing unless it says so); ``extends: none`` ends the chain. Every file must be a regular file
     in ``environments/`` resolving inside the project (no symlink out of it).
     """
-    layers: list[tuple[Any, dict[YamlPath, Mark]]] = []
-    chain: list[tuple[str, Mark | None]] = []
+    layers: list[tuple[Any, dict[YamlPath, Location]]] = []
+    chain: list[tuple[str, Location | None]] = []
     stem: str | None = name
     while stem is not None:
         path = env_dir / f"{stem}.yaml"
@@ -376,11 +366,8 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
     for path in sorted(policies_dir.glob("*/policy.yaml")):
         shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
         text = yamlread.read_text(path, shown, PolicyLoadError)
-        docs = [
-            d
-            for line, chunk in split_documents(text)
-            if (d := yamlread.load(chunk, shown, PolicyLoadError, first_line=line)) is not None
-        ]
+        loaded = yamlread.load_documents(text, file=shown, error=PolicyLoadError, checked=True)
+        docs = [data for _index, _line, _chunk, data in loaded]
         if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":
             raise EnvFileError(
                 "a policy.yaml must hold exactly one Kyverno ClusterPolicy",

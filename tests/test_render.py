@@ -277,13 +277,14 @@ def test_cluster_level_objects_trace_to_their_section(shipped: dict) -> None:
     assert written is not None  # the file of the chain that declares the pool (prod or its tier)
     source = pool.source_for(("spec", "template", "spec", "nodeClassRef", "name"))
     assert source is not None
-    file, _, line = source.rpartition(":")
-    assert file == written.file
-    assert written.line <= int(line) <= written.line + 7, source
+    assert source.file == written.file
+    assert source.line is not None
+    assert written.line is not None
+    assert written.line <= source.line <= written.line + 7, source
     queue = next(m for m in manifests if m.kind == "Queue" and m.name == "classify-dead")
-    assert queue.source_for(("spec", "name")).startswith("environments/_defaults.yaml:")
+    assert queue.source_for(("spec", "name")).file == "environments/_defaults.yaml"
     limit = pool.source_for(("spec", "limits", "memory"))
     assert limit is not None
-    limit_file, _, limit_line = limit.rpartition(":")
+    assert limit.line is not None
     memory = next(p["memoryLimit"] for p in pools if p["name"] == "ocr")
-    assert f"memoryLimit: {memory}" in (ROOT / limit_file).read_text().splitlines()[int(limit_line) - 1]
+    assert f"memoryLimit: {memory}" in (ROOT / limit.file).read_text().splitlines()[limit.line - 1]

@@ -42,6 +42,7 @@ class ByName:
     name: str
 
     def __str__(self) -> str:
+        """The name, as a YAML path shows the entry."""
         return self.name
 
 
