@@ -1,16 +1,15 @@
 """Kubernetes manifests on disk → ``Document`` records, the way lightkube's codecs treat them.
 
 Used by ``validate``, ``policy`` and ``check`` for any manifests, not only ours. Empty YAML
-documents are skipped, ``*List`` kinds are flattened, a document without ``apiVersion``/``kind``
-is a ``ManifestLoadError`` naming file and index. Parsing uses PyYAML's C loader (the fastest
-reader measured here); line numbers of fields are computed lazily, only for findings, by
-``locate``, so the fast path never builds a node tree.
+documents are skipped, ``*List`` kinds are flattened, a document without ``apiVersion``/``kind`` is
+a ``ManifestLoadError`` naming file and index. Files this tool generated are parsed with yaml-rs
+(``yamlread.load_generated``), all others with PyYAML's C loader; line numbers of fields are
+computed lazily, only for findings, by ``locate``, so the fast path never builds a node tree.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,12 @@ import yaml
 
 from generator import yamlread
 from generator.errors import ManifestLoadError
+from generator.manifest import HEADER_PREFIX
+from generator.yamlread import split_documents
 
 __all__ = ["Document", "iter_manifest_files", "load_documents", "load_file", "locate", "split_documents"]
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -64,25 +64,6 @@ class Document:
         return str(meta.get("namespace", "") or "") if isinstance(meta, Mapping) else ""
 
 
-def split_documents(text: str) -> list[tuple[int, str]]:
-    """Split multi-document YAML on ``---`` lines → ``[(first_line, text)]``.
-
-    Splitting first lets each document be parsed alone (so a field's line is found by parsing only
-    its own document) while keeping the C loader's speed for the whole file.
-    """
-    chunks: list[tuple[int, str]] = []
-    start = 0
-    line = 1
-    for m in _DOC_START.finditer(text):
-        chunk = text[start : m.start()]
-        chunks.append((line, chunk))
-        line += chunk.count("\n")
-        start = m.end() + 1 if m.end() < len(text) else m.end()
-        line += 1
-    chunks.append((line, text[start:]))
-    return [(ln, chunk) for ln, chunk in chunks if chunk.strip()]
-
-
 def _flatten(file: str, index: int, line: int, text: str, body: Any) -> Iterator[Document]:
     if not isinstance(body, Mapping):
         raise ManifestLoadError(
@@ -119,9 +100,12 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> list[Doc
         text = yamlread.read_text(Path(file), file, ManifestLoadError)
     else:
         yamlread.check_text(text, file, ManifestLoadError)
+    # Files this tool generated take the fast parser (it falls back to PyYAML on anything that
+    # could read differently); anything else a user wrote is read by PyYAML alone.
+    read = yamlread.load_generated if text.startswith(HEADER_PREFIX) else yamlread.load
     docs: list[Document] = []
     for index, (line, chunk) in enumerate(split_documents(text)):
-        body = yamlread.load(chunk, file, ManifestLoadError, first_line=line)
+        body = read(chunk, file, ManifestLoadError, first_line=line)
         if body is None:
             continue
         docs.extend(_flatten(file, index, line, chunk, body))

@@ -1,9 +1,10 @@
 """Render stage: (environment, cluster plans, templates, policies) → sorted ``Manifest``s. Pure.
 
 Reads no files, clock, env vars or cwd: templates arrive compiled (``templating.load_templates``),
-policies and source leaves arrive as data. Every template output is parsed back with PyYAML's C
-loader so each document is a real object, checked for apiVersion/kind/metadata.name, keyed by
-identity (duplicates are a ``RenderError``) and sorted by an explicit kind rank.
+policies and source leaves arrive as data. Every template output is parsed back (yaml-rs through
+``yamlread.load_all_generated``, PyYAML's C loader for what it leaves) so each document is a real
+object, checked for apiVersion/kind/metadata.name, keyed by identity (duplicates are a
+``RenderError``) and sorted by an explicit kind rank.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from generator import yamlread
 from generator.errors import RenderError, TemplateError
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, Service
@@ -93,9 +95,10 @@ def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], wh
         ) from e
 
 
-def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+def _parse_pyyaml(text: str, rel: str, what: str) -> list[Any]:
+    """PyYAML's reading of template output the fast parser leaves to it, and its located errors."""
     try:
-        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise TemplateError(
@@ -104,6 +107,12 @@ def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
             path=f"templates/{rel}",
             hint="check indentation in the template; insert values with the q filter",
         ) from e
+
+
+def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+    docs = yamlread.load_all_generated(text)
+    if docs is None:
+        docs = _parse_pyyaml(text, rel, what)
     for d in docs:
         meta = d.get("metadata") if isinstance(d, Mapping) else None
         if (
