@@ -39,7 +39,7 @@ from generator.crosscheck_secrets import check_secrets
 from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.documents import Document, locate
 from generator.dump import dump
-from generator.findings import Finding, Severity
+from generator.findings import Finding
 from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
@@ -189,17 +189,6 @@ def schema_findings(
 # --- policies -----------------------------------------------------------------------------------
 
 
-def _severity(status: str, failure_action: str) -> Severity | None:
-    """Kyverno result → finding severity: Enforce fails block, Audit fails and warns do not."""
-    if status == "fail":
-        return "error" if failure_action == "Enforce" else "warning"
-    if status == "error":
-        return "error"  # a rule that cannot be evaluated proves nothing: never a silent pass
-    if status == "warn":
-        return "warning"
-    return None
-
-
 class _PolicyCache:
     """Compiled policies by body, so identical ClusterPolicies of many clusters load once."""
 
@@ -221,20 +210,19 @@ def policy_findings(
     """Findings per policy name: each of ``policies`` applied to every one of ``subjects``.
 
     Kyverno's message and failing field come from the engine (``anyPattern`` alternatives as the
-    finding's context); the severity is the gate's: see ``_severity``.
+    finding's context); the severity is ``generator.policy.findings.severity``, as in ``policy apply``.
     """
     from generator.policy import evaluate, result_to_finding
+    from generator.policy.findings import severity
 
     cache = cache or _PolicyCache()
     compiled = [cache.get(p) for p in policies]
     out: dict[str, list[Finding]] = {p.name: [] for p in compiled}
     documents = [s.document for s in subjects]
     for result in evaluate(compiled, documents):
-        severity = _severity(result.status, result.failure_action)
-        if severity is None:
+        if severity(result.status, result.failure_action) is None:
             continue
-        found = result_to_finding(result, documents[result.resource_index])
-        out[result.policy].append(dataclasses.replace(found, severity=severity))
+        out[result.policy].append(result_to_finding(result, documents[result.resource_index]))
     return out
 
 

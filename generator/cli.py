@@ -30,14 +30,11 @@ from typing import Any, TextIO
 
 from generator.commands.helptext import epilog
 from generator.errors import GeneratorError, UsageError
+from generator.exitcode import ExitCode
 from generator.report import tool_version
 from generator.style import Painter, Progress
 
 __all__ = ["build_parser", "find_root", "main", "run"]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
-#: 128 + SIGPIPE: the reader of stdout went away.
-EXIT_BROKEN_PIPE = 141
 
 #: Subcommand modules, in help order. Each defines NAME, HELP, EXAMPLES, add_arguments(parser) and
 #: run(args, stdout, stderr) -> int; EXIT_1 (what exit 1 means for it) is optional.
@@ -183,7 +180,7 @@ def _error_as_findings(error: GeneratorError, argv: Sequence[str], stdout: TextI
         return
     command = next((a for a in argv if not a.startswith("-")), "")
     findings = error_findings(error)
-    summary = {"errors": len(findings), "warnings": 0, "exit_code": EXIT_USER_ERROR}
+    summary = {"errors": len(findings), "warnings": 0, "exit_code": int(ExitCode.USER_ERROR)}
     stdout.write(get_formatter(output)(findings, summary, tool=f"gitops-gen {command}".strip()))
 
 
@@ -195,9 +192,9 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     except _UsageExit as e:
         stderr.write(str(e))
         _error_as_findings(UsageError(e.message), argv, stdout)
-        return EXIT_USER_ERROR
+        return ExitCode.USER_ERROR
     except SystemExit as e:  # --help / --version
-        return int(e.code or 0)
+        return int(e.code or ExitCode.OK)
     if hasattr(args, "root"):
         if args.root is None:
             args.root = find_root(Path.cwd())
@@ -211,16 +208,16 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         args.progress.done()
         stderr.write(Painter.for_stream(stderr).paint(f"error: {e}\n"))
         _error_as_findings(e, argv, stdout)
-        return EXIT_USER_ERROR
+        return ExitCode.USER_ERROR
     except KeyboardInterrupt:
         stderr.write("interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_BROKEN_PIPE
+        return ExitCode.BROKEN_PIPE
     except Exception as e:  # anything else is our bug: one line, details in a file
         args.progress.done()
         stderr.write(f"internal error: {type(e).__name__}: {str(e)[:200]}\n{_crash_report(argv)}\n")
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
     args.progress.done()
     if getattr(args, "verbose", False):
         stderr.write(f"gitops-gen: done in {time.perf_counter() - started:.2f} s\n")
@@ -250,7 +247,7 @@ def _crash_report(argv: Sequence[str]) -> str:
 def main() -> None:
     """Console-script entry point."""
     code = run(sys.argv[1:], sys.stdout, sys.stderr)
-    if code == EXIT_BROKEN_PIPE:
+    if code == ExitCode.BROKEN_PIPE:
         # Python flushes stdout at exit and would report the broken pipe again: point it at nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(code)

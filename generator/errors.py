@@ -95,9 +95,12 @@ class GeneratorError(Exception):
         return (self, *self.others)
 
     def __reduce__(self) -> tuple[object, ...]:
-        """Picklable (keyword-only init), so errors raised in worker processes reach the CLI intact."""
-        fields = {"path": self.path, "line": self.line, "column": self.column, "hint": self.hint}
-        return (_rebuild, (type(self), self.message, self.yaml_path, fields, self.others))
+        """Picklable whatever a subclass's constructor takes (errors cross ``--jobs`` workers).
+
+        Rebuilt from ``args`` and the instance's attributes, not by calling ``__init__`` again:
+        ``CelError`` and others take different keyword-only arguments.
+        """
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
     @property
     def location(self) -> str:
@@ -124,15 +127,10 @@ class GeneratorError(Exception):
         return text
 
 
-def _rebuild(
-    cls: type[GeneratorError],
-    message: str,
-    yaml_path: tuple[str | int, ...],
-    fields: dict[str, Any],
-    others: tuple[GeneratorError, ...] = (),
-) -> GeneratorError:
-    error = cls(message, yaml_path=yaml_path, **fields)
-    error.others = others
+def _rebuild(cls: type[GeneratorError], args: tuple[Any, ...], state: dict[str, Any]) -> GeneratorError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
     return error
 
 

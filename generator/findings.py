@@ -1,7 +1,8 @@
 """Findings: what the schema validator, the policy engine and the cross-resource checks report.
 
 Findings are data, never exceptions (cf. jsonschema's ``iter_errors``). Engines yield them lazily;
-``exit_code`` turns a collection into 0 or 1. Formatting lives in ``generator.report``.
+``exit_code`` turns a collection into ``ExitCode.OK`` or ``ExitCode.FINDINGS``. Formatting lives
+in ``generator.report``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from generator.exitcode import ExitCode
 
 __all__ = ["Finding", "Severity", "exit_code", "json_path"]
 
@@ -75,6 +78,6 @@ class Finding:
         return f"{self.kind} {ident}".strip()
 
 
-def exit_code(findings: Iterable[Finding]) -> int:
-    """1 if any finding is an error, else 0: warnings never fail a gate."""
-    return 1 if any(f.severity == "error" for f in findings) else 0
+def exit_code(findings: Iterable[Finding]) -> ExitCode:
+    """``FINDINGS`` if any finding is an error, else ``OK``: warnings never fail a gate."""
+    return ExitCode.failed_if(any(f.severity == "error" for f in findings))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
-from xml.sax.saxutils import escape, quoteattr
 
 from generator.errors import GeneratorError
 from generator.findings import Finding
+from generator.junit import Case, junit_xml
 
 __all__ = [
     "FORMATS",
@@ -124,25 +124,17 @@ def format_json(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool
 
 
 def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
-    errors = [f for f in findings if f.severity == "error"]
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuites name={quoteattr(tool)} tests="{max(len(findings), 1)}" failures="{len(errors)}">',
-        f'  <testsuite name={quoteattr(tool)} tests="{max(len(findings), 1)}" failures="{len(errors)}">',
+    """One case per finding: errors fail, warnings are the case's output."""
+    cases = [
+        Case(
+            classname=f.file,
+            name=f"{f.resource} {f.json_path} [{f.rule}]",
+            failure=f.message if f.severity == "error" else None,
+            text=_location(f) if f.severity == "error" else f"{f.severity}: {f.message}",
+        )
+        for f in findings
     ]
-    if not findings:
-        out.append('    <testcase classname="gitops-gen" name="no findings"/>')
-    for f in findings:
-        name = quoteattr(f"{f.resource} {f.json_path} [{f.rule}]")
-        out.append(f"    <testcase classname={quoteattr(f.file)} name={name}>")
-        tag = "failure" if f.severity == "error" else "system-out"
-        if tag == "failure":
-            out.append(f"      <failure message={quoteattr(f.message)}>{escape(_location(f))}</failure>")
-        else:
-            out.append(f"      <system-out>{escape(f.severity + ': ' + f.message)}</system-out>")
-        out.append("    </testcase>")
-    out += ["  </testsuite>", "</testsuites>"]
-    return "\n".join(out) + "\n"
+    return junit_xml(tool, cases or [Case(classname=TOOL_NAME, name="no findings")])
 
 
 def _sarif_related(f: Finding) -> dict[str, Any]:
@@ -249,28 +241,18 @@ def format_junit_scopes(scopes: Mapping[str, Sequence[Finding]], *, tool: str) -
     Unlike ``format_junit`` (one case per finding), passing checks show up as passed cases, so a
     CI dashboard lists every check that ran.
     """
-    failed = [name for name, fs in scopes.items() if any(f.severity == "error" for f in fs)]
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuites name={quoteattr(tool)} tests="{len(scopes)}" failures="{len(failed)}">',
-        f'  <testsuite name={quoteattr(tool)} tests="{len(scopes)}" failures="{len(failed)}">',
-    ]
+    cases = []
     for name, fs in scopes.items():
         classname, _, case = name.rpartition("/") if name.count("/") > 1 else ("", "", name)
-        out.append(f"    <testcase classname={quoteattr(classname or tool)} name={quoteattr(case)}>")
         errors = [f for f in fs if f.severity == "error"]
         body = "\n".join(
             f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]"
             + (f" (from {f.source})" if f.source else "")
             for f in fs
         )
-        if errors:
-            out.append(f"      <failure message={quoteattr(errors[0].message)}>{escape(body)}</failure>")
-        elif fs:
-            out.append(f"      <system-out>{escape(body)}</system-out>")
-        out.append("    </testcase>")
-    out += ["  </testsuite>", "</testsuites>"]
-    return "\n".join(out) + "\n"
+        failure = errors[0].message if errors else None
+        cases.append(Case(classname=classname or tool, name=case, failure=failure, text=body))
+    return junit_xml(tool, cases)
 
 
 FORMATS: dict[str, Formatter] = {

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import EXIT_INTERNAL, build_parser, find_root, run, subparsers_of
+from generator.cli import build_parser, find_root, run, subparsers_of
 from generator.commands.helptext import EXIT_CODES
+from generator.exitcode import ExitCode
 from tests.conftest import ROOT, CliResult
 
 
@@ -54,7 +55,7 @@ def test_help_page_has_description_examples_and_exit_codes(
     codes = text.split("\nexit codes:\n", 1)[1]
     listed = [line.split()[0] for line in codes.strip().splitlines()]
     assert listed[: len(EXIT_CODES)] == [str(code) for code in sorted(EXIT_CODES)]
-    assert str(EXIT_INTERNAL) in listed  # the internal-error code the CLI returns is documented too
+    assert str(int(ExitCode.INTERNAL)) in listed  # the internal-error code the CLI returns is documented too
     examples = text.split("\nexamples:\n", 1)[1].split("\n\n")[0].splitlines()
     assert examples
     for line in examples:

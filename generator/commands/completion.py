@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Iterator
 from typing import TextIO
 
+from generator.exitcode import ExitCode
+
 NAME = "completion"
 HELP = "Print a shell completion script for bash, zsh or fish."
 EXAMPLES = """
@@ -121,4 +123,4 @@ def _fish(parser: argparse.ArgumentParser) -> str:
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     parser = args.whole_parser()  # the CLI's full parser, every command loaded (set by generator.cli)
     stdout.write({"bash": _bash, "zsh": _zsh, "fish": _fish}[args.shell](parser))
-    return 0
+    return ExitCode.OK

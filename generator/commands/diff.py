@@ -12,6 +12,7 @@ import os
 from typing import TextIO
 
 from generator.diff import FORMATS, format_changes, resource_changes
+from generator.exitcode import ExitCode
 from generator.pipeline import Project, pending_render
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -47,4 +48,4 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     today, after = pending_render(Project(args.root), args.env)
     changes = resource_changes(today, after)
     stdout.write(format_changes(changes, args.output, colour=_colour(args.color, stdout)))
-    return 1 if changes else 0
+    return ExitCode.failed_if(bool(changes))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from generator.errors import UsageError
+from generator.exitcode import ExitCode
 from generator.graph import FORMATS, build_graph, format_graph
 from generator.pipeline import Project, load_env, render_environments, selected_envs
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     graph = format_graph(build_graph(env, render_environments(project, [name])), args.format)
     if args.embed is None:
         stdout.write(graph)
-        return 0
+        return ExitCode.OK
     try:
         text = args.embed.read_text(encoding="utf-8")
     except OSError as e:
@@ -78,4 +79,4 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if new != text:
         args.embed.write_text(new, encoding="utf-8")
     stdout.write(f"graph: {args.embed} {'updated' if new != text else 'up to date'}\n")
-    return 0
+    return ExitCode.OK

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from generator.exitcode import ExitCode
+
 __all__ = ["EXIT_CODES", "epilog"]
 
 #: The exit-code contract of every command (0 ok, 1 findings, 2 user error, 3 internal error).
-EXIT_CODES: Mapping[int, str] = {
-    0: "ok (warnings allowed)",
-    1: "findings",
-    2: "user error: bad environment file, bad flags or unreadable input (nothing written)",
-    3: "internal error: a bug in gitops-gen; one line says where the details were written",
+EXIT_CODES: Mapping[ExitCode, str] = {
+    ExitCode.OK: "ok (warnings allowed)",
+    ExitCode.FINDINGS: "findings",
+    ExitCode.USER_ERROR: "user error: bad environment file, bad flags or unreadable input (nothing written)",
+    ExitCode.INTERNAL: "internal error: a bug in gitops-gen; one line says where the details were written",
 }
 
 
@@ -26,5 +28,5 @@ def epilog(examples: str, exit_1: str | None = None) -> str:
     lines += [f"  {line.strip()}" for line in examples.strip().splitlines() if line.strip()]
     lines += ["", "exit codes:"]
     for code, meaning in EXIT_CODES.items():
-        lines.append(f"  {code}  {exit_1 if code == 1 and exit_1 else meaning}")
+        lines.append(f"  {int(code)}  {exit_1 if code == ExitCode.FINDINGS and exit_1 else meaning}")
     return "\n".join(lines)

@@ -14,13 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
-from xml.sax.saxutils import escape, quoteattr
 
 from generator.commands.helptext import epilog
 from generator.documents import load_documents
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
-from generator.findings import Finding
+from generator.exitcode import ExitCode
+from generator.findings import Finding, exit_code
+from generator.junit import Case, junit_xml
 from generator.policy import Admission, TestRow, evaluate, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED
@@ -158,7 +159,7 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
             stdout.write(text)
         else:
             Path(args.mutated).write_text(text, encoding="utf-8")
-    return 1 if any(f.severity == "error" for f in findings) else 0
+    return exit_code(findings)
 
 
 def _rows_text(rows: Sequence[TestRow]) -> str:
@@ -179,23 +180,15 @@ def _rows_json(rows: Sequence[TestRow]) -> str:
 
 
 def _rows_junit(rows: Sequence[TestRow]) -> str:
-    failed = sum(not r.passed for r in rows)
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuite name="gitops-gen policy test" tests="{len(rows)}" failures="{failed}">',
+    cases = [
+        Case(
+            classname=f"{r.test_file}[{r.index}]",
+            name=f"{r.policy}/{r.rule} {r.resource}",
+            failure=None if r.passed else f"expected {r.expected}, got {r.actual}: {r.message}",
+        )
+        for r in rows
     ]
-    for r in rows:
-        name = quoteattr(f"{r.policy}/{r.rule} {r.resource}")
-        classname = quoteattr(f"{r.test_file}[{r.index}]")
-        if r.passed:
-            out.append(f"  <testcase classname={classname} name={name}/>")
-        else:
-            text = escape(f"expected {r.expected}, got {r.actual}: {r.message}")
-            out.append(
-                f'  <testcase classname={classname} name={name}><failure message="{text}"/></testcase>'
-            )
-    out.append("</testsuite>")
-    return "\n".join(out) + "\n"
+    return junit_xml("gitops-gen policy test", cases)
 
 
 _TEST_FORMATS = {"text": _rows_text, "json": _rows_json, "junit": _rows_junit}
@@ -209,4 +202,4 @@ def _test(args: argparse.Namespace, stdout: TextIO) -> int:
         )
     rows = run_tests(root)
     stdout.write(_TEST_FORMATS[args.output](rows))
-    return 0 if all(r.passed for r in rows) else 1
+    return ExitCode.failed_if(not all(r.passed for r in rows))

@@ -14,6 +14,7 @@ import os
 from typing import Any, TextIO
 
 from generator.errors import EnvFileError, UsageError
+from generator.exitcode import ExitCode
 from generator.model import Environment
 from generator.pipeline import Project, edit_environment, load_env, selected_envs
 from generator.release import steps
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         state = steps.require_dual(env, error_at)
         doc = status_data(env, state)
         stdout.write(json.dumps(doc, indent=2) + "\n" if args.output == "json" else _status_text(doc))
-        return 0
+        return ExitCode.OK
     data = loaded.data
     if command == "start":
         digests = steps.parse_digests(args.digest, [s.name for s in env.services])
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         step = steps.rollback(env, data, error_at)
     if not step.edits:
         stdout.write(f"{name}: nothing to change\n")
-        return 0
+        return ExitCode.OK
     path = project.environments / f"{name}.yaml"
     text = apply_edits(path.read_text(encoding="utf-8"), step.edits, shown=loaded.file)
     new_env, report = edit_environment(project, name, text)
@@ -151,4 +152,4 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     stdout.write(f"  {counts or 'no file changed'}\n")
     assert new_env.release is not None
     stdout.write(_status_text(status_data(new_env, new_env.release)))
-    return 0
+    return ExitCode.OK

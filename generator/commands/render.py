@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import Literal, TextIO
 
+from generator.exitcode import ExitCode
 from generator.pipeline import Project, render
 
 #: How --check names what it finds: a file the render would create is missing, and so on.
@@ -75,5 +76,5 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     if args.check and report.drift:
         stderr.write("rendered/ is stale: run `make render` and commit the result\n")
-        return 1
-    return 0
+        return ExitCode.FINDINGS
+    return ExitCode.OK

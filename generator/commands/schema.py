@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
+from generator.exitcode import ExitCode
 from generator.load import env_schema
 
 NAME = "schema"
@@ -33,4 +34,4 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(reference_markdown(env_schema()))
     else:
         stdout.write(json.dumps(env_schema(), indent=2) + "\n")
-    return 0
+    return ExitCode.OK

@@ -1,9 +1,9 @@
 """Rule results → ``Finding`` records for ``policy apply`` and the CI gate.
 
 A ``fail`` (or ``warn``/``error``) becomes a finding: ``rule`` is ``policy/rule``, ``message`` is
-Kyverno's, ``yaml_path`` the failing field where the pattern engine knows it. Severity: ``error``
-for an Enforce rule, ``warning`` for Audit (and for ``warn`` results), as ``kyverno apply
---audit-warn`` prints them. Line numbers are located lazily, only for the findings produced.
+Kyverno's, ``yaml_path`` the failing field where the pattern engine knows it. ``severity`` is the
+one mapping from a result to a severity, used by ``policy apply`` and the ``check`` gate alike.
+Line numbers are located lazily, only for the findings produced.
 """
 
 from __future__ import annotations
@@ -16,13 +16,25 @@ from generator.findings import Finding, Severity
 from generator.policy.engine import Admission, evaluate
 from generator.policy.model import Policy, RuleResult
 
-__all__ = ["count_statuses", "iter_findings", "result_to_finding"]
+__all__ = ["count_statuses", "iter_findings", "result_to_finding", "severity"]
 
 
-def _severity(result: RuleResult) -> Severity:
-    if result.status == "warn":
+def severity(status: str, failure_action: str) -> Severity | None:
+    """Kyverno result → finding severity (``None``: no finding), for ``policy apply`` and ``check``.
+
+    A ``fail`` blocks only under Enforce; under Audit it is a warning, as ``kyverno apply
+    --audit-warn`` prints it. A ``warn`` result is a warning. An ``error`` (the rule could not be
+    evaluated: bad CEL, a missing context variable) is an error whatever the action: it proves
+    nothing about the resource, so passing it silently would let anything through. Kyverno's CLI
+    likewise exits non-zero on rule errors with or without ``--audit-warn``.
+    """
+    if status == "fail":
+        return "error" if failure_action == "Enforce" else "warning"
+    if status == "error":
+        return "error"
+    if status == "warn":
         return "warning"
-    return "error" if result.failure_action == "Enforce" else "warning"
+    return None
 
 
 def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ...], message: str) -> Finding:
@@ -42,7 +54,7 @@ def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ..
         yaml_path=yaml_path,
         rule=f"{result.policy}/{result.rule}" if result.rule else result.policy,
         message=message,
-        severity=_severity(result),
+        severity=severity(result.status, result.failure_action) or "error",
         kind=result.kind,
         namespace=result.namespace,
         name=result.name,
