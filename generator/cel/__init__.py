@@ -18,7 +18,8 @@ For CRD rules, pass ``self`` through :func:`cel_value` with the node's schema: K
 escapes property names such as ``namespace`` (``self.__namespace__``) in rules.
 
 Anything that cannot be evaluated raises a :class:`CelError` (syntax, unsupported function,
-runtime failure): report it, never count it as a pass. ``KNOWN_GAPS.yaml`` lists what is
+runtime failure, or :class:`CelCostError`: over the cost budget of ``generator.cel.cost`` on
+this input, refused before it runs): report it, never count it as a pass. ``KNOWN_GAPS.yaml`` lists what is
 not supported and why.
 """
 
@@ -28,13 +29,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.cel.activation import Activation
-from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
+from generator.cel.errors import (
+    CelCostError,
+    CelError,
+    CelEvaluationError,
+    CelSyntaxError,
+    CelUnsupportedError,
+)
 from generator.cel.program import CelProgram, compile_expression, normalize_value
 from generator.cel.schema_values import cel_value, escape_field_name
 from generator.cel.variables import LazyVariables
 
 __all__ = [
     "Activation",
+    "CelCostError",
     "CelError",
     "CelEvaluationError",
     "CelProgram",

@@ -9,7 +9,9 @@ cannot evaluate tells us nothing about the document.
     ├── CelUnsupportedError                 it uses a function or syntax this library lacks
     │                                       (listed in generator/cel/KNOWN_GAPS.yaml)
     └── CelEvaluationError                  runtime failure: no such key, no matching
-                                            overload, division by zero, wrong result type…
+        │                                   overload, division by zero, wrong result type…
+        └── CelCostError                    over the cost budget (generator/cel/cost.py):
+                                            refused before it runs
 
 They derive from ``GeneratorError`` so that one escaping to the CLI still prints one clear line
 (exit 2) rather than a traceback.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from generator.errors import GeneratorError
 
-__all__ = ["CelError", "CelEvaluationError", "CelSyntaxError", "CelUnsupportedError"]
+__all__ = ["CelCostError", "CelError", "CelEvaluationError", "CelSyntaxError", "CelUnsupportedError"]
 
 
 class CelError(GeneratorError, ValueError):
@@ -53,3 +55,11 @@ class CelUnsupportedError(CelError):
 
 class CelEvaluationError(CelError):
     """Evaluation failed at run time (missing key, no matching overload, bad argument…)."""
+
+
+class CelCostError(CelEvaluationError):
+    """The expression may cost more than the budget on this input, so it was not evaluated.
+
+    The API server cancels such an evaluation ("operation cancelled: actual cost limit
+    exceeded"); we refuse it up front, as cel-rust cannot be interrupted once it runs.
+    """

@@ -26,9 +26,17 @@ from typing import Any
 import cel
 
 from generator.cel.activation import Activation, new_context, normalize_value
-from generator.cel.errors import CelError, CelEvaluationError, CelSyntaxError, CelUnsupportedError
+from generator.cel.cost import BUDGET, estimate, needs_estimate
+from generator.cel.errors import (
+    CelCostError,
+    CelError,
+    CelEvaluationError,
+    CelSyntaxError,
+    CelUnsupportedError,
+)
 from generator.cel.library import FUNCTIONS, short_name
 from generator.cel.native import NATIVE_FUNCTIONS, NATIVE_OPERATORS
+from generator.cel.parse import Node, guarded, parse
 from generator.cel.syntax import VARIABLE, rewrite
 
 __all__ = ["CelProgram", "compile_expression", "normalize_value"]
@@ -68,6 +76,8 @@ class CelProgram:
     """``variables`` is used as a value of its own, so every variable must be evaluated."""
     _program: Any
     _functions: Mapping[str, Callable[..., Any]]
+    _costed: Node | None = None
+    """The syntax tree, when the cost may be superlinear (``generator.cel.cost``); else None."""
 
     def evaluate(
         self, activation: Mapping[str, Any] | Activation, *, variables: Mapping[str, Any] | None = None
@@ -89,6 +99,11 @@ class CelProgram:
             CelEvaluationError: evaluation failed (missing key, no such overload, an error in a
                 variable, a value that cannot be converted…).
         """
+        if self._costed is not None:
+            values = activation.values if isinstance(activation, Activation) else activation
+            if isinstance(activation, Activation) and variables is None:
+                variables = activation.variables
+            self._check_cost(values, variables)
         if isinstance(activation, Activation) and self.shares(activation):
             return self._evaluate_shared(activation, variables)
         if isinstance(activation, Activation):
@@ -110,6 +125,20 @@ class CelProgram:
             if failures:
                 raise failures[0] from e
             raise CelEvaluationError(_describe(e), expression=self.source) from e
+
+    def _check_cost(self, values: Mapping[str, Any], variables: Mapping[str, Any] | None) -> None:
+        """Refuse to run when the estimated cost on these values exceeds :data:`BUDGET`."""
+        tree = self._costed
+        assert tree is not None
+        cost = guarded(lambda: estimate(tree, values, variables), lambda: float("inf"))
+        if cost > BUDGET:
+            raise CelCostError(
+                f"estimated cost {cost:,.0f} exceeds the budget of {BUDGET:,} "
+                "(the API server's per-call limit); not evaluated",
+                expression=self.source,
+                hint="nest fewer comprehensions over large lists, or build smaller strings; "
+                "see docs/limits.md",
+            )
 
     @property
     def functions(self) -> frozenset[str]:
@@ -223,4 +252,12 @@ def _compile(source: str) -> CelProgram:
     if unknown:
         raise CelUnsupportedError(_FEATURE_NAMES.get(unknown[0], unknown[0]), expression=source)
     functions = {name: FUNCTIONS[name] for short in used for name in _BY_SHORT_NAME.get(short, ())}
-    return CelProgram(source, rewritten.variables, rewritten.whole_variables, program, functions)
+    try:
+        tree = parse(rewritten.source)
+    except CelSyntaxError as e:
+        # cel-rust parsed it, so this is a gap of generator.cel.parse: never run it unbounded.
+        raise CelUnsupportedError(
+            "cost estimate", expression=source, reason=f"cannot estimate its cost: {e.reason}"
+        ) from e
+    costed = tree if guarded(lambda: needs_estimate(tree), lambda: True) else None
+    return CelProgram(source, rewritten.variables, rewritten.whole_variables, program, functions, costed)

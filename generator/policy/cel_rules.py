@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 from generator.cel import (
     Activation,
+    CelCostError,
     CelError,
     CelEvaluationError,
     CelProgram,
@@ -112,8 +113,12 @@ def _result_error(error: CelError, expression: str | None = None) -> str:
 
 
 def _is_our_gap(error: CelError) -> bool:
-    """Whether the failure is this library's limit rather than the expression's own error."""
-    return isinstance(error, CelUnsupportedError)
+    """Whether the failure is this library's limit rather than the expression's own error.
+
+    An expression refused by the cost budget was never evaluated: we cannot tell whether it
+    holds, so it is an ``error`` (as an unsupported function), never a pass nor a verdict.
+    """
+    return isinstance(error, CelUnsupportedError | CelCostError)
 
 
 def _functions_used(cel: Mapping[str, Any], preconditions: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -262,7 +267,7 @@ def evaluate_validate_cel(
         try:
             if not _preconditions_hold(preconditions, activation):
                 return CelResult("skip", PRECONDITIONS_NOT_MET)
-        except CelUnsupportedError as e:
+        except (CelUnsupportedError, CelCostError) as e:
             return CelResult("error", str(e))
         except CelError as e:
             return CelResult("fail", e.reason)

@@ -20,6 +20,7 @@ from typing import Any
 
 from cel import stdlib
 
+from generator.cel.cost import MAX_RANGE
 from generator.cel.library.opaque import type_name
 
 __all__ = ["FUNCTIONS", "cel_equal"]
@@ -121,6 +122,13 @@ def _lists_only(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _range(n: Any) -> Any:
+    """``lists.range(n)``, refused past :data:`generator.cel.cost.MAX_RANGE` (a memory bound)."""
+    if isinstance(n, int) and n > MAX_RANGE:
+        raise ValueError(f"lists.range: {n} is over the limit of {MAX_RANGE:,}")
+    return stdlib.lists_range(n)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "isSorted": is_sorted,
     "sum": sum_,
@@ -135,7 +143,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "reverse": _lists_only("reverse", stdlib.reverse),
     "first": _lists_only("first", stdlib.first),
     "last": _lists_only("last", stdlib.last),
-    "lists.range": stdlib.lists_range,
+    "lists.range": _range,
     "sets.contains": _lists_only("sets.contains", _sets_contains),
     "sets.equivalent": _lists_only("sets.equivalent", _sets_equivalent),
     "sets.intersects": _lists_only("sets.intersects", _sets_intersects),

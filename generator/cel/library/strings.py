@@ -145,6 +145,8 @@ def format_string(template: str, args: list[Any]) -> str:
             j = i + 1
             while j < len(template) and template[j].isdigit():
                 j += 1
+            if j - i > 4:  # > 999 digits: a memory bomb (`'%.99999999f'`), not a format
+                raise ValueError("format: precision over 999")
             precision = int(template[i + 1 : j] or 0)
             i = j
         if i >= len(template):
