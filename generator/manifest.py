@@ -7,7 +7,7 @@ the body is never mutated after rendering.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from generator.sourcemap import SourceMap
@@ -46,6 +46,8 @@ class Manifest:
     """The Kubernetes object."""
     sources: SourceMap | None = None
     """Traces fields of ``body`` back to ``environments/<env>.yaml:<line>`` (lazily)."""
+    _path: str | None = field(default=None, init=False, repr=False, compare=False)
+    """``path``, once computed (the gate asks for it hundreds of thousands of times)."""
 
     @property
     def api_version(self) -> str:
@@ -70,8 +72,11 @@ class Manifest:
     @property
     def path(self) -> str:
         """Path relative to ``rendered/``, derived from identity only (deterministic)."""
-        scope = self.namespace or CLUSTER_SCOPE_DIR
-        return f"{self.env}/{self.cluster}/{self.component}/{scope}/{self.kind.lower()}-{self.name}.yaml"
+        if self._path is None:
+            scope = self.namespace or CLUSTER_SCOPE_DIR
+            path = f"{self.env}/{self.cluster}/{self.component}/{scope}/{self.kind.lower()}-{self.name}.yaml"
+            object.__setattr__(self, "_path", path)  # a cache: the body is never mutated
+        return self._path  # type: ignore[return-value]
 
     def source_for(self, yaml_path: tuple[str | int, ...]) -> str | None:
         """``environments/<env>.yaml:<line>`` of the value behind ``yaml_path``, where one did."""

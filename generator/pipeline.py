@@ -23,7 +23,7 @@ from generator.gate.check import (
 )
 from generator.gate.foreign import foreign_subjects
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
@@ -122,8 +122,9 @@ def _render_loaded(
     names: Sequence[str],
     templates: TemplateSet | None = None,
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+    only: Sequence[str] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
-    """Render ``names`` in memory; also return each loaded ``Environment`` (no writes)."""
+    """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``."""
     templates = templates or load_templates(project.templates)
     policies = load_policy_sources(project.policies, shown_root=project.root)
     manifests: list[Manifest] = []
@@ -132,7 +133,9 @@ def _render_loaded(
         loaded, env = (preloaded or {}).get(name) or load_env(project, name)
         loaded_envs[name] = env
         manifests.extend(
-            render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
+            render_environment(
+                env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded), only=only
+            )
         )
     return tuple(manifests), loaded_envs
 
@@ -148,11 +151,6 @@ def render_environments(
 PARALLEL_MIN_SERVICES = 100
 
 
-def _env_files(project: Project, name: str) -> dict[str, str]:
-    """Worker: one environment's files (picklable in and out)."""
-    return plan_files(render_environments(project, [name]))
-
-
 def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None) -> int:
     """Processes to use: ``jobs`` when given, else both cores once the fleet is large."""
     if jobs is not None:
@@ -162,18 +160,45 @@ def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None)
     return min(2, os.cpu_count() or 1)
 
 
-def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
-    """``{path: text}`` for ``names``; environments render on both cores when the fleet is large."""
-    loaded = {n: load_env(project, n) for n in names}
+def _cluster_parts(env: Environment, parts: int) -> list[list[str] | None]:
+    """``env``'s clusters (the hub with the first) in up to ``parts`` groups to render apart."""
+    names = [plan.name for plan in plan_clusters(env)]
+    groups = [names[i::parts] for i in range(parts)]
+    groups[0].insert(0, HUB_CLUSTER)
+    return [g for g in groups if any(c != HUB_CLUSTER for c in g)] or [None]
+
+
+def _env_part_files(project: Project, name: str, only: Sequence[str] | None) -> dict[str, str]:
+    """Worker: the files of ``only`` (clusters) of one environment (picklable in and out)."""
+    return plan_files(_render_loaded(project, [name], only=only)[0])
+
+
+def render_files(
+    project: Project,
+    names: Sequence[str],
+    preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> dict[str, str]:
+    """``{path: text}`` for ``names``; environments render on both cores when the fleet is large.
+
+    One large environment alone (the usual incremental render) is split by clusters instead. The
+    first part renders in this process (its environment is loaded already), the rest in workers.
+    """
+    loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
     jobs = _jobs(loaded, None)
-    if jobs < 2:
+    tasks: list[tuple[str, list[str] | None]] = [(n, None) for n in names]
+    if len(names) == 1 and len(loaded[names[0]][1].services) >= PARALLEL_MIN_SERVICES:
+        jobs = min(2, os.cpu_count() or 1)
+        tasks = [(names[0], part) for part in _cluster_parts(loaded[names[0]][1], jobs)]
+    if jobs < 2 or len(tasks) < 2:
         return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
     from concurrent.futures import ProcessPoolExecutor
 
-    files: dict[str, str] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-        for part in pool.map(_env_files, [project] * len(names), names):
-            files.update(part)
+    (first, first_only), rest = tasks[0], tasks[1:]
+    with ProcessPoolExecutor(max_workers=min(jobs - 1, len(rest))) as pool:
+        futures = [pool.submit(_env_part_files, project, name, only) for name, only in rest]
+        files = plan_files(_render_loaded(project, [first], preloaded=loaded, only=first_only)[0])
+        for future in futures:
+            files.update(future.result())
     return dict(sorted(files.items()))
 
 
@@ -228,12 +253,13 @@ def render(
     kept = _kept(project, names, inputs)
     todo = [name for name in names if name not in kept]
     progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
-    files = render_files(project, todo) if todo else {}
+    loaded = {name: load_env(project, name) for name in todo}
+    files = render_files(project, todo, loaded) if todo else {}
     if not check:
         for name in todo:
             recorded = _recorded_release(project, name)
             if recorded is not None:
-                _check_transition(load_env(project, name), recorded)
+                _check_transition(loaded[name], recorded)
     progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
     report = _write(project, files, envs, check=check, kept=kept)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}

@@ -10,7 +10,7 @@ object, checked for apiVersion/kind/metadata.name, keyed by identity (duplicates
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -214,8 +214,12 @@ def render_environment(
     *,
     policies: Sequence[Mapping[str, Any]] = (),
     leaves: Leaves = (),
+    only: Collection[str] | None = None,
 ) -> tuple[Manifest, ...]:
-    """Every manifest of every cluster of ``env``, sorted.
+    """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
+
+    ``only`` (cluster names, ``HUB_CLUSTER`` for the hub) lets one environment render on two
+    cores; the union of the parts is the whole render.
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
@@ -224,12 +228,14 @@ def render_environment(
     out: list[Manifest] = []
     env_map = SourceMap(leaves)
     hub_seen: dict[Identity, str] = {}
-    for rel, template in templates.hub.items():
+    for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.hub}"
         ctx = {"env": env, "clusters": plans, "labels": _labels_fn(env)}
         docs = _parse(_render_text(template, rel, ctx, what), rel, what)
         out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
     for plan in plans:
+        if only is not None and plan.name not in only:
+            continue
         seen: dict[Identity, str] = {}
         base = {"env": env, "cluster": plan, "clusters": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():

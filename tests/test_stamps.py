@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +22,9 @@ def rendered_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = pipeline.render_files
 
-    def spy(project: Project, names: Sequence[str]) -> dict[str, str]:
+    def spy(project: Project, names: Sequence[str], *args: Any) -> dict[str, str]:
         calls.append(list(names))
-        return real(project, names)
+        return real(project, names, *args)
 
     monkeypatch.setattr(pipeline, "render_files", spy)
     return calls
