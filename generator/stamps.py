@@ -41,6 +41,25 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of a regular file; ``None`` for anything else.
+
+    A FIFO would block a read forever, and a symlink must reach the loader, which checks where it
+    points: such inputs are never cached.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
 def _tree_files(base: Path) -> list[Path]:
     """Regular files under ``base`` (sorted); directories followed, nothing else skipped silently."""
     if not base.is_dir():
@@ -66,23 +85,25 @@ def _tool() -> str:
     return h.hexdigest()
 
 
-def _shared(root: Path) -> str:
+def _shared(root: Path) -> str | None:
     """Digest of what every environment's render reads: templates, policies, the tool."""
     h = hashlib.blake2b(digest_size=20)
     h.update(_tool().encode())
     for top in ("templates", "policies"):
         for path in _tree_files(root / top):
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            data = _read_regular(path)
+            if data is None:
+                return None  # a symlinked or special file: never cached
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
     return h.hexdigest()
 
 
 def inputs_digest(root: Path, env: str) -> str | None:
     """Digest of everything rendering ``env`` reads; ``None`` when it cannot be told (then render)."""
     env_dir = root / "environments"
-    try:
-        text = (env_dir / f"{env}.yaml").read_bytes()
-    except OSError:
-        return None
+    text = _read_regular(env_dir / f"{env}.yaml")
+    if text is None:
+        return None  # missing or not a regular file: the render reports it
     found = _EXTENDS.search(text.decode("utf-8", "replace"))
     if found:
         bases = [env_dir / f"{found.group(1)}.yaml"]
@@ -90,13 +111,16 @@ def inputs_digest(root: Path, env: str) -> str | None:
         bases = sorted(env_dir.glob("*.yaml"))
     else:
         bases = [env_dir / "_defaults.yaml"]
+    shared = _shared(root)
+    if shared is None:
+        return None
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{_FORMAT}\0{env}\0{_shared(root)}\0".encode() + text)
+    h.update(f"{_FORMAT}\0{env}\0{shared}\0".encode() + text)
     for base in bases:
-        try:
-            h.update(b"\0" + base.name.encode() + b"\0" + base.read_bytes())
-        except OSError:
-            h.update(b"\0" + base.name.encode() + b"\0(absent)")
+        data = _read_regular(base)
+        if data is None and (base.exists() or base.is_symlink()):
+            return None  # a FIFO, a dangling link...: the render reports it
+        h.update(b"\0" + base.name.encode() + b"\0" + (data if data is not None else b"(absent)"))
     return h.hexdigest()
 
 
