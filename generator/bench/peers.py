@@ -136,12 +136,14 @@ def _builtin_files(rendered: Path, out: Path) -> tuple[Path, Path, str, int, int
 def _pairs(
     peer: list[str], ours: list[str], cwd: Path, repeat: int, prepare: Callable[[], None]
 ) -> list[tuple[Sample, Sample]]:
+    """``repeat`` alternating runs: the peer in ``cwd`` (its project), ours in this repository."""
+    repo_root = Path(__file__).resolve().parents[2]  # `python -m generator` imports this tree
     pairs = []
     for _ in range(repeat):
         prepare()
         p = measure(peer, cwd)
         prepare()
-        pairs.append((p, measure(ours, cwd)))
+        pairs.append((p, measure(ours, repo_root)))
     return pairs
 
 
