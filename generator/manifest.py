@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.location import Location
 from generator.sourcemap import SourceMap
 
 __all__ = ["CLUSTER_SCOPE_DIR", "HEADER_PREFIX", "HUB_CLUSTER", "SINCE_ANNOTATION", "Identity", "Manifest"]
@@ -78,6 +79,6 @@ class Manifest:
             object.__setattr__(self, "_path", path)  # a cache: the body is never mutated
         return self._path  # type: ignore[return-value]
 
-    def source_for(self, yaml_path: tuple[str | int, ...]) -> str | None:
+    def source_for(self, yaml_path: tuple[str | int, ...]) -> Location | None:
         """``environments/<env>.yaml:<line>`` of the value behind ``yaml_path``, where one did."""
         return self.sources.lookup(self.body, yaml_path) if self.sources else None

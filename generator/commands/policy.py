@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from generator.commands.helptext import epilog
-from generator.documents import load_documents
+from generator.documents import load_paths
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.exitcode import ExitCode
 from generator.findings import Finding, exit_code
-from generator.gate.junit import Case, junit_xml
 from generator.gate.report import get_formatter
+from generator.gate.report.junit import Case, junit_xml
 from generator.policy import Admission, TestRow, evaluate, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED
@@ -111,7 +111,7 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
             "no ClusterPolicy, Policy, ValidatingPolicy or ValidatingAdmissionPolicy found in "
             + ", ".join(args.policy)
         )
-    documents = load_documents(args.resource)
+    documents = load_paths(args.resource)
     values = load_values(Path(args.values)) if args.values else Values()
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
