@@ -16,7 +16,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := tests/suite/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install render test test-fast checkov-venv lint check bench bench-stages golden docs clean fuzz
+.PHONY: install render test test-fast checkov-venv lint check bench bench-peers bench-stages golden docs clean fuzz
 
 install: $(STAMP)
 
@@ -69,6 +69,21 @@ REPEAT ?= 5
 bench: $(STAMP)
 	$(BIN)/python -m generator.bench.commands --sizes $(SIZES) --repeat $(REPEAT) --doc docs/benchmarks.md
 
+# Peer tools (Kapitan, make-argocd-fly, kubernetes-validate, check-jsonschema) beside our commands, per
+# document; they live in their own pinned venv (.venv-peers, git-ignored), never in `make test`.
+PEERS_VENV := .venv-peers
+PEERS_REQUIREMENTS := generator/bench/peers-requirements.txt
+PEERS_STAMP := $(PEERS_VENV)/.installed
+PEER_SIZES ?= 200
+$(PEERS_STAMP): $(PEERS_REQUIREMENTS)
+	rm -rf $(PEERS_VENV)
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(PEERS_REQUIREMENTS)
+	touch $(PEERS_STAMP)
+
+bench-peers: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python -m generator.bench.peers --sizes $(PEER_SIZES) --repeat $(REPEAT) --venv $(PEERS_VENV) --crd-dir $(GITOPS_GEN_CRDS) --doc docs/benchmarks.md
+
 # The per-stage figures of earlier issues (in-process sections, one 200-service fleet).
 bench-stages: $(STAMP)
 	$(BIN)/python -m generator.bench
@@ -85,4 +100,4 @@ docs: $(STAMP)
 	$(BIN)/gitops-gen schema --format markdown > docs/environment-reference.md
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache

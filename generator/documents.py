@@ -1,10 +1,10 @@
 """Kubernetes manifests on disk → ``Document`` records, the way lightkube's codecs treat them.
 
 Used by ``validate``, ``policy`` and ``check`` for any manifests, not only ours. Empty YAML
-documents are skipped, ``*List`` kinds are flattened, a document without ``apiVersion``/``kind``
-is a ``ManifestLoadError`` naming file and index. Parsing uses PyYAML's C loader (the fastest
-reader measured here); line numbers of fields are computed lazily, only for findings, by
-``locate``, so the fast path never builds a node tree.
+documents are skipped, ``*List`` kinds are flattened, a document without ``apiVersion``/``kind`` is
+a ``ManifestLoadError`` naming file and index. Files this tool generated are parsed with yaml-rs
+(``yamlread.load_generated``), all others with PyYAML's C loader; line numbers of fields are
+computed lazily, only for findings, by ``locate``, so the fast path never builds a node tree.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import yaml
 from generator import yamlread
 from generator.errors import ManifestLoadError
 from generator.location import Location
+from generator.manifest import HEADER_PREFIX
 
 __all__ = ["Document", "iter_manifest_files", "load_file", "load_paths", "locate"]
 
@@ -103,7 +104,12 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> list[Doc
     if text is None:
         text = yamlread.read_text(Path(file), file, ManifestLoadError)
     docs: list[Document] = []
-    loaded = yamlread.load_documents(text, file=file, error=ManifestLoadError, checked=checked)
+    # Files this tool generated take the fast parser (it falls back to PyYAML on anything that
+    # could read differently); anything else a user wrote is read by PyYAML alone.
+    generated = text.startswith(HEADER_PREFIX)
+    loaded = yamlread.load_documents(
+        text, file=file, error=ManifestLoadError, checked=checked, generated=generated
+    )
     for index, line, chunk, body in loaded:
         docs.extend(_flatten(file, index, line, chunk, body))
     return docs

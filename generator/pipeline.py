@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import yamlread
+from generator import stamps, yamlread
 from generator.errors import EnvFileError, UsageError
 from generator.gate.check import (
     CheckResult,
@@ -24,12 +24,12 @@ from generator.gate.check import (
 from generator.gate.foreign import foreign_subjects
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.location import Location
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
-from generator.write import WriteReport, plan_files, write_tree
+from generator.write import Change, WriteReport, plan_files, write_tree
 
 __all__ = [
     "Progress",
@@ -130,8 +130,9 @@ def _render_loaded(
     names: Sequence[str],
     templates: TemplateSet | None = None,
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+    only: Sequence[str] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
-    """Render ``names`` in memory; also return each loaded ``Environment`` (no writes)."""
+    """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``."""
     templates = templates or load_templates(project.templates)
     policies = load_policy_sources(project.policies, shown_root=project.root)
     manifests: list[Manifest] = []
@@ -140,7 +141,9 @@ def _render_loaded(
         loaded, env = (preloaded or {}).get(name) or load_env(project, name)
         loaded_envs[name] = env
         manifests.extend(
-            render_environment(env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded))
+            render_environment(
+                env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded), only=only
+            )
         )
     return tuple(manifests), loaded_envs
 
@@ -156,11 +159,6 @@ def render_environments(
 PARALLEL_MIN_SERVICES = 100
 
 
-def _env_files(project: Project, name: str) -> dict[str, str]:
-    """Worker: one environment's files (picklable in and out)."""
-    return plan_files(render_environments(project, [name]))
-
-
 def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None) -> int:
     """Processes to use: ``jobs`` when given, else both cores once the fleet is large."""
     if jobs is not None:
@@ -170,38 +168,81 @@ def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None)
     return min(2, os.cpu_count() or 1)
 
 
-def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
-    """``{path: text}`` for ``names``; environments render on both cores when the fleet is large."""
-    loaded = {n: load_env(project, n) for n in names}
+def _cluster_parts(env: Environment, parts: int) -> list[list[str] | None]:
+    """``env``'s clusters (the hub with the first) in up to ``parts`` groups to render apart."""
+    names = [plan.name for plan in plan_clusters(env)]
+    groups = [names[i::parts] for i in range(parts)]
+    groups[0].insert(0, HUB_CLUSTER)
+    return [g for g in groups if any(c != HUB_CLUSTER for c in g)] or [None]
+
+
+def _env_part_files(project: Project, name: str, only: Sequence[str] | None) -> dict[str, str]:
+    """Worker: the files of ``only`` (clusters) of one environment (picklable in and out)."""
+    return plan_files(_render_loaded(project, [name], only=only)[0])
+
+
+def render_files(
+    project: Project,
+    names: Sequence[str],
+    preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> dict[str, str]:
+    """``{path: text}`` for ``names``; environments render on both cores when the fleet is large.
+
+    One large environment alone (the usual incremental render) is split by clusters instead. The
+    first part renders in this process (its environment is loaded already), the rest in workers.
+    """
+    loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
     jobs = _jobs(loaded, None)
-    if jobs < 2:
+    tasks: list[tuple[str, list[str] | None]] = [(n, None) for n in names]
+    if len(names) == 1 and len(loaded[names[0]][1].services) >= PARALLEL_MIN_SERVICES:
+        jobs = min(2, os.cpu_count() or 1)
+        tasks = [(names[0], part) for part in _cluster_parts(loaded[names[0]][1], jobs)]
+    if jobs < 2 or len(tasks) < 2:
         return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
     from concurrent.futures import ProcessPoolExecutor
 
-    files: dict[str, str] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-        for part in pool.map(_env_files, [project] * len(names), names):
-            files.update(part)
+    (first, first_only), rest = tasks[0], tasks[1:]
+    with ProcessPoolExecutor(max_workers=min(jobs - 1, len(rest))) as pool:
+        futures = [pool.submit(_env_part_files, project, name, only) for name, only in rest]
+        files = plan_files(_render_loaded(project, [first], preloaded=loaded, only=first_only)[0])
+        for future in futures:
+            files.update(future.result())
     return dict(sorted(files.items()))
 
 
-def _env_rendered(project: Project, name: str) -> tuple[tuple[Manifest, ...], dict[str, str]]:
-    """Worker: one environment's manifests and file texts (picklable in and out)."""
+def _env_rendered(
+    project: Project, name: str, dump: bool = True
+) -> tuple[tuple[Manifest, ...], dict[str, str]]:
+    """Worker: one environment's manifests and (when ``dump``) file texts (picklable in and out)."""
     manifests = render_environments(project, [name])
-    return manifests, plan_files(manifests)
+    return manifests, plan_files(manifests) if dump else {}
 
 
 def _render_with_files(
-    project: Project, names: Sequence[str], loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int
+    project: Project,
+    names: Sequence[str],
+    loaded: Mapping[str, tuple[LoadedEnv, Environment]],
+    jobs: int,
+    kept: Mapping[str, Mapping[str, str]],
 ) -> tuple[tuple[Manifest, ...], dict[str, str]]:
-    """Manifests (in environment order) and ``{path: text}``; per environment on ``jobs`` processes."""
+    """Manifests (in environment order) and ``{path: text}``; per environment on ``jobs`` processes.
+
+    The texts of ``kept`` environments (unchanged since their stamp) are the files on disk: their
+    objects are not dumped again.
+    """
     if jobs < 2 or len(names) < 2:
         manifests = _render_loaded(project, names, preloaded=loaded)[0]
-        return manifests, plan_files(manifests)
+        planned = plan_files(m for m in manifests if m.env not in kept)
+        for texts in kept.values():
+            planned.update(texts)
+        return manifests, dict(sorted(planned.items()))
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-        parts = list(pool.map(_env_rendered, [project] * len(names), names))
+        dumps = [name not in kept for name in names]
+        parts = list(pool.map(_env_rendered, [project] * len(names), names, dumps))
+    for texts in kept.values():
+        parts.append(((), dict(texts)))
     files: dict[str, str] = {}
     for _, part in parts:
         files.update(part)
@@ -216,15 +257,36 @@ def render(
     Everything is rendered and every error raised before the writer touches ``rendered/``.
     """
     names = selected_envs(project, envs)
-    progress(f"rendering {len(names)} environment(s)")
-    files = render_files(project, names)
+    inputs = {name: stamps.inputs_digest(project.root, name) for name in names}
+    kept = _kept(project, names, inputs)
+    todo = [name for name in names if name not in kept]
+    progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
+    loaded = {name: load_env(project, name) for name in todo}
+    files = render_files(project, todo, loaded) if todo else {}
     if not check:
-        for name in names:
+        for name in todo:
             recorded = _recorded_release(project, name)
             if recorded is not None:
-                _check_transition(load_env(project, name), recorded)
+                _check_transition(loaded[name], recorded)
     progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
-    return _write(project, files, envs, check=check)
+    report = _write(project, files, envs, check=check, kept=kept)
+    drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
+    stamped = [name for name in todo if not check or name not in drifted]
+    stamps.record(project.root, stamped, files, inputs)
+    return report
+
+
+def _kept(
+    project: Project, names: Sequence[str], inputs: Mapping[str, str | None]
+) -> dict[str, dict[str, str]]:
+    """``{env: {path: text}}`` of the environments whose stamp holds (they need no render)."""
+    kept = {}
+    for name in names:
+        digest = inputs[name]
+        texts = stamps.unchanged_files(project.root, name, digest) if digest else None
+        if texts is not None:
+            kept[name] = texts
+    return kept
 
 
 #: The rendered ConfigMap that records a dual environment's release state (templates/platform/release).
@@ -258,14 +320,30 @@ def _check_transition(env: tuple[LoadedEnv, Environment], recorded: tuple[str, M
 
 
 def _write(
-    project: Project, files: Mapping[str, str], envs: Sequence[str] | None, *, check: bool
+    project: Project,
+    files: Mapping[str, str],
+    envs: Sequence[str] | None,
+    *,
+    check: bool,
+    kept: Mapping[str, Mapping[str, str]] | None = None,
 ) -> WriteReport:
-    """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone."""
+    """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone.
+
+    ``kept`` environments (their stamps hold: inputs and files unchanged) are not compared again;
+    their files are reported ``identical``.
+    """
     names = selected_envs(project, envs)
     stale: list[str] = []
     if not envs and project.rendered.is_dir():
         stale = sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
-    return write_tree(project.rendered, files, names, stale_envs=stale, check=check)
+    kept = kept or {}
+    todo = [name for name in names if name not in kept]
+    files = {p: t for p, t in files.items() if p.split("/", 1)[0] not in kept}
+    report = write_tree(project.rendered, files, todo, stale_envs=stale, check=check)
+    if not kept:
+        return report
+    same = [Change("identical", path) for texts in kept.values() for path in texts]
+    return WriteReport(tuple(sorted((*report.changes, *same), key=lambda c: c.path)))
 
 
 def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] | None = None) -> WriteReport:
@@ -289,18 +367,20 @@ def check(
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
-    of findings. ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values
-    check (the caller says why). Rendering (per environment) and the per-cluster checks use
-    ``jobs`` processes (default: both cores once the fleet is large, as ``render`` does); the
-    result is identical to a serial run.
+    of findings; an environment whose stamp holds (``generator.stamps``) is not dumped nor
+    compared again: its files on disk are its texts. ``crd_dirs=None`` skips schema validation,
+    ``charts_dir=None`` the chart-values check (the caller says why). Rendering (per environment)
+    and the per-cluster checks use ``jobs`` processes (default: both cores once the fleet is
+    large, as ``render`` does); the result is identical to a serial run.
     """
     names = selected_envs(project, envs)
     progress(f"rendering {len(names)} environment(s)")
     loaded_pairs = {n: load_env(project, n) for n in names}
     loaded = {n: env for n, (_, env) in loaded_pairs.items()}
     jobs = _jobs(loaded_pairs, jobs)
-    manifests, files = _render_with_files(project, names, loaded_pairs, jobs)
-    report = _write(project, files, envs, check=True)
+    kept = _kept(project, names, {n: stamps.inputs_digest(project.root, n) for n in names})
+    manifests, files = _render_with_files(project, names, loaded_pairs, jobs, kept)
+    report = _write(project, files, envs, check=True, kept=kept)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )

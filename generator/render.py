@@ -1,15 +1,16 @@
 """Render stage: (environment, cluster plans, templates, policies) → sorted ``Manifest``s. Pure.
 
 Reads no files, clock, env vars or cwd: templates arrive compiled (``templating.load_templates``),
-policies and source leaves arrive as data. Every template output is parsed back with PyYAML's C
-loader so each document is a real object, checked for apiVersion/kind/metadata.name, keyed by
-identity (duplicates are a ``RenderError``) and sorted by an explicit kind rank.
+policies and source leaves arrive as data. Every template output is parsed back (yaml-rs through
+``yamlread.load_all_generated``, PyYAML's C loader for what it leaves) so each document is a real
+object, checked for apiVersion/kind/metadata.name, keyed by identity (duplicates are a
+``RenderError``) and sorted by an explicit kind rank.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -94,9 +95,10 @@ def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], wh
         ) from e
 
 
-def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+def _parse_pyyaml(text: str, rel: str, what: str) -> list[Any]:
+    """PyYAML's reading of template output the fast parser leaves to it, and its located errors."""
     try:
-        docs = [d for d in yaml.load_all(text, Loader=yamlread.LOADER) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=yamlread.LOADER) if d is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise TemplateError(
@@ -105,6 +107,12 @@ def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
             path=f"templates/{rel}",
             hint="check indentation in the template; insert values with the q filter",
         ) from e
+
+
+def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+    docs = yamlread.load_all_generated(text)
+    if docs is None:
+        docs = _parse_pyyaml(text, rel, what)
     for d in docs:
         meta = d.get("metadata") if isinstance(d, Mapping) else None
         if (
@@ -179,8 +187,12 @@ def render_environment(
     *,
     policies: Sequence[Mapping[str, Any]] = (),
     leaves: Leaves = (),
+    only: Collection[str] | None = None,
 ) -> tuple[Manifest, ...]:
-    """Every manifest of every cluster of ``env``, sorted.
+    """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
+
+    ``only`` (cluster names, ``HUB_CLUSTER`` for the hub) lets one environment render on two
+    cores; the union of the parts is the whole render.
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
@@ -189,12 +201,14 @@ def render_environment(
     out: list[Manifest] = []
     env_map = SourceMap(leaves)
     hub_seen: dict[Identity, str] = {}
-    for rel, template in templates.hub.items():
+    for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
         ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
         docs = _parse(_render_text(template, rel, ctx, what), rel, what)
         out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
     for plan in plans:
+        if only is not None and plan.name not in only:
+            continue
         seen: dict[Identity, str] = {}
         base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():

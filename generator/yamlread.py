@@ -15,12 +15,23 @@ traceback, a hang or unbounded memory.
   document above ``MAX_DEPTH`` or ``MAX_EXPANDED_NODES`` before a node is built.
 - ``construct``: PyYAML's safe constructor, also rejecting duplicate keys at any depth, and
   turning unknown tags and over-long integers into located errors.
+- ``load_generated`` / ``load_all_generated``: the fast floor for YAML this tool wrote itself
+  (template output, files under ``rendered/`` that carry the generated-file header). yaml-rs
+  (a Rust YAML 1.2 parser) reads them about 4x faster than PyYAML's C loader, but YAML 1.1 and
+  1.2 read some plain scalars differently (``yes``, ``on``, ``017``, ``1e3``, ``1:20``, dates,
+  ``<<``). The canonical dumper quotes every such scalar, so its output never holds one plain;
+  ``divergent`` finds them (and anchors, aliases, tags, directives: anything outside the plain
+  subset) with one regex pass, and such text, a parse error or an over-deep document goes the
+  PyYAML way. The result is the object PyYAML builds (tests/test_yaml_fast.py proves it on every
+  shipped and generated document, and on each divergent form). Hand-written files (environments,
+  policies, anything a user passes) always use PyYAML: its line marks and YAML 1.1 reading.
 
 Must not know what the YAML means; callers check structure.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -28,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml_rs
 
 from generator.errors import GeneratorError
 
@@ -40,8 +52,11 @@ __all__ = [
     "compose",
     "construct",
     "construct_scalar",
+    "divergent",
     "load",
+    "load_all_generated",
     "load_documents",
+    "load_generated",
     "problem_error",
     "read_text",
     "split_documents",
@@ -352,7 +367,7 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     """Split multi-document YAML on ``---`` lines → ``[(first_line, text)]``, blank ones dropped.
 
     Splitting first lets each document be parsed alone (so a field's line is found by parsing only
-    its own document) while keeping the C loader's speed for the whole file.
+    its own document) while keeping a C or Rust parser's speed for the whole file.
     """
     chunks: list[tuple[int, str]] = []
     start = 0
@@ -367,15 +382,101 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     return [(ln, chunk) for ln, chunk in chunks if chunk.strip()]
 
 
+# Every alternative starts at the character before a token (whitespace or a flow indicator; the
+# text is searched with a newline in front), so the regex engine skips other positions fast. A
+# whole-token match must end the line, a flow item or a key (``on:``), or precede a comment.
+_END = r"(?=[ \t]*$|[ \t]*[,\]}]|:[ \t]|:$|[ \t]+\#)"
+#: Text that YAML 1.1 (PyYAML) and 1.2 (yaml-rs) may read differently, or that lies outside the
+#: plain subset the fast path takes. False alarms only cost speed; a miss would change data, so
+#: number-like forms match on their prefix (a plain ``1.2.3`` or ``10.0.0.0/16`` does not start one).
+_DIVERGENT = re.compile(
+    rf"""[\s\[{{,](?=[-&*!?%.+0-9yYnNoO<=])(?:
+    [&*][\w-]                                             # anchor, alias
+    | ![!\w./:-]*(?=\s|$)                                  # tag (not a "!x(" inside a plain scalar)
+    | (?<=\n)(?:%|\.\.\.|---)                                # directive, document end/start
+    | \?(?:[ \t]|$)                                         # complex key
+    | (?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[yYnN]|<<|=){_END}  # 1.1 bools, merge, value
+    | [-+]?(?:
+        0[0-9_]                                           # 1.1 octal / 1.2 decimal
+        | 0[oObBxX]                                       # radix prefixes (0o is 1.2 only)
+        | [0-9][0-9_]*_                                   # digit separators (1.1 only)
+        | [0-9][0-9_]*(?:\.[0-9_]*)?[eE]                   # exponents (1.1 needs a dot and a sign)
+        | \.[0-9]                                         # leading dot (1.1: no sign allowed)
+        | [0-9][0-9_]*:[0-5]?[0-9]                         # sexagesimal (1.1 only)
+        | \.(?:inf|Inf|INF|nan|NaN|NAN)                    # special floats
+        | [0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}                 # timestamps (1.1 only)
+        | [0-9]{{19}}                                       # integers past 64 bits
+    ))
+    """,
+    re.MULTILINE | re.VERBOSE,
+)
+
+
+def divergent(text: str) -> bool:
+    """Whether ``text`` may hold YAML that yaml-rs and PyYAML read differently (then PyYAML reads it)."""
+    return _DIVERGENT.search("\n" + text) is not None
+
+
+class _NotFast(Exception):
+    """This document takes the PyYAML path."""
+
+
+@functools.cache
+def _deep_prefix(length: int) -> re.Pattern[str]:
+    return re.compile(rf"\n[ \-?:]{{{length},}}")
+
+
+def _may_nest_too_deep(text: str) -> bool:
+    """``_depth_bound(text) > MAX_DEPTH``, without scanning every line's prefix in Python."""
+    flow = text.count("[") + text.count("{")
+    need = (MAX_DEPTH - 4 - flow) // 2 + 1  # the block prefix that would push the bound over
+    return need <= 0 or _deep_prefix(need).search("\n" + text) is not None
+
+
+def _fast(chunk: str) -> Any:
+    """One document's data through yaml-rs; ``_NotFast`` when it must go the PyYAML way."""
+    if _may_nest_too_deep(chunk) or divergent(chunk):
+        raise _NotFast
+    try:
+        return yaml_rs.loads(chunk, parse_datetime=False)
+    except (ValueError, UnicodeError) as e:  # yaml_rs.YAMLDecodeError is a ValueError
+        raise _NotFast from e
+
+
+def load_generated(text: str, shown: str, error: ErrorType, *, first_line: int = 1) -> Any:
+    """``load`` for one document this tool wrote: yaml-rs where it reads as PyYAML would, else ``load``.
+
+    Raises:
+        GeneratorError: of class ``error``, exactly as ``load`` would.
+    """
+    try:
+        return _fast(text)
+    except _NotFast:
+        return load(text, shown, error, first_line=first_line)
+
+
+def load_all_generated(text: str) -> list[Any] | None:
+    """The non-empty documents of machine-written ``text`` via yaml-rs; ``None`` when PyYAML must read it.
+
+    ``None`` also for text yaml-rs refuses: the caller's PyYAML path then reports the error its way.
+    """
+    try:
+        docs = [_fast(chunk) for _, chunk in split_documents(text)]
+    except _NotFast:
+        return None
+    return [d for d in docs if d is not None]
+
+
 def load_documents(
-    text: str, *, file: str, error: ErrorType, checked: bool = False
+    text: str, *, file: str, error: ErrorType, checked: bool = False, generated: bool = False
 ) -> list[tuple[int, int, str, Any]]:
     """Every non-empty document of ``text`` (shown as ``file``): ``(index, first_line, text, data)``.
 
     ``index`` counts the non-blank chunks between ``---`` lines (so it names a document as an editor
     shows it); a chunk holding only comments or ``null`` yields nothing. Each document is checked
     and loaded with every bound of ``load``; ``checked``: ``text`` came from ``read_text``, which
-    already ran ``check_text`` on it.
+    already ran ``check_text`` on it. ``generated``: this tool wrote ``text`` (a file under
+    ``rendered/`` with the generated-file header), so ``load_generated`` reads it.
 
     Raises:
         GeneratorError: of class ``error``, located: a forbidden character, a syntax error, a
@@ -383,9 +484,10 @@ def load_documents(
     """
     if not checked:
         check_text(text, file, error)
+    read = load_generated if generated else load
     out = []
     for index, (line, chunk) in enumerate(split_documents(text)):
-        data = load(chunk, file, error, first_line=line)
+        data = read(chunk, file, error, first_line=line)
         if data is not None:
             out.append((index, line, chunk, data))
     return out

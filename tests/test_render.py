@@ -254,6 +254,17 @@ def test_parallel_render_gives_the_same_files(project: Path, monkeypatch: pytest
     assert pipeline.render_files(Project(project), names) == sequential
 
 
+@pytest.mark.parametrize("env", SHIPPED_ENVS)
+def test_one_environment_split_by_cluster_gives_the_same_files(
+    project: Path, monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    import generator.pipeline as pipeline
+
+    sequential = pipeline.render_files(Project(project), [env])
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
+    assert pipeline.render_files(Project(project), [env]) == sequential
+
+
 def test_template_error_in_worker_process_is_a_clean_error(
     project: Path, monkeypatch: pytest.MonkeyPatch, cli
 ) -> None:

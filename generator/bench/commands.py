@@ -200,13 +200,16 @@ def _machine() -> str:
     )
 
 
-def update_doc(doc: Path, table: str, command: str) -> None:
-    """Replace the block between the markers in ``doc`` with the new table, command and machine."""
+def update_doc(
+    doc: Path, table: str, command: str, *, markers: tuple[str, str] = (MARKER_START, MARKER_END)
+) -> None:
+    """Replace the block between ``markers`` in ``doc`` with the new table, command and machine."""
+    start, end = markers
     text = doc.read_text(encoding="utf-8")
-    head, _, rest = text.partition(MARKER_START)
-    _, _, tail = rest.partition(MARKER_END)
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    block = f"{MARKER_START}\nMeasured {stamp} with `{command}` on {_machine()}.\n\n{table}\n{MARKER_END}"
+    block = f"{start}\nMeasured {stamp} with `{command}` on {_machine()}.\n\n{table}\n{end}"
     doc.write_text(head + block + tail, encoding="utf-8")
 
 

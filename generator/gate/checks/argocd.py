@@ -24,8 +24,9 @@ check is one class of break the issue-8 review found in a tree that passed every
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,10 +314,34 @@ def _paths(app: Manifest) -> list[str]:
     return [p.strip("/").removeprefix("./") + "/" for p in paths if isinstance(p, str) and p]
 
 
-def _synced(app: Manifest, everything: Iterable[Manifest]) -> list[Manifest]:
+class _ByPath:
+    """Manifests sorted by their ``rendered/`` path: what a directory holds is one bisected slice."""
+
+    def __init__(self, everything: Sequence[Manifest]) -> None:
+        pairs = sorted((f"rendered/{m.path}", i) for i, m in enumerate(everything))
+        self.everything = everything
+        self.paths = [p for p, _ in pairs]
+        self.order = [i for _, i in pairs]
+
+    def under(self, prefixes: Iterable[str]) -> list[Manifest]:
+        """The manifests whose path starts with one of ``prefixes``, in their original order."""
+        hits: set[int] = set()
+        for prefix in prefixes:
+            start = bisect.bisect_left(self.paths, prefix)
+            end = bisect.bisect_left(self.paths, prefix + "\U0010ffff")
+            hits.update(self.order[start:end])
+        return [self.everything[i] for i in sorted(hits)]
+
+
+#: The index of the last manifest list asked about (checks ask about one list hundreds of times).
+_LAST_INDEX: list[_ByPath] = []
+
+
+def _synced(app: Manifest, everything: Sequence[Manifest]) -> list[Manifest]:
     """The rendered manifests under ``app``'s directory sources."""
-    paths = _paths(app)
-    return [m for m in everything if any(f"rendered/{m.path}".startswith(p) for p in paths)]
+    if not _LAST_INDEX or _LAST_INDEX[0].everything is not everything:
+        _LAST_INDEX[:] = [_ByPath(everything)]
+    return _LAST_INDEX[0].under(_paths(app))
 
 
 def delivered_to(env: str, cluster: str, apps: Iterable[Manifest]) -> tuple[Manifest, ...]:

@@ -1,0 +1,202 @@
+"""Render stamps: which environments can skip rendering because nothing they depend on changed.
+
+A stamp records, per environment, a digest of everything its render reads (its environment file
+and the file it extends, every template and policy file, and the tool itself: its version, its
+source and the versions of the libraries that shape the output) and a digest of every file
+``rendered/<env>/`` held right after a render or a clean ``render --check``. When both still
+match, rendering that environment again would produce exactly the files it already has, so
+``render`` and ``render --check`` report them ``identical`` without rendering, and ``check`` reads
+their texts instead of dumping the objects again.
+
+Stamps live in ``.gitops-gen/stamps/`` at the project root (git-ignored by a ``.gitignore`` written
+inside it): never under ``rendered/``, which Argo CD syncs. They are only a cache: a missing,
+corrupt or foreign stamp means "render it". The rendered files are always re-read and hashed, so
+a hand edit, a deleted or added file or a symlink under ``rendered/<env>/`` is seen as before.
+Reads files; writes only its own directory (never ``rendered/``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+__all__ = ["STAMP_DIR", "inputs_digest", "record", "unchanged_files"]
+
+#: Where stamps live, relative to the project root.
+STAMP_DIR = Path(".gitops-gen") / "stamps"
+_FORMAT = 1
+_EXTENDS = re.compile(r"^extends:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
+#: Libraries whose version can change the rendered bytes.
+_LIBRARIES = ("jinja2", "PyYAML", "yaml-rs", "gitops-gen")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of a regular file; ``None`` for anything else.
+
+    A FIFO would block a read forever, and a symlink must reach the loader, which checks where it
+    points: such inputs are never cached.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
+def _tree_files(base: Path) -> list[Path]:
+    """Regular files under ``base`` (sorted); directories followed, nothing else skipped silently."""
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.rglob("*") if p.is_file())
+
+
+@functools.cache
+def _tool() -> str:
+    """The tool's fingerprint: library versions and every file of the ``generator`` package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.blake2b(digest_size=20)
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"{lib}={version(lib)}\n".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=?\n".encode())
+    package = Path(__file__).resolve().parent
+    for path in _tree_files(package):
+        if path.suffix in (".py", ".json", ".j2", ".yaml") and "__pycache__" not in path.parts:
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _shared(root: Path) -> str | None:
+    """Digest of what every environment's render reads: templates, policies, the tool."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(_tool().encode())
+    for top in ("templates", "policies"):
+        for path in _tree_files(root / top):
+            data = _read_regular(path)
+            if data is None:
+                return None  # a symlinked or special file: never cached
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
+    return h.hexdigest()
+
+
+def inputs_digest(root: Path, env: str) -> str | None:
+    """Digest of everything rendering ``env`` reads; ``None`` when it cannot be told (then render)."""
+    env_dir = root / "environments"
+    text = _read_regular(env_dir / f"{env}.yaml")
+    if text is None:
+        return None  # missing or not a regular file: the render reports it
+    found = _EXTENDS.search(text.decode("utf-8", "replace"))
+    if found:
+        bases = [env_dir / f"{found.group(1)}.yaml"]
+    elif b"extends" in text:  # written some way the pattern misses: depend on every file
+        bases = sorted(env_dir.glob("*.yaml"))
+    else:
+        bases = [env_dir / "_defaults.yaml"]
+    shared = _shared(root)
+    if shared is None:
+        return None
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{_FORMAT}\0{env}\0{shared}\0".encode() + text)
+    for base in bases:
+        data = _read_regular(base)
+        if data is None and (base.exists() or base.is_symlink()):
+            return None  # a FIFO, a dangling link...: the render reports it
+        h.update(b"\0" + base.name.encode() + b"\0" + (data if data is not None else b"(absent)"))
+    return h.hexdigest()
+
+
+def _on_disk(rendered: Path, env: str) -> dict[str, bytes] | None:
+    """Every file under ``rendered/<env>`` (paths relative to ``rendered/``); ``None`` on a special entry."""
+    base = rendered / env
+    if base.is_symlink() or not base.is_dir():
+        return None
+    out: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in [*dirnames, *filenames]:
+            full = os.path.join(dirpath, name)
+            mode = os.lstat(full).st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                return None  # a symlink, FIFO...: the full compare reports it
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            with open(full, "rb") as fh:
+                out[Path(full).relative_to(rendered).as_posix()] = fh.read()
+    return out
+
+
+def _stamp_path(root: Path, env: str) -> Path:
+    return root / STAMP_DIR / f"{env}.json"
+
+
+def unchanged_files(root: Path, env: str, inputs: str) -> dict[str, str] | None:
+    """``{path: text}`` of ``rendered/<env>/`` when its stamp still holds, else ``None``.
+
+    The stamp holds when ``inputs`` (``inputs_digest``, taken before anything was read) is the
+    recorded digest and the files on disk are exactly the recorded ones, byte for byte (every file
+    is read and hashed).
+    """
+    try:
+        stamp = json.loads(_stamp_path(root, env).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("inputs") != inputs:
+        return None
+    recorded = stamp.get("files")
+    disk = _on_disk(root / "rendered", env)
+    if not isinstance(recorded, dict) or disk is None or disk.keys() != recorded.keys():
+        return None
+    if any(_digest(data) != recorded[path] for path, data in disk.items()):
+        return None
+    try:
+        return {path: data.decode("utf-8") for path, data in sorted(disk.items())}
+    except UnicodeDecodeError:
+        return None
+
+
+def record(
+    root: Path, envs: Iterable[str], files: Mapping[str, str], inputs: Mapping[str, str | None]
+) -> None:
+    """Stamp each of ``envs`` as rendered from ``inputs[env]`` into exactly its ``files``.
+
+    Best effort: a stamp that cannot be written only means the next run renders.
+    """
+    directory = root / STAMP_DIR
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
+        for env in envs:
+            digest = inputs.get(env)
+            if digest is None:
+                continue
+            prefix = f"{env}/"
+            stamp = {
+                "inputs": digest,
+                "files": {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)},
+            }
+            fd, tmp = tempfile.mkstemp(prefix=f".{env}.", dir=directory)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(stamp, fh, sort_keys=True)
+            os.replace(tmp, _stamp_path(root, env))
+    except OSError:
+        return

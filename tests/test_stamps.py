@@ -1,0 +1,161 @@
+"""Unchanged environments skip rendering; a hand edit of rendered/ is still caught."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import pipeline
+from generator.pipeline import Project, render
+from generator.stamps import STAMP_DIR
+from generator.write import HEADER_PREFIX
+from tests.conftest import SHIPPED_ENVS, tree_bytes
+
+
+@pytest.fixture
+def rendered_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The environments each ``render_files`` call really renders."""
+    calls: list[list[str]] = []
+    real = pipeline.render_files
+
+    def spy(project: Project, names: Sequence[str], *args: Any) -> dict[str, str]:
+        calls.append(list(names))
+        return real(project, names, *args)
+
+    monkeypatch.setattr(pipeline, "render_files", spy)
+    return calls
+
+
+def _since(calls: list[list[str]], start: int) -> list[str]:
+    """The environments rendered by the calls after the first ``start`` ones."""
+    return sorted(name for call in calls[start:] for name in call)
+
+
+def _a_file(project: Path, env: str) -> Path:
+    return next(p for p in sorted((project / "rendered" / env).rglob("*.yaml")))
+
+
+def test_a_second_render_renders_nothing(project: Path, rendered_names: list[list[str]]) -> None:
+    first = render(Project(project))
+    start = len(rendered_names)
+    second = render(Project(project))
+    assert _since(rendered_names, start) == []
+    assert not second.drift
+    assert {c.path for c in second.changes} == {c.path for c in first.changes}
+    assert {c.action for c in second.changes} == {"identical"}
+    assert not render(Project(project), check=True).drift
+    assert _since(rendered_names, start) == []
+
+
+def test_editing_one_environment_renders_only_it(project: Path, rendered_names: list[list[str]]) -> None:
+    render(Project(project))
+    env = SHIPPED_ENVS[0]
+    path = project / "environments" / f"{env}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    start = len(rendered_names)
+    assert not render(Project(project), check=True).drift
+    assert _since(rendered_names, start) == [env]
+    start = len(rendered_names)
+    render(Project(project))
+    assert _since(rendered_names, start) == []  # the clean --check stamped it again
+
+
+def test_templates_policies_and_defaults_are_inputs(project: Path, rendered_names: list[list[str]]) -> None:
+    render(Project(project))
+    for changed in (
+        next((project / "templates").rglob("*.j2")),
+        next((project / "policies").rglob("*.yaml")),
+        project / "environments" / "_defaults.yaml",
+    ):
+        changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        start = len(rendered_names)
+        render(Project(project))
+        assert _since(rendered_names, start) == sorted(SHIPPED_ENVS), changed
+
+
+@pytest.mark.parametrize("edit", ["change", "delete", "add-generated", "add-foreign", "symlink"])
+def test_render_check_still_catches_a_hand_edit(
+    project: Path, rendered_names: list[list[str]], edit: str
+) -> None:
+    render(Project(project))
+    env = SHIPPED_ENVS[0]
+    target = _a_file(project, env)
+    if edit == "change":
+        target.write_text(target.read_text(encoding="utf-8") + "extra: 1\n", encoding="utf-8")
+    elif edit == "delete":
+        target.unlink()
+    elif edit == "add-generated":
+        (target.parent / "configmap-hand.yaml").write_text(f"{HEADER_PREFIX}\nkind: ConfigMap\n")
+    elif edit == "add-foreign":
+        (target.parent / "notes.yaml").write_text("hand: written\n")
+    else:
+        (target.parent / "link.yaml").symlink_to(target)
+    start = len(rendered_names)
+    report = render(Project(project), check=True)
+    assert _since(rendered_names, start) == [env]
+    actions = {c.action for c in report.changes if c.action != "identical"}
+    assert (
+        actions
+        == {
+            "change": {"update"},
+            "delete": {"create"},
+            "add-generated": {"delete"},
+            "add-foreign": {"foreign"},
+            "symlink": {"foreign"},
+        }[edit]
+    )
+    assert report.drift == (edit in ("change", "delete", "add-generated"))
+
+
+def test_a_render_repairs_a_hand_edit(project: Path) -> None:
+    render(Project(project))
+    expected = tree_bytes(project / "rendered")
+    target = _a_file(project, SHIPPED_ENVS[0])
+    target.write_text("edited\n", encoding="utf-8")
+    assert render(Project(project)).drift
+    assert tree_bytes(project / "rendered") == expected
+
+
+def test_stamps_live_outside_rendered_and_are_git_ignored(project: Path) -> None:
+    render(Project(project))
+    stamps = project / STAMP_DIR
+    assert sorted(p.stem for p in stamps.glob("*.json")) == sorted(SHIPPED_ENVS)
+    assert (project / ".gitops-gen" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert not [
+        p for p in (project / "rendered").rglob("*") if ".gitops-gen" in p.parts or p.suffix == ".json"
+    ]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-inputs", "missing-file"])
+def test_a_damaged_stamp_means_render(project: Path, rendered_names: list[list[str]], damage: str) -> None:
+    render(Project(project))
+    env = SHIPPED_ENVS[0]
+    stamp = project / STAMP_DIR / f"{env}.json"
+    data = json.loads(stamp.read_text(encoding="utf-8"))
+    if damage == "garbage":
+        stamp.write_text("{not json", encoding="utf-8")
+    elif damage == "other-inputs":
+        stamp.write_text(json.dumps({**data, "inputs": "0" * 40}), encoding="utf-8")
+    else:
+        files = dict(data["files"])
+        files.pop(next(iter(files)))
+        stamp.write_text(json.dumps({**data, "files": files}), encoding="utf-8")
+    start = len(rendered_names)
+    assert not render(Project(project), check=True).drift
+    assert _since(rendered_names, start) == [env]
+
+
+def test_check_with_stamps_finds_what_it_finds_without(project: Path) -> None:
+    """``check`` reads unchanged environments' texts from rendered/ instead of dumping: same result."""
+    render(Project(project))
+    with_stamps = pipeline.check(Project(project), crd_dirs=None, jobs=1)
+    for stamp in (project / STAMP_DIR).glob("*.json"):
+        stamp.unlink()
+    without = pipeline.check(Project(project), crd_dirs=None, jobs=1)
+    assert with_stamps.documents == without.documents
+    assert with_stamps.findings == without.findings
+    assert sorted(with_stamps.scopes) == sorted(without.scopes)
