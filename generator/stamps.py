@@ -98,19 +98,37 @@ def _shared(root: Path) -> str | None:
     return h.hexdigest()
 
 
+def _chain(env_dir: Path, text: bytes) -> list[Path]:
+    """The files ``text`` extends, nearest first, to the chain's end (``_defaults`` unless ``extends: none``).
+
+    A chain the pattern cannot follow (written some other way, a cycle, too deep) depends on every
+    file in ``environments/``: a needless render, never a stale skip.
+    """
+    bases: list[Path] = []
+    while True:
+        found = _EXTENDS.search(text.decode("utf-8", "replace"))
+        if found is None and b"extends" in text:
+            return sorted(env_dir.glob("*.yaml"))
+        parent = found.group(1) if found else "_defaults"
+        if parent == "none" or (found is None and bases and bases[-1].name == "_defaults.yaml"):
+            return bases
+        path = env_dir / f"{parent}.yaml"
+        if path in bases or len(bases) > 16:
+            return sorted(env_dir.glob("*.yaml"))
+        bases.append(path)
+        data = _read_regular(path)
+        if data is None:
+            return bases  # absent or special: the digest records it, the render reports it
+        text = data
+
+
 def inputs_digest(root: Path, env: str) -> str | None:
     """Digest of everything rendering ``env`` reads; ``None`` when it cannot be told (then render)."""
     env_dir = root / "environments"
     text = _read_regular(env_dir / f"{env}.yaml")
     if text is None:
         return None  # missing or not a regular file: the render reports it
-    found = _EXTENDS.search(text.decode("utf-8", "replace"))
-    if found:
-        bases = [env_dir / f"{found.group(1)}.yaml"]
-    elif b"extends" in text:  # written some way the pattern misses: depend on every file
-        bases = sorted(env_dir.glob("*.yaml"))
-    else:
-        bases = [env_dir / "_defaults.yaml"]
+    bases = _chain(env_dir, text)
     shared = _shared(root)
     if shared is None:
         return None
