@@ -156,7 +156,16 @@ def _plain(
     return yamlread.construct_scalar(constructor, node)
 
 
+#: Keys removed from the schema, with what replaces them (CHANGELOG has the migration).
+REMOVED_KEYS = {
+    "ingressHostname": "removed: DNS records now target the name ExternalDNS publishes for the Kong "
+    "proxy Service (kong-<env>-<cluster>.<dns.zone>); delete this key (CHANGELOG, Changed)",
+}
+
+
 def _did_you_mean(word: str, options: list[str]) -> str:
+    if word in REMOVED_KEYS:
+        return REMOVED_KEYS[word]
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(options))}"
 

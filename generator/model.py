@@ -551,6 +551,13 @@ def _check_images(
                     ("services", s.index, "digests") if s.digests else ("services", s.index),
                     f"add digests: {{{v!r}: sha256:<64 hex>}} from the registry",
                 )
+    store = data["kong"].get("rateLimitStoreImage", "")
+    if "@sha256:" not in store:
+        raise error_at(
+            "images.requireDigest is set but Kong's rate-limit store image has no digest",
+            ("kong", "rateLimitStoreImage") if store else ("kong",),
+            "set kong.rateLimitStoreImage: docker-hub/library/redis:<tag>@sha256:<64 hex> from the registry",
+        )
 
 
 def _check_since(services: tuple[Service, ...], versions: list[str], error_at: ErrorAt) -> None:

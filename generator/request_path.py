@@ -36,9 +36,18 @@ def _mounts_claim(m: Manifest, claim: str) -> bool:
 
 def _lines(view: ClusterView) -> Iterator[str]:
     yield "flowchart LR"
-    yield '  client(["client"]) --> r53["Route 53<br/>(ExternalDNS records)"]'
-    yield '  r53 --> nlb["NLB<br/>(AWS Load Balancer Controller,<br/>Kong proxy Service)"]'
-    yield '  nlb --> kong["Kong<br/>(rate limiting; in the mesh)"]'
+    yield (
+        '  client(["client"]) --> r53["Route 53<br/>(ExternalDNS: routed records<br/>'
+        'to the name the proxy Service publishes)"]'
+    )
+    yield '  r53 --> nlb["NLB<br/>(AWS Load Balancer Controller,<br/>Kong proxy Service, PROXY protocol)"]'
+    yield '  nlb --> kong["Kong<br/>(in the mesh; real client address)"]'
+    for m in view.of_kind("KongPlugin"):
+        host = get_path(m.body, "config", "redis", "host")
+        if get_path(m.body, "config", "policy") == "redis" and isinstance(host, str):
+            name = host.split(".")[0]
+            yield f'  kong -.->|"rate-limit counters"| store[("{name}<br/>(one count for all replicas)")]'
+            break
     jwt = {
         get_path(r.body, "spec", "selector", "matchLabels", "app.kubernetes.io/name")
         for r in view.of_kind("RequestAuthentication")

@@ -42,12 +42,30 @@ CASES = [
         id="placeholder-without-cluster-value",
     ),
     pytest.param(
+        "prod.yaml",
+        r"(  rateLimitStoreImage: [^@\n]+)@sha256:[0-9a-f]+",
+        r"\g<1>",
+        r"environments/prod\.yaml:\d+:\d+: kong\.rateLimitStoreImage: images\.requireDigest is set but "
+        r"Kong's rate-limit store image has no digest",
+        "@sha256:<64 hex>",
+        id="rate-limit-store-without-digest",
+    ),
+    pytest.param(
         "dev.yaml",
         "  routing: latency\n",
         "  routng: latency\n",
         r"environments/dev\.yaml:\d+:3: dns\.routng: unknown key 'routng'",
         "did you mean 'routing'?",
         id="unknown-key",
+    ),
+    pytest.param(
+        "dev.yaml",
+        r"(      server: [^\n]+\n)",
+        r"\g<1>      ingressHostname: k8s-kong-dev-0a1b2c3d4e.elb.eu-west-1.amazonaws.com\n",
+        r"environments/dev\.yaml:\d+:\d+: topology\.clusters\.main\.ingressHostname: unknown key "
+        r"'ingressHostname'",
+        "delete this key",
+        id="removed-ingress-hostname",
     ),
     pytest.param(
         "dev.yaml",

@@ -275,6 +275,19 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
         True,
     ),
     (
+        "hand-set-target-on-the-kong-proxy",
+        "prod",
+        lambda ms: _chart_values(
+            ms,
+            "ingress",
+            lambda v: v["gateway"]["proxy"]["annotations"].update(
+                {"external-dns.alpha.kubernetes.io/target": "k8s-kong-abc123.elb.eu-west-1.amazonaws.com"}
+            ),
+        ),
+        "dns-targets",
+        True,
+    ),
+    (
         "hostname-on-a-cluster-ip-service",
         "dev",
         lambda ms: edit(ms, "Service", "query-api", _hostname_on_cluster_ip),
@@ -393,6 +406,7 @@ def test_policy_scope_sees_the_injected_istio_init(shipped: tuple[Manifest, ...]
         ("dns-record-targets-a-copied-elb-name", "/dnsendpoint-api.yaml", "k8s-kong-abc123.elb"),
         ("external-dns-does-not-read-services", "/_hub/", "not 'service'"),
         ("hostname-on-a-cluster-ip-service", "/service-query-api.yaml", "not LoadBalancer"),
+        ("hand-set-target-on-the-kong-proxy", "/_hub/", "sets the DNS target by hand"),
     ],
 )
 def test_break_points_at_the_object_to_change(
