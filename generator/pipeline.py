@@ -161,10 +161,10 @@ def render_files(project: Project, names: Sequence[str]) -> dict[str, str]:
     jobs = _jobs(loaded, None)
     if jobs < 2:
         return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
-    from concurrent.futures import ProcessPoolExecutor
+    from generator.workers import worker_pool
 
     files: dict[str, str] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+    with worker_pool(min(jobs, len(names))) as pool:
         for part in pool.map(_env_files, [project] * len(names), names):
             files.update(part)
     return dict(sorted(files.items()))
@@ -183,9 +183,9 @@ def _render_with_files(
     if jobs < 2 or len(names) < 2:
         manifests = _render_loaded(project, names, preloaded=loaded)[0]
         return manifests, plan_files(manifests)
-    from concurrent.futures import ProcessPoolExecutor
+    from generator.workers import worker_pool
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+    with worker_pool(min(jobs, len(names))) as pool:
         parts = list(pool.map(_env_rendered, [project] * len(names), names))
     files: dict[str, str] = {}
     for _, part in parts:
