@@ -2,7 +2,7 @@
 
 The public surface is small on purpose; every other module is internal. The Python API is
 ``generator.api`` (``load``, ``render``, ``validate``, ``check``): ``generator.load``,
-``generator.render`` and ``generator.check`` are the stage modules of the same names.
+``generator.render`` and ``generator.gate.check`` are the stage modules of the same names.
 """
 
 from generator.errors import (

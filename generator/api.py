@@ -18,8 +18,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from generator.check import CheckResult
 from generator.findings import Finding
+from generator.gate.check import CheckResult
 from generator.model import Environment
 from generator.pipeline import Project, load_env, render_files, selected_envs
 from generator.pipeline import check as _check

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from generator.commands.helptext import epilog
 from generator.errors import GeneratorError, UsageError
 from generator.exitcode import ExitCode
-from generator.report import tool_version
+from generator.gate.report import tool_version
 from generator.style import Painter, Progress
 
 __all__ = ["build_parser", "find_root", "main", "run"]
@@ -174,7 +174,7 @@ def _requested_output(argv: Sequence[str]) -> str:
 def _error_as_findings(error: GeneratorError, argv: Sequence[str], stdout: TextIO) -> None:
     """Under a machine-readable ``--output``, the error(s) as findings on stdout (text: nothing)."""
     output = _requested_output(argv)
-    from generator.report import FORMATS, error_findings, get_formatter
+    from generator.gate.report import FORMATS, error_findings, get_formatter
 
     if output == "text" or output not in FORMATS:
         return

@@ -2,7 +2,7 @@
 
 Findings are data, never exceptions (cf. jsonschema's ``iter_errors``). Engines yield them lazily;
 ``exit_code`` turns a collection into ``ExitCode.OK`` or ``ExitCode.FINDINGS``. Formatting lives
-in ``generator.report``.
+in ``generator.gate.report``.
 """
 
 from __future__ import annotations

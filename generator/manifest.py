@@ -1,6 +1,6 @@
 """``Manifest``: one rendered Kubernetes object, its place in ``rendered/`` and where it came from.
 
-Produced by ``generator.render``, consumed by ``generator.write`` and ``generator.check``. Frozen;
+Produced by ``generator.render``, consumed by ``generator.write`` and ``generator.gate.check``. Frozen;
 the body is never mutated after rendering.
 """
 

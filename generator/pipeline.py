@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.check import CheckResult, ImageRules, check_subjects, drift_findings, subjects_from_manifests
 from generator.errors import EnvFileError, UsageError
-from generator.foreign import foreign_subjects
+from generator.gate.check import (
+    CheckResult,
+    ImageRules,
+    check_subjects,
+    drift_findings,
+    subjects_from_manifests,
+)
+from generator.gate.foreign import foreign_subjects
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.manifest import Manifest
 from generator.model import Environment, build_environment

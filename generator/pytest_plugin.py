@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from generator.check import CheckResult, Scope
 from generator.errors import GeneratorError
+from generator.gate.check import CheckResult, Scope
+from generator.gate.report import get_formatter
 from generator.pipeline import Project, check
-from generator.report import get_formatter
 
 __all__ = ["CheckItem", "EnvironmentFile", "LoadItem"]
 

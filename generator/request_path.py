@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.crosscheck import ClusterView, get_path, list_of
-from generator.crosscheck_mesh import flows
-from generator.crosscheck_paths import pod_spec_path
+from generator.gate.checks.cluster import ClusterView, get_path, list_of
+from generator.gate.checks.mesh import flows
+from generator.gate.checks.paths import pod_spec_path
 from generator.manifest import Manifest
 
 __all__ = ["request_path"]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from generator.crosscheck import ClusterView
+from generator.gate.checks.cluster import ClusterView
 from generator.pipeline import Project, render_environments
 from generator.request_path import request_path
 from tests.conftest import ROOT, envs_of_topology

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.crosscheck import ClusterView
-from generator.crosscheck_secrets import check_secrets, scan_text
 from generator.documents import load_file
+from generator.gate.checks.cluster import ClusterView
+from generator.gate.checks.secrets import check_secrets, scan_text
 from generator.manifest import Manifest
 from generator.pipeline import Project, render_environments
 from tests.conftest import ROOT, CliResult

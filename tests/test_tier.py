@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.check import check_subjects, subjects_from_manifests
+from generator.gate.check import check_subjects, subjects_from_manifests
 from generator.pipeline import Project, render_environments
 from tests.conftest import CliResult
 

@@ -33,7 +33,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run(fleet: Fleet) -> list[str]:
-    from generator.check_tree import check_tree
+    from generator.bench.check_tree import check_tree
 
     crd_dirs = [str(fleet.crd_dir)] if fleet.crd_dir else None
     result, total = _timed(lambda: check_tree(fleet.root, crd_dirs=crd_dirs))

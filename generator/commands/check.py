@@ -18,8 +18,8 @@ from typing import TextIO
 from generator.commands.validate import add_crd_dir_option, default_crd_dirs
 from generator.errors import UsageError
 from generator.findings import exit_code
+from generator.gate.report import FORMATS, get_formatter
 from generator.pipeline import Project, check
-from generator.report import FORMATS, get_formatter
 
 __all__ = ["HELP", "NAME", "add_arguments", "charts_directory", "run"]
 
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     assert args.output in FORMATS
     summary = result.summary()
     if args.output == "junit":
-        from generator.report import format_junit_scopes
+        from generator.gate.report import format_junit_scopes
 
         stdout.write(
             format_junit_scopes(

@@ -21,7 +21,8 @@ from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.exitcode import ExitCode
 from generator.findings import Finding, exit_code
-from generator.junit import Case, junit_xml
+from generator.gate.junit import Case, junit_xml
+from generator.gate.report import get_formatter
 from generator.policy import Admission, TestRow, evaluate, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED
@@ -31,7 +32,6 @@ from generator.policy.model import RuleResult
 from generator.policy.mutate import mutate_all
 from generator.policy.values import Values, load_user_info, load_values
 from generator.policy.vpol import CelAdmission, cel_policies_from_documents, evaluate_cel_policy
-from generator.report import get_formatter
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 

@@ -42,8 +42,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     counts["identical"] = report.count("identical")
     summary = {**counts, "check": args.check, "drift": report.drift}
     if args.output != "text":
-        from generator.check import drift_findings
-        from generator.report import finding_to_json, get_formatter
+        from generator.gate.check import drift_findings
+        from generator.gate.report import finding_to_json, get_formatter
 
         findings = list(drift_findings(report.changes)) if args.check else []
         if args.output == "json":

@@ -15,7 +15,7 @@ from typing import TextIO
 from generator import yamlread
 from generator.errors import EnvFileError
 from generator.findings import exit_code
-from generator.report import FORMATS, get_formatter
+from generator.gate.report import FORMATS, get_formatter
 
 __all__ = [
     "HELP",

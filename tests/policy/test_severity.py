@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.check import policy_findings, subjects_from_manifests
+from generator.gate.check import policy_findings, subjects_from_manifests
 from generator.manifest import Manifest
 from generator.policy.findings import severity
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from generator.chart_values import (
+from generator.gate.checks.chart_values import (
     CHECK,
     REQUIRED,
     check_chart_values,
@@ -24,7 +24,7 @@ from generator.chart_values import (
     schema_errors,
     unknown_keys,
 )
-from generator.crosscheck import ClusterView
+from generator.gate.checks.cluster import ClusterView
 from generator.manifest import Manifest
 from generator.pipeline import Project, render_environments
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import suite_fleet
 
-from generator.check import CheckResult, check_subjects, subjects_from_manifests
 from generator.findings import Finding
+from generator.gate.check import CheckResult, check_subjects, subjects_from_manifests
 from generator.manifest import HUB_CLUSTER, Manifest
 from generator.pipeline import Project, render_environments
 

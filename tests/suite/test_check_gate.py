@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.check import CheckResult, Scope
-from generator.crosscheck import CLUSTER_CHECKS
-from generator.crosscheck_argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
-from generator.crosscheck_mesh import MESH_CHECKS
-from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
-from generator.crosscheck_secrets import CHECK as SECRETS
-from generator.crosscheck_topology import ENV_CHECKS, ENV_SCOPE
+from generator.gate.check import CheckResult, Scope
+from generator.gate.checks.argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
+from generator.gate.checks.cluster import CLUSTER_CHECKS
+from generator.gate.checks.mesh import MESH_CHECKS
+from generator.gate.checks.paths import ENV_PATH_CHECKS, PATH_CHECKS
+from generator.gate.checks.secrets import CHECK as SECRETS
+from generator.gate.checks.topology import ENV_CHECKS, ENV_SCOPE
+from generator.gate.report import get_formatter
 from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, check
-from generator.report import get_formatter
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = yaml.safe_load((Path(__file__).parent / "known_failures.yaml").read_text(encoding="utf-8")) or {}

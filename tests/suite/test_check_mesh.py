@@ -1,6 +1,6 @@
 """Mesh and network checks: each flow the platform depends on, broken on purpose, is named.
 
-The shipped render is checked with the checks of ``generator.crosscheck_mesh``; each case breaks
+The shipped render is checked with the checks of ``generator.gate.checks.mesh``; each case breaks
 one object and asserts a new error of the expected check whose message names the broken flow.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from test_check_breaks import Body, edit, shipped
 
-from generator.crosscheck import ClusterView
-from generator.crosscheck_mesh import MESH_CHECKS, PENDING_CHECKS
-from generator.crosscheck_paths import ENV_PATH_CHECKS
-from generator.crosscheck_topology import EnvView
+from generator.gate.checks.cluster import ClusterView
+from generator.gate.checks.mesh import MESH_CHECKS, PENDING_CHECKS
+from generator.gate.checks.paths import ENV_PATH_CHECKS
+from generator.gate.checks.topology import EnvView
 from generator.manifest import Manifest
 
 __all__ = ["shipped"]  # the session fixture, shared with test_check_breaks

@@ -1,7 +1,7 @@
 """``gitops-gen check`` on both cores reports exactly what a serial run reports, in the same order.
 
 Rendering is split per environment and the per-cluster checks per whole cluster
-(``generator.check_parallel``); environment-wide checks, drift and locating stay in one process.
+(``generator.gate.parallel``); environment-wide checks, drift and locating stay in one process.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.check import CheckResult, subjects_from_manifests
-from generator.check_parallel import cluster_groups
+from generator.gate.check import CheckResult, subjects_from_manifests
+from generator.gate.parallel import cluster_groups
+from generator.gate.report import get_formatter
 from generator.pipeline import Project, check, render_environments
-from generator.report import get_formatter
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.needs_shared

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from suite_fleet import cluster
 
-from generator.check import Scope, check_subjects, scope_of, subjects_from_manifests
 from generator.findings import exit_code
+from generator.gate.check import Scope, check_subjects, scope_of, subjects_from_manifests
 from generator.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.check_tree import check_tree
+from generator.bench.check_tree import check_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = yaml.safe_load((Path(__file__).parent / "known_failures.yaml").read_text(encoding="utf-8")) or {}

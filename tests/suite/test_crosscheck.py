@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from suite_fleet import cluster, edit, files
 
-from generator.crosscheck import CLUSTER_CHECKS, ClusterView, run_cluster_checks, service_fqdn
-from generator.crosscheck_topology import ENV_CHECKS, EnvView, run_env_checks
 from generator.findings import Finding
+from generator.gate.checks.cluster import CLUSTER_CHECKS, ClusterView, run_cluster_checks, service_fqdn
+from generator.gate.checks.topology import ENV_CHECKS, EnvView, run_env_checks
 from generator.manifest import Manifest
 
 
@@ -373,7 +373,7 @@ def test_cluster_parity_allows_release_fields_only() -> None:
 
 
 def test_images_from_a_registry_the_environment_does_not_list() -> None:
-    from generator.crosscheck_images import check_image_registries
+    from generator.gate.checks.images import check_image_registries
 
     manifests = cluster("dev", "main")
     registries = ("123456789012.dkr.ecr.eu-west-1.amazonaws.com",)
@@ -386,7 +386,7 @@ def test_images_from_a_registry_the_environment_does_not_list() -> None:
 
 
 def test_images_without_digest_where_the_environment_requires_one() -> None:
-    from generator.crosscheck_images import check_image_registries
+    from generator.gate.checks.images import check_image_registries
 
     registries = ("123456789012.dkr.ecr.eu-west-1.amazonaws.com",)
     (f,) = check_image_registries(view(cluster("prod", "even")), registries, require_digest=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from generator.findings import Finding
-from generator.report import get_formatter
+from generator.gate.report import get_formatter
 
 
 def finding(source: str | None, rule: str = "restrict-images/disallow-latest-tag") -> Finding:

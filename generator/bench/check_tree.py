@@ -1,6 +1,6 @@
 """Check a rendered tree on disk (no environments, no source map), on every core when it is large.
 
-Stage: beside ``generator.check``, for trees checked without rendering them (the bench fleet, a
+Stage: beside ``generator.gate.check``, for trees checked without rendering them (the bench fleet, a
 checkout's ``rendered/`` alone). Loading is most of the cost, so whole clusters go to worker
 processes, balanced by file count: each loads its files, runs schema validation, the cluster's
 ClusterPolicies and the cluster checks, and returns located findings plus its manifests (pickled
@@ -17,9 +17,9 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from generator.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
 from generator.documents import load_file, locate
 from generator.findings import Finding
+from generator.gate.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
 from generator.manifest import Manifest
 from generator.workers import worker_pool
 

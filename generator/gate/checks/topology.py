@@ -1,6 +1,6 @@
 """Environment-wide cross-resource checks: the clusters of one environment seen together.
 
-Stage: beside ``generator.crosscheck`` (same inputs, same ``Finding`` outputs, no I/O). The dual
+Stage: beside ``generator.gate.checks.cluster`` (same inputs, same ``Finding`` outputs, no I/O). The dual
 topology splits production traffic between clusters ``even`` and ``odd`` with Route 53 weighted
 records (ExternalDNS ``DNSEndpoint``): the weights of one name must add up to 100 across the
 clusters, set identifiers must be unique, exactly the clusters of the topology may exist, and
@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, group_of
 from generator.findings import Finding, json_path
+from generator.gate.checks.cluster import ClusterView, finding, group_of
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Manifest
 
 __all__ = ["DUAL_CLUSTERS", "ENV_CHECKS", "EnvCheck", "EnvView", "run_env_checks"]

@@ -1,10 +1,10 @@
 """Cross-resource checks of the paths a request and a document take once Argo CD has synced.
 
-Stage: beside ``generator.crosscheck`` (same ``ClusterView`` input, ``Finding`` output, pure). Each
+Stage: beside ``generator.gate.checks.cluster`` (same ``ClusterView`` input, ``Finding`` output, pure). Each
 check answers "would this work in the cluster?" for one class of break that no single-document
 policy sees: a Secret nothing creates, a stateful pod on spot capacity, a canary analysis that
 passes on no data, an EFS volume that can never mount, a Kyverno rule that blocks the operators.
-Network and mesh paths are in ``generator.crosscheck_mesh``.
+Network and mesh paths are in ``generator.gate.checks.mesh``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from generator.crosscheck import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
-from generator.crosscheck_policy_scope import check_policy_scope
-from generator.crosscheck_topology import EnvView
 from generator.findings import Finding
+from generator.gate.checks.cluster import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
+from generator.gate.checks.policy_scope import check_policy_scope
+from generator.gate.checks.topology import EnvView
 from generator.manifest import Manifest
 
 __all__ = ["ENV_PATH_CHECKS", "PATH_CHECKS", "check_shared_storage", "helm_releases", "pod_spec_path"]

@@ -27,8 +27,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding
 from generator.manifest import Manifest
 
 __all__ = ["CHECK", "check_secrets", "scan_text"]

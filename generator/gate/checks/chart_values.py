@@ -34,8 +34,8 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-from generator.crosscheck import ClusterView, finding, get_path, group_of, list_of
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, group_of, list_of
 from generator.manifest import Manifest
 
 __all__ = [

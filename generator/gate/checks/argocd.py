@@ -1,6 +1,6 @@
 """Cross-resource checks of delivery: would Argo CD converge on what ``rendered/`` holds?
 
-Stage: beside ``generator.crosscheck`` (``Manifest``s in, ``Finding``s out, pure, no I/O). Each
+Stage: beside ``generator.gate.checks.cluster`` (``Manifest``s in, ``Finding``s out, pure, no I/O). Each
 check is one class of break the issue-8 review found in a tree that passed every per-document check:
 
 - ``argocd-hub``: the objects one Argo CD holds. An Argo CD instance is the hub directory of an
@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, group_of, list_of
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, group_of, list_of
 from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [

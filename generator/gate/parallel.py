@@ -1,4 +1,4 @@
-"""Check stage on every core: the per-cluster checks of ``generator.check`` split by whole clusters.
+"""Check stage on every core: the per-cluster checks of ``generator.gate.check`` split by whole clusters.
 
 Schema validation, each cluster's ClusterPolicies and the cluster checks never look beyond one
 cluster, so whole clusters go to worker processes, balanced by document count; the first group runs
@@ -14,8 +14,8 @@ import multiprocessing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from generator.check import Scope, Subject, cluster_scopes
 from generator.findings import Finding
+from generator.gate.check import Scope, Subject, cluster_scopes
 from generator.workers import worker_pool
 
 __all__ = ["cluster_groups", "parallel_cluster_scopes"]

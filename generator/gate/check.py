@@ -4,7 +4,7 @@ Four proofs, each reported per (environment, cluster, check) so a CI log names w
 ``render`` (``rendered/`` equals what the environments render), ``schema`` (strict validation
 against the Kubernetes schemas and the CRDs, CEL included), ``policy/<name>`` (the
 ClusterPolicies rendered into that cluster, applied to that cluster's manifests) and the
-cross-resource checks of ``generator.crosscheck``/``generator.crosscheck_topology``.
+cross-resource checks of ``generator.gate.checks.cluster``/``generator.gate.checks.topology``.
 
 Every finding names the rendered file and line, the resource, the rule or check, and
 ``Finding.source``: the environment-file line whose value produced the offending field, from the
@@ -21,25 +21,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from generator.chart_values import CHECK as CHART_VALUES
-from generator.chart_values import check_chart_values
-from generator.crosscheck import ClusterView, run_cluster_checks, source_of
-from generator.crosscheck_argocd import (
+from generator.documents import Document, locate
+from generator.dump import dump
+from generator.findings import Finding
+from generator.gate.checks.argocd import (
     ARGOCD_CHECKS,
     HUB,
     argocd_instance_findings,
     delivered_to,
     run_argocd_checks,
 )
-from generator.crosscheck_images import check_image_registries
-from generator.crosscheck_mesh import MESH_CHECKS
-from generator.crosscheck_paths import ENV_PATH_CHECKS, PATH_CHECKS
-from generator.crosscheck_secrets import CHECK as SECRETS
-from generator.crosscheck_secrets import check_secrets
-from generator.crosscheck_topology import ENV_SCOPE, EnvView, run_env_checks
-from generator.documents import Document, locate
-from generator.dump import dump
-from generator.findings import Finding
+from generator.gate.checks.chart_values import CHECK as CHART_VALUES
+from generator.gate.checks.chart_values import check_chart_values
+from generator.gate.checks.cluster import ClusterView, run_cluster_checks, source_of
+from generator.gate.checks.images import check_image_registries
+from generator.gate.checks.mesh import MESH_CHECKS
+from generator.gate.checks.paths import ENV_PATH_CHECKS, PATH_CHECKS
+from generator.gate.checks.secrets import CHECK as SECRETS
+from generator.gate.checks.secrets import check_secrets
+from generator.gate.checks.topology import ENV_SCOPE, EnvView, run_env_checks
 from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
@@ -395,10 +395,10 @@ def check_subjects(
         charts_dir: pinned charts' values for the ``chart-values`` check; ``None`` skips it.
         foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
             their documents are among ``subjects``.
-        jobs: processes for the per-cluster checks (``generator.check_parallel``); same result.
+        jobs: processes for the per-cluster checks (``generator.gate.parallel``); same result.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
-    from generator.check_parallel import parallel_cluster_scopes
+    from generator.gate.parallel import parallel_cluster_scopes
 
     scopes = parallel_cluster_scopes(
         subjects,

@@ -1,6 +1,6 @@
 """Cross-resource checks of the mesh and the network: can each declared flow actually pass?
 
-Stage: beside ``generator.crosscheck`` (``ClusterView`` in, ``Finding`` out, pure). The platform's
+Stage: beside ``generator.gate.checks.cluster`` (``ClusterView`` in, ``Finding`` out, pure). The platform's
 flows are derived from the rendered objects, not listed by hand:
 
 - an app pod → RabbitMQ AMQP (5672): every workload reading a RabbitMQ credential Secret;
@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
-from generator.crosscheck_paths import helm_releases, pod_spec_path
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.paths import helm_releases, pod_spec_path
 from generator.manifest import Manifest
 
 __all__ = ["MESH_CHECKS", "PENDING_CHECKS", "Endpoint", "flows"]

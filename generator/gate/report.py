@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from generator.errors import GeneratorError
 from generator.findings import Finding
-from generator.junit import Case, junit_xml
+from generator.gate.junit import Case, junit_xml
 
 __all__ = [
     "FORMATS",

@@ -1,6 +1,6 @@
 """Cross-resource check ``policy-scope``: the Kyverno suite never blocks the platform it guards.
 
-Stage: beside ``generator.crosscheck`` (a ``ClusterView`` in, ``Finding`` records out, no I/O).
+Stage: beside ``generator.gate.checks.cluster`` (a ``ClusterView`` in, ``Finding`` records out, no I/O).
 A rendered ``ClusterPolicy`` is evaluated by our own engine on *probes*: the objects the
 platform's operators and controllers create at run time, which are never in ``rendered/``:
 
@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from generator.crosscheck import ClusterView, finding, get_path, list_of
 from generator.documents import Document
 from generator.dump import dump
 from generator.findings import Finding
+from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
 from generator.manifest import Manifest
 
 __all__ = ["check_policy_scope", "probes"]

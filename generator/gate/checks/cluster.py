@@ -6,7 +6,7 @@ records grouped per cluster (``ClusterView``) and per environment (``EnvView``);
 malformed field is a finding or is left to the schema validator).
 
 Cluster checks (``CLUSTER_CHECKS``) see one cluster; environment checks (``ENV_CHECKS``, in
-``generator.crosscheck_topology``) see every cluster of one environment at once. Each check is
+``generator.gate.checks.topology``) see every cluster of one environment at once. Each check is
 a small generator registered under the name that findings carry in ``Finding.rule``, so a CI
 log names the check that failed.
 """

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from generator.check import FOREIGN, Subject
 from generator.documents import YAML_SUFFIXES, load_file
 from generator.errors import GeneratorError, ManifestLoadError
 from generator.findings import Finding
+from generator.gate.check import FOREIGN, Subject
 from generator.manifest import Manifest
 from generator.yamlread import read_text
 

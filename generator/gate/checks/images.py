@@ -1,6 +1,6 @@
 """Cross-resource check ``image-registries``: images come from the environment's own registries.
 
-Stage: beside ``generator.crosscheck`` (same inputs and outputs, pure). Unlike the other checks it
+Stage: beside ``generator.gate.checks.cluster`` (same inputs and outputs, pure). Unlike the other checks it
 needs the environment file's settings (``images.registries``, ``images.requireDigest``), so it runs
 only where the environment is known (``gitops-gen check``), not on a bare rendered tree.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from generator.crosscheck import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
 from generator.findings import Finding
+from generator.gate.checks.cluster import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
 from generator.manifest import Manifest
 
 __all__ = ["check_image_registries"]
