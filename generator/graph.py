@@ -115,7 +115,8 @@ def build_graph(env: Environment, manifests: Sequence[Manifest]) -> Graph:
         kong = _id(cluster, "kong")
         nodes.append(Node(kong, "Kong", "hexagon"))
         mesh = {m.name: _istio(m.body) for m in ms if m.kind == "VirtualService"}
-        workloads = {m.name for m in ms if m.kind in WORKLOADS}
+        services = {s.name for s in env.services}  # the platform's own pods (Kong's store) are not drawn
+        workloads = {m.name for m in ms if m.kind in WORKLOADS and m.name in services}
         for name in sorted(workloads):
             label = f"{name}" + (f" · {mesh[name]}" if name in mesh else "")
             nodes.append(Node(_id(cluster, "svc", name), label))

@@ -27,6 +27,8 @@ PLACEHOLDERS: Mapping[str, str] = {
     "vpcId": "topology.clusters.<c>.vpcId",
     "operator": "the operator's name (its key under argocd.operators)",
     "roleArn": "arn:aws:iam::<accountId>:role/<clusterName>-<operator>: the operator's IRSA role",
+    "proxyHostname": "kong-<env>-<cluster>.<dns.zone>: the DNS name ExternalDNS publishes for the cluster's "
+    "Kong proxy load balancer (the target of the cluster's Route 53 records)",
 }
 
 _PATTERN = re.compile(r"\$\{([^}]*)\}")

@@ -43,8 +43,6 @@ class Cluster:
     """``even``/``odd`` in a dual topology, the configured name in a single one."""
     server: str
     """API server URL Argo CD deploys to."""
-    ingress_hostname: str
-    """Kong proxy load balancer hostname: the target of this cluster's DNS records."""
     eks_cluster_name: str = ""
     """EKS cluster name (default ``docproc-<env>-<cluster>``): Argo CD's awsAuthConfig, Karpenter."""
     vpc_id: str = ""
@@ -213,6 +211,9 @@ class Environment:
     rate_limit_per_minute: int
     kong_edition: str
     """oss or enterprise: which Kong plugins exist."""
+    rate_limit_store_image: str
+    """Full image reference of the Redis holding Kong's rate-limit counters (in the environment's
+    registry): one store for every Kong replica, so a client's limit is one limit."""
     services: tuple[Service, ...]
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
@@ -227,6 +228,14 @@ class Environment:
         """The service called ``name`` (names are validated to exist and be unique)."""
         return next(s for s in self.services if s.name == name)
 
+    def proxy_hostname(self, cluster: str) -> str:
+        """DNS name of ``cluster``'s Kong proxy load balancer, published by ExternalDNS from its Service.
+
+        The Route 53 records of the environment's hostnames point at it, never at a hand-copied
+        ELB host name: the load balancer is created by the AWS Load Balancer Controller at run time.
+        """
+        return f"kong-{self.name}-{cluster}.{self.dns_zone}"
+
     def placeholder_values(self, operator: str, cluster: Cluster) -> dict[str, str]:
         """What each ``${placeholder}`` of ``operator``'s values means on ``cluster``."""
         return {
@@ -240,6 +249,7 @@ class Environment:
             "vpcId": cluster.vpc_id,
             "operator": operator,
             "roleArn": f"arn:aws:iam::{self.account_id}:role/{cluster.eks_cluster_name}-{operator}",
+            "proxyHostname": self.proxy_hostname(cluster.name),
         }
 
     def operator_values(self, operator: OperatorChart, cluster: Cluster) -> Any:
@@ -264,7 +274,6 @@ def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
     return Cluster(
         name,
         raw["server"],
-        raw["ingressHostname"],
         eks_cluster_name=raw.get("eksClusterName", f"docproc-{env}-{name}"),
         vpc_id=raw.get("vpcId", ""),
         ca_data=raw.get("caData", ""),
@@ -654,6 +663,8 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         oidc_issuer=data["kong"]["oidcIssuer"],
         rate_limit_per_minute=data["kong"]["rateLimitPerMinute"],
         kong_edition=data["kong"].get("edition", "oss"),
+        rate_limit_store_image=f"{data['images']['registry']}/"
+        + data["kong"].get("rateLimitStoreImage", "docker-hub/library/redis:7.4.2-alpine"),
         services=services,
         release=state,
     )

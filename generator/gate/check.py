@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from generator.documents import Document, locate
 from generator.dump import dump
 from generator.findings import Finding
+from generator.gate.checks.analysis import ANALYSIS_CHECKS
 from generator.gate.checks.argocd import (
     ARGOCD_CHECKS,
     HUB,
@@ -34,6 +35,7 @@ from generator.gate.checks.argocd import (
 from generator.gate.checks.chart_values import CHECK as CHART_VALUES
 from generator.gate.checks.chart_values import check_chart_values
 from generator.gate.checks.cluster import ClusterView, run_cluster_checks, source_of
+from generator.gate.checks.dns import DNS_CHECKS
 from generator.gate.checks.images import check_image_registries
 from generator.gate.checks.mesh import MESH_CHECKS
 from generator.gate.checks.paths import ENV_PATH_CHECKS, PATH_CHECKS
@@ -51,6 +53,7 @@ __all__ = [
     "cluster_scopes",
     "drift_findings",
     "env_scopes",
+    "hub_manifests",
     "policy_findings",
     "schema_findings",
     "scope_of",
@@ -285,6 +288,15 @@ class ImageRules:
     """``images.requireDigest``: every image is pinned by ``@sha256:``."""
 
 
+def hub_manifests(subjects: Iterable[Subject]) -> dict[str, list[Manifest]]:
+    """Each environment's hub objects (``rendered/<env>/_hub/``): what cluster checks need of the hub."""
+    out: dict[str, list[Manifest]] = {}
+    for s in subjects:
+        if s.manifest.cluster == HUB_CLUSTER:
+            out.setdefault(s.manifest.env, []).append(s.manifest)
+    return out
+
+
 def cluster_scopes(
     subjects: Sequence[Subject],
     *,
@@ -293,11 +305,14 @@ def cluster_scopes(
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
+    hubs: Mapping[str, Sequence[Manifest]] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
     ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
-    check; ``None`` skips it.
+    check; ``None`` skips it. ``hubs``: each environment's hub objects (``hub_manifests``), whose
+    Applications deploy the operators into the clusters; by default, the hubs among ``subjects``
+    (a worker checking some clusters gets every hub from its caller).
 
     Every scope that ran is present, empty ones included; ``render`` scopes start empty.
     """
@@ -316,12 +331,12 @@ def cluster_scopes(
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         for name, found in policy_findings(members, policies, cache).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
-        hub = clusters.get((env, HUB_CLUSTER), []) if cluster != HUB_CLUSTER else []
-        delivered = delivered_to(env, cluster, (s.manifest for s in hub))
+        hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
+        delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
         for check, found_cc in run_cluster_checks(view).items():
             raw[Scope(env, cluster, check)] = list(found_cc)
-        for check, path_check in {**PATH_CHECKS, **MESH_CHECKS}.items():
+        for check, path_check in {**PATH_CHECKS, **ANALYSIS_CHECKS, **MESH_CHECKS}.items():
             raw[Scope(env, cluster, check)] = list(path_check(view))
         raw[Scope(env, cluster, SECRETS)] = list(check_secrets(view))
         for check, argocd_check in ARGOCD_CHECKS.items():
@@ -347,13 +362,18 @@ def env_scopes(
     out: dict[Scope, tuple[Finding, ...]] = {}
     every_view: list[ClusterView] = []
     for env in sorted({*environments, *members}):
-        views = {c: ClusterView(env, c, tuple(ms)) for c, ms in sorted(members.get(env, {}).items())}
+        clusters = members.get(env, {})
+        hub = clusters.get(HUB_CLUSTER, [])
+        views = {
+            c: ClusterView(env, c, tuple(ms), delivered_by=delivered_to(env, c, hub) if hub else ())
+            for c, ms in sorted(clusters.items())
+        }
         every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         env_view = EnvView(env, views, expected)
         for check, found in run_env_checks(env_view).items():
             out[Scope(env, ENV_SCOPE, check)] = found
-        for check, env_check in ENV_PATH_CHECKS.items():
+        for check, env_check in {**ENV_PATH_CHECKS, **DNS_CHECKS}.items():
             out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
         for check, found in run_argocd_checks(views).items():
             out[Scope(env, ENV_SCOPE, check)] = found

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from generator.findings import Finding
-from generator.gate.check import Scope, Subject, cluster_scopes
+from generator.gate.check import Scope, Subject, cluster_scopes, hub_manifests
 from generator.workers import worker_pool
 
 __all__ = ["cluster_groups", "parallel_cluster_scopes"]
@@ -46,6 +46,7 @@ def parallel_cluster_scopes(
 ) -> dict[Scope, tuple[Finding, ...]]:
     """``cluster_scopes(subjects, **kwargs)`` on up to ``jobs`` processes (same result)."""
     groups = cluster_groups(subjects, jobs)
+    kwargs = {"hubs": hub_manifests(subjects), **kwargs}  # a hub's Applications serve other groups
     if len(groups) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return cluster_scopes(subjects, **kwargs)
     _STATE.update(subjects=subjects, kwargs=kwargs)

@@ -38,6 +38,8 @@ settings:
   featureGates:
     drift: false
 podAnnotations: {}
+podLabels:
+  shipped/by-chart: "yes"
 replicas: 1
 """,
     "demo/1.0.0/values.schema.json": json.dumps(
@@ -81,12 +83,23 @@ def _unknown(charts: str, chart: str, version: str, values: Mapping[str, Any]) -
         ({"settings": {"clustername": "x"}}, ["settings.clustername"]),
         ({"settings": {"interruptionQueue": "q"}}, []),  # documented as a commented-out key
         ({"podAnnotations": {"any/key": "v"}}, []),  # {} is a free-form map
+        ({"podLabels": {"sidecar.istio.io/inject": "true"}}, []),  # metadata maps take any key
         ({"extra": {"mode": "a"}}, []),  # declared by the schema only
         ({"extra": {"mood": "a"}}, ["extra.mood"]),  # a typo of a schema-declared key
         ({"settings": {"featureGates": {"drfit": True}}}, ["settings.featureGates.drfit"]),
         ({"replica": 2}, ["replica"]),
     ],
-    ids=["known", "misspelt", "commented", "free-form", "schema-only", "schema-typo", "nested", "top"],
+    ids=[
+        "known",
+        "misspelt",
+        "commented",
+        "free-form",
+        "labels",
+        "schema-only",
+        "schema-typo",
+        "nested",
+        "top",
+    ],
 )
 def test_unknown_keys(charts: str, values: Mapping[str, Any], unknown: list[str]) -> None:
     assert _unknown(charts, "demo", "1.0.0", values) == unknown

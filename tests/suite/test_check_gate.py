@@ -15,8 +15,10 @@ import pytest
 import yaml
 
 from generator.gate.check import CheckResult, Scope
+from generator.gate.checks.analysis import ANALYSIS_CHECKS
 from generator.gate.checks.argocd import ARGOCD_CHECKS, ARGOCD_ENV_CHECKS
 from generator.gate.checks.cluster import CLUSTER_CHECKS
+from generator.gate.checks.dns import DNS_CHECKS
 from generator.gate.checks.mesh import MESH_CHECKS
 from generator.gate.checks.paths import ENV_PATH_CHECKS, PATH_CHECKS
 from generator.gate.checks.secrets import CHECK as SECRETS
@@ -39,6 +41,7 @@ def _expected_scopes() -> list[Scope]:
         *(f"policy/{p}" for p in policies),
         *CLUSTER_CHECKS,
         *PATH_CHECKS,
+        *ANALYSIS_CHECKS,
         *MESH_CHECKS,
         SECRETS,
         *ARGOCD_CHECKS,
@@ -54,7 +57,8 @@ def _expected_scopes() -> list[Scope]:
                 Scope(env, c, k) for k in per_cluster if c != HUB_CLUSTER or not k.startswith("policy/")
             ]
         scopes += [
-            Scope(env, ENV_SCOPE, check) for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS)
+            Scope(env, ENV_SCOPE, check)
+            for check in (*ENV_CHECKS, *ARGOCD_ENV_CHECKS, *ENV_PATH_CHECKS, *DNS_CHECKS)
         ]
     return scopes
 

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from test_check_breaks import Body, edit, shipped
 
+from generator.gate.checks.argocd import delivered_to
 from generator.gate.checks.cluster import ClusterView
-from generator.gate.checks.mesh import MESH_CHECKS, PENDING_CHECKS
+from generator.gate.checks.mesh import MESH_CHECKS
 from generator.gate.checks.paths import ENV_PATH_CHECKS
 from generator.gate.checks.topology import EnvView
-from generator.manifest import Manifest
+from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = ["shipped"]  # the session fixture, shared with test_check_breaks
 
@@ -28,12 +29,15 @@ def _messages(manifests: list[Manifest], check: str) -> set[str]:
     by_cluster: dict[str, list[Manifest]] = {}
     for m in manifests:
         by_cluster.setdefault(m.cluster, []).append(m)
-    views = {c: ClusterView(ms[0].env, c, tuple(ms)) for c, ms in by_cluster.items()}
+    hub = by_cluster.get(HUB_CLUSTER, [])
+    views = {
+        c: ClusterView(ms[0].env, c, tuple(ms), delivered_by=delivered_to(ms[0].env, c, hub))
+        for c, ms in by_cluster.items()
+    }
     if check in ENV_PATH_CHECKS:
         env = next(iter(views.values())).env
         return {f"{f.file}: {f.message}" for f in ENV_PATH_CHECKS[check](EnvView(env, views))}
-    checks = {**MESH_CHECKS, **PENDING_CHECKS}
-    return {f"{f.file}: {f.message}" for v in views.values() for f in checks[check](v)}
+    return {f"{f.file}: {f.message}" for v in views.values() for f in MESH_CHECKS[check](v)}
 
 
 def _no_peer_egress(body: Body) -> None:
@@ -180,7 +184,8 @@ def test_mesh_pss_cni_needs_both_the_chart_and_istiod(shipped: tuple[Manifest, .
         for m in manifests
         if not (m.kind == "Application" and m.body["spec"]["source"].get("chart") in ("cni", "istiod"))
     ]
-    without = _messages(others, "mesh-pss-cni")
+    assert not _messages(others, "mesh-pss-cni"), "a mesh the tree does not install is not judged"
+    without = _messages([*others, app("istiod", {"cni": {"enabled": True}})], "mesh-pss-cni")
     assert any("istio-cni is not deployed" in m for m in without)
     chart_only = _messages([*others, app("cni", {}), app("istiod", {})], "mesh-pss-cni")
     assert any("istiod does not enable cni" in m for m in chart_only)

@@ -65,6 +65,52 @@ def _rabbitmq_anywhere(body: Body) -> None:
     body["spec"].pop("affinity")
 
 
+def _chart_app(manifests: list[Manifest], chart: str) -> str:
+    """Name of the first Application (the hub's included) that installs ``chart``."""
+    return next(
+        m.name
+        for m in manifests
+        if m.kind == "Application" and m.body["spec"]["source"].get("chart") == chart
+    )
+
+
+def _without_chart(manifests: list[Manifest], chart: str) -> list[Manifest]:
+    return [
+        m
+        for m in manifests
+        if not (m.kind == "Application" and m.body["spec"]["source"].get("chart") == chart)
+    ]
+
+
+def _address(address: str) -> Callable[[Body], None]:
+    def change(body: Body) -> None:
+        body["spec"]["metrics"][0]["provider"]["prometheus"]["address"] = address
+
+    return change
+
+
+def _elb_target(body: Body) -> None:
+    body["spec"]["endpoints"][0]["targets"] = ["k8s-kong-abc123.elb.eu-west-1.amazonaws.com"]
+
+
+def _hostname_on_cluster_ip(body: Body) -> None:
+    body["metadata"].setdefault("annotations", {})["external-dns.alpha.kubernetes.io/hostname"] = (
+        "q.example.com"
+    )
+
+
+def _chart_values(manifests: list[Manifest], chart: str, change: Callable[[Body], object]) -> list[Manifest]:
+    """``change`` applied to the Helm values of the first Application installing ``chart``."""
+    name = _chart_app(manifests, chart)
+    return edit(manifests, "Application", name, lambda b: change(b["spec"]["source"]["helm"]["valuesObject"]))
+
+
+def _no_peer_egress(body: Body) -> None:
+    body["spec"]["egress"] = [
+        r for r in body["spec"]["egress"] if {"port": 4369, "protocol": "TCP"} not in r.get("ports", [])
+    ]
+
+
 CASES: list[tuple[str, str, Breaker, str, bool]] = [
     # (id, env, break, check, the finding traces to an environment line)
     (
@@ -135,6 +181,104 @@ CASES: list[tuple[str, str, Breaker, str, bool]] = [
         "dev",
         lambda ms: [m for m in ms if m.kind != "MountTarget"],
         "efs-mount",
+        True,
+    ),
+    (
+        "meshed-namespace-without-istio-cni",
+        "dev",
+        lambda ms: _without_chart(ms, "cni"),
+        "mesh-pss-cni",
+        True,
+    ),
+    (
+        "kong-outside-the-mesh",
+        "dev",
+        lambda ms: _chart_values(ms, "ingress", lambda v: v["gateway"].pop("podLabels")),
+        "network-paths",
+        True,
+    ),
+    (
+        "rabbitmq-peer-ports-denied",
+        "prod",
+        lambda ms: edit(ms, "NetworkPolicy", "allow-amqp-from-docproc", _no_peer_egress),
+        "network-paths",
+        True,
+    ),
+    (
+        "analysis-queries-a-prometheus-nobody-runs",
+        "dev",
+        lambda ms: edit(
+            ms,
+            "AnalysisTemplate",
+            "success-rate-ingest-api",
+            _address("http://prometheus.observability.svc:9090"),
+        ),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "no-prometheus-delivered",
+        "prod",
+        lambda ms: _without_chart(ms, "prometheus"),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "sidecars-not-scraped",
+        "dev",
+        lambda ms: _chart_values(
+            ms, "prometheus", lambda v: v.update(scrapeConfigs={"kubernetes-pods": {"enabled": False}})
+        ),
+        "analysis-evidence",
+        True,
+    ),
+    (
+        "rate-limit-counted-per-replica",
+        "prod",
+        lambda ms: edit(ms, "KongPlugin", "docproc-rate-limit", lambda b: b["config"].update(policy="local")),
+        "kong-rate-limits",
+        True,
+    ),
+    (
+        "rate-limit-keyed-on-the-load-balancer",
+        "dev",
+        lambda ms: _chart_values(ms, "ingress", lambda v: v["gateway"]["env"].pop("real_ip_header")),
+        "kong-rate-limits",
+        True,
+    ),
+    (
+        "rate-limit-store-not-rendered",
+        "dev",
+        lambda ms: drop(ms, "Service", "kong-rate-limit-redis"),
+        "kong-rate-limits",
+        True,
+    ),
+    (
+        "rate-limit-store-closed-to-kong",
+        "dev",
+        lambda ms: edit(ms, "NetworkPolicy", "kong-rate-limit-redis", lambda b: b["spec"]["ingress"].pop(0)),
+        "network-paths",
+        True,
+    ),
+    (
+        "dns-record-targets-a-copied-elb-name",
+        "prod",
+        lambda ms: edit(ms, "DNSEndpoint", "api", _elb_target),
+        "dns-targets",
+        True,
+    ),
+    (
+        "external-dns-does-not-read-services",
+        "dev",
+        lambda ms: _chart_values(ms, "external-dns", lambda v: v.update(sources=["crd"])),
+        "dns-targets",
+        True,
+    ),
+    (
+        "hostname-on-a-cluster-ip-service",
+        "dev",
+        lambda ms: edit(ms, "Service", "query-api", _hostname_on_cluster_ip),
+        "dns-targets",
         True,
     ),
     (
@@ -227,3 +371,62 @@ def test_policy_scope_sees_the_injected_istio_init(shipped: tuple[Manifest, ...]
         edit(manifests, "ClusterPolicy", "pod-security-restricted", judge_owned), "dev", "policy-scope"
     )
     assert any("meshed Pod" in f.message for f in errors)
+
+
+@pytest.mark.parametrize(
+    ("case", "file_part", "words"),
+    [
+        ("meshed-namespace-without-istio-cni", "/namespace-docproc.yaml", "istio-cni is not deployed"),
+        ("kong-outside-the-mesh", "/rollout-", "Kong route to Service"),
+        ("rabbitmq-peer-ports-denied", "/networkpolicy-allow-amqp-from-docproc.yaml", "port 4369"),
+        ("analysis-queries-a-prometheus-nobody-runs", "/analysistemplate-", "prometheus.observability"),
+        ("no-prometheus-delivered", "/analysistemplate-", "no Service monitoring/prometheus"),
+        ("sidecars-not-scraped", "/analysistemplate-", "scrapes no sidecar"),
+        ("rate-limit-counted-per-replica", "/kongplugin-docproc-rate-limit.yaml", "counts per Kong replica"),
+        ("rate-limit-keyed-on-the-load-balancer", "/kongplugin-docproc-rate-limit.yaml", "real client"),
+        ("rate-limit-store-not-rendered", "/kongplugin-docproc-rate-limit.yaml", "does not render"),
+        (
+            "rate-limit-store-closed-to-kong",
+            "/networkpolicy-kong-rate-limit-redis.yaml",
+            "rate-limit counters",
+        ),
+        ("dns-record-targets-a-copied-elb-name", "/dnsendpoint-api.yaml", "k8s-kong-abc123.elb"),
+        ("external-dns-does-not-read-services", "/_hub/", "not 'service'"),
+        ("hostname-on-a-cluster-ip-service", "/service-query-api.yaml", "not LoadBalancer"),
+    ],
+)
+def test_break_points_at_the_object_to_change(
+    shipped: tuple[Manifest, ...], case: str, file_part: str, words: str
+) -> None:
+    """The finding sits on the object to change (the namespace, the refused pod, the policy)."""
+    _, env, breaker, check, _ = next(c for c in CASES if c[0] == case)
+    errors = _errors(breaker([m for m in shipped if m.env == env]), env, check)
+    assert any(file_part in f.file and words in f.message for f in errors), [
+        (f.file, f.message) for f in errors
+    ]
+
+
+@pytest.mark.parametrize(
+    ("remote_write", "resolves"),
+    [
+        ([], False),
+        (
+            [
+                {
+                    "url": "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1a2b/api/v1/remote_write"
+                }
+            ],
+            True,
+        ),
+    ],
+    ids=["not-written", "written"],
+)
+def test_managed_prometheus_counts_when_the_tree_writes_to_it(
+    shipped: tuple[Manifest, ...], remote_write: list[Body], resolves: bool
+) -> None:
+    manifests = [m for m in shipped if m.env == "dev"]
+    amp = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1a2b/"
+    broken = edit(manifests, "AnalysisTemplate", "success-rate-ingest-api", _address(amp))
+    broken = _chart_values(broken, "prometheus", lambda v: v["server"].update(remoteWrite=remote_write))
+    errors = [f for f in _errors(broken, "dev", "analysis-evidence") if "ws-1a2b" in f.message]
+    assert bool(errors) is not resolves, errors

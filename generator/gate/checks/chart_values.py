@@ -265,16 +265,26 @@ def _walk_unknown(
             child = _Level(
                 defaults.get(key) if isinstance(defaults, Mapping) else None, child_schema, (*at, key)
             )
-            if _is_closed(child, root):
+            if _is_closed(child, root) and child.at not in OPEN_MAPS.get(chart.name, ()):
                 yield from _walk_unknown(value, chart, child, (*path, key))
+
+
+#: Maps a chart passes through whole although it ships defaults in them: any key is read. Kong's
+#: ``env`` becomes ``KONG_<KEY>`` variables, one per kong.conf setting (its values.yaml says so).
+OPEN_MAPS: Mapping[str, frozenset[Path_]] = {"kong": frozenset({("env",)})}
 
 
 def _is_closed(level: _Level, root: Mapping[str, Any]) -> bool:
     """Whether the keys under ``level`` are known: a non-empty default mapping or schema properties.
 
     ``{}`` in values.yaml is a free-form map (annotations, labels, extra config); a scalar or
-    ``null`` default says nothing about the keys a mapping there may have.
+    ``null`` default says nothing about the keys a mapping there may have. Kubernetes metadata maps
+    (``*annotations``, ``*labels``, ``nodeSelector``) take any key even when the chart ships some
+    (Kong's ``podAnnotations`` holds Istio's and Kuma's): Helm merges ours over them.
     """
+    last = str(level.at[-1]).lower() if level.at else ""
+    if last.endswith(("annotations", "labels")) or last == "nodeselector":
+        return False
     resolved = _resolve(level.schema, root) if level.schema is not None else None
     if isinstance(resolved, Mapping) and resolved.get("properties"):
         return True

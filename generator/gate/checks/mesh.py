@@ -14,8 +14,8 @@ destination (default-deny included), then Istio at the destination unless the po
 from the sidecar: STRICT mTLS refuses a source outside the mesh, and ALLOW AuthorizationPolicies
 (deny-by-default included) must admit the source's namespace or identity on that port.
 
-Also here: ``mesh-pss-cni`` (sidecars under Pod Security ``restricted`` need istio-cni),
-``kong-mesh-upstream`` (Kong routes to Services, inside the mesh) and ``kong-oss-plugins``.
+Also here: ``mesh-pss-cni`` (sidecars under Pod Security ``restricted`` need istio-cni); the Kong
+checks (``generator.gate.checks.kong``) are registered with these.
 """
 
 from __future__ import annotations
@@ -27,15 +27,20 @@ from typing import Any
 
 from generator.findings import Finding
 from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
+from generator.gate.checks.kong import (
+    KONG_CHARTS,
+    check_kong_mesh_upstream,
+    check_kong_oss_plugins,
+    check_kong_rate_limits,
+)
 from generator.gate.checks.paths import helm_releases, pod_spec_path
 from generator.manifest import Manifest
 
-__all__ = ["MESH_CHECKS", "PENDING_CHECKS", "Endpoint", "flows"]
+__all__ = ["MESH_CHECKS", "Endpoint", "flows"]
 
 ROOT_NAMESPACE = "istio-system"
 #: Ports of the Istio sidecar itself: never intercepted, never subject to authorization.
 SIDECAR_PORTS = frozenset({15020, 15021, 15090})
-KONG_CHARTS = frozenset({"ingress", "kong"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Endpoint:
     """False for pods installed by a chart: their labels are not in the tree."""
     ports: Mapping[str, int] = field(default_factory=dict)
     """Named container ports."""
+    mesh_known: bool = True
+    """False for a peer the tree does not install (its sidecar, if any, is not in the tree)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ def _chart_endpoint(view: ClusterView, charts: frozenset[str], what: str, fallba
             known_labels=False,
         )
     if fallback:
-        return Endpoint(namespace=fallback, labels={}, what=what, known_labels=False)
+        return Endpoint(namespace=fallback, labels={}, what=what, known_labels=False, mesh_known=False)
     return None
 
 
@@ -230,12 +237,39 @@ def flows(view: ClusterView) -> Iterator[Flow]:
                 found = _service_pods(view, ing.namespace, str(name)) if isinstance(name, str) else None
                 if found is not None:
                     yield Flow(kong, found[0], found[1], f"Kong route to Service {name}", carries_jwt=True)
+    yield from _rate_limit_store_flows(view, kong)
     prometheus = _chart_endpoint(
         view, frozenset({"prometheus", "kube-prometheus-stack"}), "Prometheus", "monitoring"
     )
     for ep in workloads:
         if ep.meshed and prometheus is not None and view.of_kind("AnalysisTemplate"):
             yield Flow(prometheus, ep, 15020, "Prometheus scraping Istio metrics")
+
+
+def _service_host(host: str) -> tuple[str, str] | None:
+    """``name.namespace[.svc[.cluster.local]]`` → (namespace, name)."""
+    labels = host.split(".")
+    if len(labels) >= 2 and labels[2:] in ([], ["svc"], ["svc", "cluster", "local"]):
+        return labels[1], labels[0]
+    return None
+
+
+def _rate_limit_store_flows(view: ClusterView, kong: Endpoint | None) -> Iterator[Flow]:
+    """Kong → the Redis its rate-limiting plugins count in (``policy: redis``)."""
+    if kong is None:
+        return
+    for m in [*view.of_kind("KongPlugin"), *view.of_kind("KongClusterPlugin")]:
+        config = m.body.get("config")
+        if m.body.get("plugin") not in ("rate-limiting", "response-ratelimiting"):
+            continue
+        if get_path(config, "policy") != "redis":
+            continue
+        host = get_path(config, "redis", "host") or get_path(config, "redis_host")
+        port = get_path(config, "redis", "port") or get_path(config, "redis_port") or 6379
+        where = _service_host(host) if isinstance(host, str) else None
+        found = _service_pods(view, *where) if where else None
+        if found is not None and isinstance(port, int):
+            yield Flow(kong, found[0], port, f"Kong rate-limit counters ({m.name})")
 
 
 # --- NetworkPolicy ------------------------------------------------------------------------------
@@ -313,7 +347,10 @@ def _network_block(view: ClusterView, flow: Flow, direction: str) -> Manifest | 
                 not peers or any(_peer_matches(view, p, np.namespace, other) for p in peers)
             ) and _port_matches(list_of(get_path(rule, "ports")), flow.port, flow.dest):
                 return None
-    return selecting[0]
+    # The pod's own policy (a non-empty selector) is where the missing rule belongs.
+    return next(
+        (np for np in selecting if get_path(np.body, "spec", "podSelector", "matchLabels")), selecting[0]
+    )
 
 
 # --- Istio --------------------------------------------------------------------------------------
@@ -402,7 +439,7 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
         if not dest.meshed or flow.port in dest.excluded_inbound or flow.port in SIDECAR_PORTS:
             continue
         plaintext = not flow.source.meshed or flow.port in flow.source.excluded_outbound
-        if plaintext and _strict(view, dest.namespace, flow.port):
+        if plaintext and flow.source.mesh_known and _strict(view, dest.namespace, flow.port):
             target = dest.manifest or flow.source.manifest
             if target is not None:
                 yield finding(
@@ -433,27 +470,29 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
 RESTRICTIVE_PSS = frozenset({"baseline", "restricted"})
 
 
-def _cni_enabled(view: ClusterView) -> tuple[bool, bool]:
-    """(an istio-cni chart is deployed, istiod is configured to rely on it)."""
-    cni_chart, istiod_cni = False, False
+def _cni_enabled(view: ClusterView) -> tuple[bool, bool, bool]:
+    """(istiod is deployed by the tree, an istio-cni chart is, istiod is configured to rely on it)."""
+    istiod, cni_chart, istiod_cni = False, False, False
     for _, chart, _release, _ns, values in helm_releases(view):
         if chart == "cni":
             cni_chart = True
         if chart == "istiod":
+            istiod = True
             istiod_cni = bool(
                 get_path(values, "cni", "enabled") or get_path(values, "pilot", "cni", "enabled")
             )
-    return cni_chart, istiod_cni
+    return istiod, cni_chart, istiod_cni
 
 
 def check_mesh_pss_cni(view: ClusterView) -> Iterator[Finding]:
     """Namespaces that inject sidecars under Pod Security baseline/restricted need istio-cni.
 
     Without it the injector adds the ``istio-init`` container, which needs NET_ADMIN and NET_RAW:
-    the API server's Pod Security admission rejects every meshed pod.
+    the API server's Pod Security admission rejects every meshed pod. Judged where the tree installs
+    the mesh (an istiod chart delivered to the cluster); a mesh installed outside it is not seen.
     """
-    cni_chart, istiod_cni = _cni_enabled(view)
-    if cni_chart and istiod_cni:
+    istiod, cni_chart, istiod_cni = _cni_enabled(view)
+    if not istiod or (cni_chart and istiod_cni):
         return
     missing = (
         "istio-cni is not deployed" if not cni_chart else "istiod does not enable cni (values cni.enabled)"
@@ -473,124 +512,15 @@ def check_mesh_pss_cni(view: ClusterView) -> Iterator[Finding]:
             )
 
 
-# --- Kong ---------------------------------------------------------------------------------------
-
-#: Plugins only Kong Enterprise ships (docs.konghq.com/hub, "Enterprise" tier); OSS Kong's admission
-#: webhook rejects a KongPlugin naming one.
-KONG_ENTERPRISE_PLUGINS = frozenset(
-    {
-        "openid-connect",
-        "rate-limiting-advanced",
-        "oauth2-introspection",
-        "jwt-signer",
-        "key-auth-enc",
-        "ldap-auth-advanced",
-        "mtls-auth",
-        "opa",
-        "vault-auth",
-        "canary",
-        "forward-proxy",
-        "graphql-proxy-cache-advanced",
-        "graphql-rate-limiting-advanced",
-        "proxy-cache-advanced",
-        "request-validator",
-        "route-by-header",
-        "exit-transformer",
-        "application-registration",
-        "degraphql",
-        "websocket-size-limit",
-        "websocket-validator",
-        "xml-threat-protection",
-        "json-threat-protection",
-        "saml",
-        "header-cert-auth",
-        "upstream-oauth",
-        "ai-semantic-cache",
-        "ai-rate-limiting-advanced",
-    }
-)
-
-
-def _kong_enterprise(view: ClusterView) -> bool:
-    for _, chart, _release, _ns, values in helm_releases(view):
-        if chart not in KONG_CHARTS:
-            continue
-        for part in (values, get_path(values, "gateway")):
-            image = get_path(part, "image", "repository")
-            if isinstance(image, str) and "kong-gateway" in image:
-                return True
-            if get_path(part, "enterprise", "enabled") is True:
-                return True
-    return False
-
-
-def check_kong_oss_plugins(view: ClusterView) -> Iterator[Finding]:
-    """No Enterprise-only plugin on open-source Kong (the chart's default image)."""
-    if _kong_enterprise(view):
-        return
-    for m in [*view.of_kind("KongPlugin"), *view.of_kind("KongClusterPlugin")]:
-        name = m.body.get("plugin")
-        if name in KONG_ENTERPRISE_PLUGINS:
-            yield finding(
-                m,
-                ("plugin",),
-                "kong-oss-plugins",
-                f"plugin {name!r} exists only in Kong Enterprise; this cluster runs open-source Kong, "
-                "whose admission webhook rejects it and fails the sync. Use an OSS plugin (jwt, "
-                "rate-limiting) or Istio RequestAuthentication, or declare kong.edition: enterprise.",
-            )
-
-
-def check_kong_mesh_upstream(view: ClusterView) -> Iterator[Finding]:
-    """Kong routes into the mesh through the Service, not around it to pod IPs.
-
-    Without ``ingress.kubernetes.io/service-upstream: "true"`` Kong load-balances over the
-    endpoints itself: its requests skip the VirtualService (no canary weights) and, from outside
-    the sidecar's service routing, arrive as plaintext that STRICT mTLS refuses. With it, the host
-    Kong sends must name the Service (``konghq.com/host-header`` or preserve-host off), or the
-    sidecar cannot match the request to the Service's routes.
-    """
-    for ing in view.of_kind("Ingress"):
-        if get_path(ing.body, "spec", "ingressClassName") != "kong":
-            continue
-        preserve = get_path(ing.body, "metadata", "annotations", "konghq.com/preserve-host")
-        for i, rule in enumerate(list_of(get_path(ing.body, "spec", "rules"))):
-            for j, p in enumerate(list_of(get_path(rule, "http", "paths"))):
-                name = get_path(p, "backend", "service", "name")
-                svc = view.get("Service", ing.namespace, str(name)) if isinstance(name, str) else None
-                if svc is None:
-                    continue
-                path = ("spec", "rules", i, "http", "paths", j, "backend", "service", "name")
-                notes = get_path(svc.body, "metadata", "annotations")
-                notes = notes if isinstance(notes, Mapping) else {}
-                if str(notes.get("ingress.kubernetes.io/service-upstream")).lower() != "true":
-                    yield finding(
-                        ing,
-                        path,
-                        "kong-mesh-upstream",
-                        f"Kong routes to Service {name} by pod IP (no "
-                        'ingress.kubernetes.io/service-upstream: "true" on it): external traffic '
-                        "bypasses the canary weights and mTLS. Annotate "
-                        "the Service.",
-                    )
-                elif str(preserve).lower() != "false" and not notes.get("konghq.com/host-header"):
-                    yield finding(
-                        ing,
-                        path,
-                        "kong-mesh-upstream",
-                        f"Kong forwards the client's Host to Service {name}: the sidecar matches no route "
-                        "for it and the canary weights never apply. Set konghq.com/preserve-host: "
-                        '"false" on the Ingress or konghq.com/host-header on the Service.',
-                    )
-
-
 MESH_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
     "kong-mesh-upstream": check_kong_mesh_upstream,
     "kong-oss-plugins": check_kong_oss_plugins,
-}
-"""Mesh and network checks by the name their findings carry."""
-#: Registered once the operators' Helm values (Kong's sidecar, istio-cni) are rendered.
-PENDING_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
-    "network-paths": check_network_paths,
+    "kong-rate-limits": check_kong_rate_limits,
     "mesh-pss-cni": check_mesh_pss_cni,
+    "network-paths": check_network_paths,
 }
+"""Mesh and network checks by the name their findings carry.
+
+They read the operators' Helm values (istio-cni, istiod, Kong's sidecar, Prometheus) from the
+Applications that deploy into the cluster, the hub's included (``ClusterView.applications``).
+"""

@@ -2,17 +2,14 @@
 
 Stage: beside ``generator.gate.checks.cluster`` (same ``ClusterView`` input, ``Finding`` output, pure). Each
 check answers "would this work in the cluster?" for one class of break that no single-document
-policy sees: a Secret nothing creates, a stateful pod on spot capacity, a canary analysis that
-passes on no data, an EFS volume that can never mount, a Kyverno rule that blocks the operators.
-Network and mesh paths are in ``generator.gate.checks.mesh``.
+policy sees: a Secret nothing creates, a stateful pod on spot capacity, an EFS volume that can
+never mount, a Kyverno rule that blocks the operators. Network and mesh paths are in
+``generator.gate.checks.mesh``, canary analysis in ``generator.gate.checks.analysis``, DNS in
+``generator.gate.checks.dns``.
 """
 
 from __future__ import annotations
 
-import ast
-import math
-import operator
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -319,101 +316,6 @@ def check_stateful_on_spot(view: ClusterView) -> Iterator[Finding]:
             )
 
 
-# --- canary analysis ----------------------------------------------------------------------------
-
-_EXPR_TOKENS = (("&&", " and "), ("||", " or "))
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-}
-
-
-def _condition_holds(expr: str, result: list[float]) -> bool | None:
-    """Evaluate an Argo Rollouts (expr-lang) condition on ``result``; ``None`` if not understood.
-
-    Only the subset analysis conditions use: ``result``, indexing, ``len``, ``isNaN``, ``isInf``,
-    comparisons, ``&&``/``||``/``!``, numbers. Anything else is not guessed at.
-    """
-    text = expr
-    for a, b in _EXPR_TOKENS:
-        text = text.replace(a, b)
-    text = re.sub(r"!(?!=)", " not ", text)
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return None
-    functions: dict[str, Callable[[Any], Any]] = {
-        "len": len,
-        "isNaN": lambda v: isinstance(v, float) and math.isnan(v),
-        "isInf": lambda v: isinstance(v, float) and math.isinf(v),
-    }
-
-    def ev(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.BoolOp):
-            values = (ev(v) for v in node.values)
-            return all(values) if isinstance(node.op, ast.And) else any(values)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return not ev(node.operand)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -ev(node.operand)
-        if isinstance(node, ast.Compare):
-            left = ev(node.left)
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                right = ev(right_node)
-                ok = _COMPARE[type(op)](left, right)
-                if not ok:
-                    return False
-                left = right
-            return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
-            return functions[node.func.id](*(ev(a) for a in node.args))
-        if isinstance(node, ast.Subscript):
-            return ev(node.value)[ev(node.slice)]
-        if isinstance(node, ast.Name) and node.id == "result":
-            return result
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            return node.value
-        raise ValueError(node)
-
-    try:
-        return bool(ev(tree))
-    except (ValueError, KeyError, IndexError, TypeError):
-        return False  # expr-lang errors on an empty result: the measurement errors, never passes
-
-
-def check_analysis_evidence(view: ClusterView) -> Iterator[Finding]:
-    """Every Prometheus analysis fails (or is inconclusive) on no data.
-
-    A success condition that holds for an empty result (no series: no traffic reached the canary)
-    or for NaN (0/0) promotes a release on no evidence at all.
-    """
-    for m in [*view.of_kind("AnalysisTemplate"), *view.of_kind("ClusterAnalysisTemplate")]:
-        for i, metric in enumerate(list_of(get_path(m.body, "spec", "metrics"))):
-            prom = get_path(metric, "provider", "prometheus")
-            if not isinstance(prom, Mapping):
-                continue
-            condition = metric.get("successCondition")
-            if not isinstance(condition, str):
-                continue
-            for label, sample in (("no data", []), ("NaN (0/0)", [math.nan])):
-                if _condition_holds(condition, sample):
-                    yield finding(
-                        m,
-                        ("spec", "metrics", i, "successCondition"),
-                        "analysis-evidence",
-                        f"successCondition {condition!r} passes when the query returns {label}: a "
-                        "canary that received no traffic would be promoted. Require data, e.g. "
-                        "len(result) > 0 && !isNaN(result[0]) && result[0] >= 0.99.",
-                    )
-                    break
-
-
 # --- EFS ----------------------------------------------------------------------------------------
 
 
@@ -472,7 +374,6 @@ PATH_CHECKS: dict[str, Callable[[ClusterView], Iterator[Finding]]] = {
     "secret-refs": check_secret_refs,
     "gateway-selector": check_gateway_selector,
     "stateful-on-spot": check_stateful_on_spot,
-    "analysis-evidence": check_analysis_evidence,
     "efs-mount": check_efs_mounts,
 }
 """The path checks by the name their findings carry (registered beside ``CLUSTER_CHECKS``)."""
