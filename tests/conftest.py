@@ -26,6 +26,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: Tests that ``make test-fast`` leaves out (``-m "not slow"``), each with why it is slow. The figures
+#: are seconds on 2 shared cores (``pytest --durations``); ``make test`` (CI) runs everything.
+SLOW: Mapping[str, str] = {
+    "tests/test_survives_release.py": "runs the whole suite again in a copy after a release (~130 s)",
+    "tests/test_pytest_plugin.py": "pytester runs of another repository's suite (10-30 s each)",
+    "tests/test_precommit.py": "pre-commit hooks as subprocesses (7-11 s each)",
+    "tests/test_bench_commands.py": "times whole CLI processes (~28 s)",
+    "tests/test_env_fuzz.py": "hypothesis renders generated environments (10-30 s)",
+    "tests/policy/test_fuzz.py": "hypothesis over the policy engine (~11 s)",
+    "tests/suite/test_checkov.py": "runs checkov in its own virtualenv (~22 s; needs .venv-checkov)",
+    "tests/cel/test_cel_corpus.py": "compiles every CEL rule of every shipped CRD (~15 s)",
+    "tests/schema/test_all_crds.py": "compiles every CRD's CEL rules for each Kubernetes version (~15 s)",
+    "tests/test_docs.py::test_quick_start_works_verbatim_in_a_copy": "make render and make test in a copy (~31 s)",
+    "tests/test_write_hardening.py::test_sigkill_at_random_points_leaves_old_or_new": "kills renders (~22 s)",
+    "tests/test_write_hardening.py::test_two_renders_at_once_lose_no_update": "concurrent renders (~9 s)",
+    "tests/test_render.py::test_render_is_deterministic_across_runs_and_hash_seeds": "subprocess renders (~13 s)",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests listed in ``SLOW`` (by module or by test) ``slow``."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        test = item.nodeid.split("[", 1)[0]
+        if module in SLOW or test in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 def shared_path(env_var: str, default: str) -> Path:
     """A directory of ../shared, or skip (fail under CI) with a visible reason."""
     path = Path(os.environ.get(env_var) or ROOT.parent / "shared" / default).resolve()

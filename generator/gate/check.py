@@ -24,24 +24,14 @@ from typing import Any, Protocol
 from generator.documents import Document, locate
 from generator.dump import dump
 from generator.findings import Finding
-from generator.gate.checks.analysis import ANALYSIS_CHECKS
 from generator.gate.checks.argocd import (
-    ARGOCD_CHECKS,
     HUB,
     argocd_instance_findings,
     delivered_to,
-    run_argocd_checks,
 )
-from generator.gate.checks.chart_values import CHECK as CHART_VALUES
-from generator.gate.checks.chart_values import check_chart_values
-from generator.gate.checks.cluster import ClusterView, run_cluster_checks, source_of
-from generator.gate.checks.dns import DNS_CHECKS
-from generator.gate.checks.images import check_image_registries
-from generator.gate.checks.mesh import MESH_CHECKS
-from generator.gate.checks.paths import ENV_PATH_CHECKS, PATH_CHECKS
-from generator.gate.checks.secrets import CHECK as SECRETS
-from generator.gate.checks.secrets import check_secrets
-from generator.gate.checks.topology import ENV_SCOPE, EnvView, run_env_checks
+from generator.gate.checks.cluster import ClusterView, source_of
+from generator.gate.checks.topology import ENV_SCOPE, EnvView
+from generator.gate.registry import CLUSTER_CHECKS, ENV_CHECKS, CheckOptions, ImageRules
 from generator.manifest import HUB_CLUSTER, Manifest
 
 __all__ = [
@@ -61,7 +51,7 @@ __all__ = [
 ]
 
 #: Findings of each check go to exactly one scope; these are the stage names.
-RENDER, SCHEMA, POLICY, IMAGES, FOREIGN = "render", "schema", "policy", "image-registries", "foreign"
+RENDER, SCHEMA, POLICY, FOREIGN = "render", "schema", "policy", "foreign"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -278,16 +268,6 @@ def _clusters(subjects: Iterable[Subject]) -> dict[tuple[str, str], list[Subject
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRules:
-    """An environment's own image rules (from its file), checked as ``image-registries``."""
-
-    registries: tuple[str, ...]
-    """``images.registries``: every image starts with one of these."""
-    require_digest: bool
-    """``images.requireDigest``: every image is pinned by ``@sha256:``."""
-
-
 def hub_manifests(subjects: Iterable[Subject]) -> dict[str, list[Manifest]]:
     """Each environment's hub objects (``rendered/<env>/_hub/``): what cluster checks need of the hub."""
     out: dict[str, list[Manifest]] = {}
@@ -334,19 +314,11 @@ def cluster_scopes(
         hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
         delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
-        for check, found_cc in run_cluster_checks(view).items():
-            raw[Scope(env, cluster, check)] = list(found_cc)
-        for check, path_check in {**PATH_CHECKS, **ANALYSIS_CHECKS, **MESH_CHECKS}.items():
-            raw[Scope(env, cluster, check)] = list(path_check(view))
-        raw[Scope(env, cluster, SECRETS)] = list(check_secrets(view))
-        for check, argocd_check in ARGOCD_CHECKS.items():
-            raw[Scope(env, cluster, check)] = list(argocd_check(view))
-        if charts_dir is not None:
-            raw[Scope(env, cluster, CHART_VALUES)] = list(check_chart_values(view, charts_dir))
-        rules = (image_rules or {}).get(env)
-        if rules is not None:
-            found_img = check_image_registries(view, rules.registries, rules.require_digest)
-            raw[Scope(env, cluster, IMAGES)] = list(found_img)
+        options = CheckOptions(charts_dir=charts_dir, image_rules=(image_rules or {}).get(env))
+        for check, run in CLUSTER_CHECKS.items():
+            found_cc = run(view, options)
+            if found_cc is not None:
+                raw[Scope(env, cluster, check)] = list(found_cc)
     return {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
 
 
@@ -371,12 +343,8 @@ def env_scopes(
         every_view.extend(views.values())
         expected = (expected_clusters or {}).get(env)
         env_view = EnvView(env, views, expected)
-        for check, found in run_env_checks(env_view).items():
-            out[Scope(env, ENV_SCOPE, check)] = found
-        for check, env_check in {**ENV_PATH_CHECKS, **DNS_CHECKS}.items():
+        for check, env_check in ENV_CHECKS.items():
             out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
-        for check, found in run_argocd_checks(views).items():
-            out[Scope(env, ENV_SCOPE, check)] = found
         out[Scope(env, ENV_SCOPE, HUB)] = ()
     # One Argo CD hub may serve several environments: its objects are checked together.
     for f in argocd_instance_findings(every_view):

@@ -613,10 +613,26 @@ ARGOCD_ENV_CHECKS = (HUB, ORDERING, CONTROLLER)
 """Checks reported per environment (``argocd-hub`` across the environments sharing a hub)."""
 
 
+def _per_application(
+    check: Callable[[Manifest, list[Manifest]], Iterator[Finding]],
+) -> Callable[[Mapping[str, ClusterView]], Iterator[Finding]]:
+    """``check`` run for each Application against everything the environment's clusters hold."""
+
+    def run(views: Mapping[str, ClusterView]) -> Iterator[Finding]:
+        everything = [m for v in views.values() for m in v.manifests]
+        for app in (m for m in everything if _is_app(m)):
+            yield from check(app, everything)
+
+    return run
+
+
+ARGOCD_ENV_CHECK_FUNCTIONS: dict[str, Callable[[Mapping[str, ClusterView]], Iterator[Finding]]] = {
+    ORDERING: _per_application(check_sync_ordering),
+    CONTROLLER: _per_application(check_rollout_weights),
+}
+"""The checks that follow each Application into the clusters of one environment."""
+
+
 def run_argocd_checks(views: Mapping[str, ClusterView]) -> dict[str, tuple[Finding, ...]]:
     """The checks that follow each Application into the clusters of one environment."""
-    everything = [m for v in views.values() for m in v.manifests]
-    apps = [m for m in everything if _is_app(m)]
-    ordering = [f for app in apps for f in check_sync_ordering(app, everything)]
-    weights = [f for app in apps for f in check_rollout_weights(app, everything)]
-    return {ORDERING: tuple(ordering), CONTROLLER: tuple(weights)}
+    return {name: tuple(check(views)) for name, check in ARGOCD_ENV_CHECK_FUNCTIONS.items()}
