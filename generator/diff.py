@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 import yaml
 
+from generator import yamlread
 from generator.errors import format_yaml_path
 
 __all__ = ["FORMATS", "FieldChange", "ResourceChange", "format_changes", "resource_changes"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Action = Literal["added", "removed", "changed"]
 _ABSENT: Any = object()
 
@@ -59,7 +59,7 @@ class ResourceChange:
 
 
 def _body(text: str) -> Mapping[str, Any]:
-    body = yaml.load(text, Loader=_LOADER)
+    body = yaml.load(text, Loader=yamlread.LOADER)
     return body if isinstance(body, Mapping) else {}
 
 

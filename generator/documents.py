@@ -10,7 +10,6 @@ reader measured here); line numbers of fields are computed lazily, only for find
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,10 @@ import yaml
 
 from generator import yamlread
 from generator.errors import ManifestLoadError
+from generator.location import Location
 
-__all__ = ["Document", "iter_manifest_files", "load_documents", "load_file", "locate", "split_documents"]
+__all__ = ["Document", "iter_manifest_files", "load_file", "load_paths", "locate"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -46,6 +44,11 @@ class Document:
     """Position inside a ``*List`` document's ``items``, when flattened from one."""
 
     @property
+    def start(self) -> Location:
+        """Where the document's text starts: what a finding about the whole document points at."""
+        return Location(self.file, self.line)
+
+    @property
     def api_version(self) -> str:
         return str(self.body.get("apiVersion", ""))
 
@@ -62,25 +65,6 @@ class Document:
     def namespace(self) -> str:
         meta = self.body.get("metadata") or {}
         return str(meta.get("namespace", "") or "") if isinstance(meta, Mapping) else ""
-
-
-def split_documents(text: str) -> list[tuple[int, str]]:
-    """Split multi-document YAML on ``---`` lines → ``[(first_line, text)]``.
-
-    Splitting first lets each document be parsed alone (so a field's line is found by parsing only
-    its own document) while keeping the C loader's speed for the whole file.
-    """
-    chunks: list[tuple[int, str]] = []
-    start = 0
-    line = 1
-    for m in _DOC_START.finditer(text):
-        chunk = text[start : m.start()]
-        chunks.append((line, chunk))
-        line += chunk.count("\n")
-        start = m.end() + 1 if m.end() < len(text) else m.end()
-        line += 1
-    chunks.append((line, text[start:]))
-    return [(ln, chunk) for ln, chunk in chunks if chunk.strip()]
 
 
 def _flatten(file: str, index: int, line: int, text: str, body: Any) -> Iterator[Document]:
@@ -115,15 +99,12 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> list[Doc
         ManifestLoadError: unreadable file, YAML syntax error, or a document that is not an object.
     """
     file = os.fspath(path)
+    checked = text is None
     if text is None:
         text = yamlread.read_text(Path(file), file, ManifestLoadError)
-    else:
-        yamlread.check_text(text, file, ManifestLoadError)
     docs: list[Document] = []
-    for index, (line, chunk) in enumerate(split_documents(text)):
-        body = yamlread.load(chunk, file, ManifestLoadError, first_line=line)
-        if body is None:
-            continue
+    loaded = yamlread.load_documents(text, file=file, error=ManifestLoadError, checked=checked)
+    for index, line, chunk, body in loaded:
         docs.extend(_flatten(file, index, line, chunk, body))
     return docs
 
@@ -148,7 +129,7 @@ def iter_manifest_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str
             raise ManifestLoadError("no such file or directory", path=os.fspath(p))
 
 
-def load_documents(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
     """All documents of all manifest files under ``paths``, in a stable order."""
     docs: list[Document] = []
     for file in iter_manifest_files(paths):
@@ -156,24 +137,26 @@ def load_documents(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
     return docs
 
 
-def locate(doc: Document, yaml_path: tuple[str | int, ...]) -> tuple[int, int | None]:
-    """1-based (line, column) of the deepest node of ``yaml_path`` that exists in ``doc``.
+def locate(doc: Document, yaml_path: tuple[str | int, ...]) -> Location:
+    """Where the deepest node of ``yaml_path`` that exists in ``doc`` is written (1-based).
 
-    Composes only this document's node tree, and only when a finding needs it.
+    Composes only this document's node tree, and only when a finding needs it. Never raises: a
+    location is what a message is built around, so when the text is missing or cannot be composed
+    the answer is the one fallback, ``doc.start`` (the document's first line, no column).
     """
     if not doc.text:
-        return doc.line, None
+        return doc.start
     try:
-        node = yaml.compose(doc.text, Loader=_LOADER)
-    except yaml.YAMLError:
-        return doc.line, None
+        node = yaml.compose(doc.text, Loader=yamlread.LOADER)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return doc.start
     if node is None:
-        return doc.line, None
+        return doc.start
     if doc.item is not None:
         for part in ("items", doc.item):
             found = _child(node, part)
             if found is None:
-                return doc.line, None
+                return doc.start
             node = found[1]
     best = (node.start_mark.line, node.start_mark.column)
     for part in yaml_path:
@@ -182,7 +165,7 @@ def locate(doc: Document, yaml_path: tuple[str | int, ...]) -> tuple[int, int | 
             break
         mark, node = found
         best = (mark.line, mark.column)
-    return doc.line + best[0], best[1] + 1
+    return Location(doc.file, doc.line + best[0], best[1] + 1)
 
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Mark, yaml.Node] | None:

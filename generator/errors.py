@@ -22,6 +22,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from generator.location import Location
+
 __all__ = [
     "EnvFileError",
     "GeneratorError",
@@ -103,19 +105,14 @@ class GeneratorError(Exception):
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
     @property
-    def location(self) -> str:
-        """``file:line:col`` as far as known (1-based line and column)."""
+    def location(self) -> Location | None:
+        """Where the error is (file, 1-based line and column as far as known); ``None`` for no file."""
         if self.path is None:
-            return ""
-        loc = self.path
-        if self.line is not None:
-            loc += f":{self.line}"
-            if self.column is not None:
-                loc += f":{self.column}"
-        return loc
+            return None
+        return Location(self.path, self.line, self.column if self.line is not None else None)
 
     def __str__(self) -> str:
-        head = self.location
+        head = str(self.location or "")
         if self.yaml_path:
             head = f"{head}: {format_yaml_path(self.yaml_path)}" if head else format_yaml_path(self.yaml_path)
         lines = [f"{head}: {self.message}" if head else self.message]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from generator.exitcode import ExitCode
+from generator.location import Location
 
 __all__ = ["Finding", "Severity", "exit_code", "json_path"]
 
@@ -61,8 +62,8 @@ class Finding:
     """Namespace of the offending document ('' for cluster-scoped)."""
     name: str = ""
     """Name of the offending document."""
-    source: str | None = None
-    """``environments/<env>.yaml:line`` that produced the value, where known."""
+    source: Location | None = None
+    """The environment-file line (``environments/<env>.yaml:line``) that produced the value, where known."""
     context: tuple[Finding, ...] = field(default=())
     """Child findings (e.g. one per failed ``anyPattern`` alternative)."""
 
@@ -70,6 +71,11 @@ class Finding:
     def json_path(self) -> str:
         """JSONPath of the offending value, e.g. ``$.spec.template.spec.containers[0]``."""
         return json_path(self.yaml_path)
+
+    @property
+    def location(self) -> Location:
+        """Where the offending field is: ``file``, ``line`` and ``column`` as one value."""
+        return Location(self.file, self.line, self.column)
 
     @property
     def resource(self) -> str:

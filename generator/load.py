@@ -2,7 +2,7 @@
 
 Reads YAML with PyYAML's C composer, whose nodes carry line/column marks (40x faster here than
 ruamel.yaml's round-trip loader, which matters for the pre-commit hook), rejects duplicate keys while
-walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path → Mark`` so models stay
+walking the nodes, and returns plain dicts/lists plus a side index ``yaml_path → Location`` so models stay
 plain and every later error can still name ``file:line:col``. Validates against the JSON Schema
 shipped as ``generator/env.schema.json``. Must not render or write anything.
 
@@ -27,26 +27,14 @@ import jsonschema
 import yaml
 
 from generator import yamlread
-from generator.documents import split_documents
 from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
+from generator.location import Location
 
-__all__ = ["DEFAULTS_NAME", "LoadedEnv", "Mark", "env_schema", "list_environments", "load_environment"]
+__all__ = ["DEFAULTS_NAME", "LoadedEnv", "env_schema", "list_environments", "load_environment"]
 
 DEFAULTS_NAME = "_defaults"
 YamlPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """Where a value was written: file, 1-based line and column."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +47,11 @@ class LoadedEnv:
     """Path of the environment file, as shown in messages."""
     data: Mapping[str, Any]
     """Merged plain data (dicts, lists, scalars)."""
-    marks: Mapping[YamlPath, Mark] = field(default_factory=dict)
+    marks: Mapping[YamlPath, Location] = field(default_factory=dict)
     """YAML path → where it was written (the key for mapping entries)."""
 
-    def mark(self, yaml_path: YamlPath) -> Mark | None:
-        """Mark of ``yaml_path`` or of its nearest written ancestor."""
+    def mark(self, yaml_path: YamlPath) -> Location | None:
+        """Where ``yaml_path`` (or its nearest written ancestor) was written."""
         for end in range(len(yaml_path), -1, -1):
             hit = self.marks.get(tuple(yaml_path[:end]))
             if hit is not None:
@@ -104,10 +92,10 @@ _ENV_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _EXTENDS_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Mark]]:
+def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[YamlPath, Location]]:
     text = yamlread.read_text(path, shown, EnvFileError, max_bytes=MAX_ENV_BYTES)
     node = yamlread.compose(text, shown, EnvFileError)
-    marks: dict[YamlPath, Mark] = {(): Mark(shown, 1, 1)}
+    marks: dict[YamlPath, Location] = {(): Location(shown, 1, 1)}
     if node is None:
         return None, marks
     try:
@@ -120,7 +108,7 @@ def _plain(
     node: yaml.Node,
     path: YamlPath,
     shown: str,
-    marks: dict[YamlPath, Mark],
+    marks: dict[YamlPath, Location],
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
     """Node tree → plain Python values, recording each entry's mark and rejecting duplicate keys."""
@@ -152,20 +140,24 @@ def _plain(
                     yaml_path=(*path, key),
                     hint="each key may appear once per mapping; remove or merge the duplicate",
                 )
-            marks[(*path, key)] = Mark(shown, mark.line + 1, mark.column + 1)
+            marks[(*path, key)] = Location(shown, mark.line + 1, mark.column + 1)
             out[key] = _plain(value_node, (*path, key), shown, marks, constructor)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
-            marks[(*path, i)] = Mark(shown, item.start_mark.line + 1, item.start_mark.column + 1)
+            marks[(*path, i)] = Location(shown, item.start_mark.line + 1, item.start_mark.column + 1)
             items.append(_plain(item, (*path, i), shown, marks, constructor))
         return items
     return yamlread.construct_scalar(constructor, node)
 
 
 def _merge(
-    base: Any, over: Any, path: YamlPath, base_marks: Mapping[YamlPath, Mark], marks: dict[YamlPath, Mark]
+    base: Any,
+    over: Any,
+    path: YamlPath,
+    base_marks: Mapping[YamlPath, Location],
+    marks: dict[YamlPath, Location],
 ) -> Any:
     """Deep-merge ``over`` onto ``base``; ``marks`` starts as the overlay's and gains the base's."""
     if isinstance(base, dict) and isinstance(over, dict):
@@ -326,7 +318,7 @@ def _check_inside(path: Path, root: Path, shown: str) -> None:
         )
 
 
-def _check_extends(base_name: str, name: str, mark: Mark) -> None:
+def _check_extends(base_name: str, name: str, mark: Location) -> None:
     """``extends`` names a sibling file by stem: never a path, never the file itself."""
     problem = None
     if not _EXTENDS_NAME.fullmatch(base_name) or ".." in base_name:
@@ -354,11 +346,8 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
     for path in sorted(policies_dir.glob("*/policy.yaml")):
         shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
         text = yamlread.read_text(path, shown, PolicyLoadError)
-        docs = [
-            d
-            for line, chunk in split_documents(text)
-            if (d := yamlread.load(chunk, shown, PolicyLoadError, first_line=line)) is not None
-        ]
+        loaded = yamlread.load_documents(text, file=shown, error=PolicyLoadError, checked=True)
+        docs = [data for _index, _line, _chunk, data in loaded]
         if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":
             raise EnvFileError(
                 "a policy.yaml must hold exactly one Kyverno ClusterPolicy",

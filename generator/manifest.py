@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator.location import Location
 from generator.sourcemap import SourceMap
 
 __all__ = ["CLUSTER_SCOPE_DIR", "HUB_CLUSTER", "SINCE_ANNOTATION", "Identity", "Manifest"]
@@ -70,6 +71,6 @@ class Manifest:
         scope = self.namespace or CLUSTER_SCOPE_DIR
         return f"{self.env}/{self.cluster}/{self.component}/{scope}/{self.kind.lower()}-{self.name}.yaml"
 
-    def source_for(self, yaml_path: tuple[str | int, ...]) -> str | None:
+    def source_for(self, yaml_path: tuple[str | int, ...]) -> Location | None:
         """``environments/<env>.yaml:<line>`` of the value behind ``yaml_path``, where one did."""
         return self.sources.lookup(self.body, yaml_path) if self.sources else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import yamlread
 from generator.errors import EnvFileError, UsageError
 from generator.gate.check import (
     CheckResult,
@@ -22,6 +23,7 @@ from generator.gate.check import (
 )
 from generator.gate.foreign import foreign_subjects
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
+from generator.location import Location
 from generator.manifest import Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
@@ -106,13 +108,13 @@ def load_env(project: Project, name: str) -> tuple[LoadedEnv, Environment]:
     return loaded, build_environment(name, loaded.data, error_at)
 
 
-def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, str], ...]:
+def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, Location], ...]:
     from generator.sourcemap import flatten_leaves
 
     out = []
     for path, value in flatten_leaves(loaded.data):
         mark = loaded.mark(path)
-        out.append((path, value, f"{mark.file}:{mark.line}" if mark else loaded.file))
+        out.append((path, value, mark.file_line if mark else Location(loaded.file)))
     return tuple(out)
 
 
@@ -230,7 +232,7 @@ def _recorded_release(project: Project, name: str) -> tuple[str, Mapping[str, An
 
     for path in sorted((project.rendered / name).glob(f"*/*/*/{RELEASE_RECORD}")):
         try:
-            body = yaml.safe_load(path.read_text(encoding="utf-8"))
+            body = yaml.load(path.read_text(encoding="utf-8"), Loader=yamlread.LOADER)
         except (OSError, yaml.YAMLError):
             continue
         state = recorded_state((body or {}).get("data") or {}) if isinstance(body, dict) else None

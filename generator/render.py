@@ -16,7 +16,9 @@ from typing import Any
 import jinja2
 import yaml
 
+from generator import yamlread
 from generator.errors import RenderError, TemplateError
+from generator.location import Location
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, Service
 from generator.plan import ClusterPlan
@@ -25,7 +27,6 @@ from generator.templating import TemplateSet
 
 __all__ = ["KIND_RANK", "render_environment", "sort_key", "standard_labels"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Apply order (cf. lightkube's RANK_ORDER): CRDs, namespaces, identities/config, RBAC, workloads, CRs.
 KIND_RANK: Mapping[str, int] = {
@@ -50,7 +51,7 @@ KIND_RANK: Mapping[str, int] = {
 }
 CR_RANK = 8
 
-Leaves = tuple[tuple[tuple[str | int, ...], Any, str], ...]
+Leaves = tuple[tuple[tuple[str | int, ...], Any, Location], ...]
 
 
 def sort_key(m: Manifest) -> tuple[str, str, int, str, str, str, str]:
@@ -95,7 +96,7 @@ def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], wh
 
 def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
     try:
-        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=yamlread.LOADER) if d is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise TemplateError(

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator.location import Location
+
 __all__ = ["SourceMap", "flatten_leaves"]
 
 YamlPath = tuple[str | int, ...]
@@ -33,25 +35,25 @@ def flatten_leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, A
 
 @dataclass(frozen=True, slots=True)
 class SourceMap:
-    """Resolves rendered YAML paths to ``file:line`` of the environment value behind them."""
+    """Resolves rendered YAML paths to the ``Location`` (file, line) of the environment value behind them."""
 
-    leaves: tuple[tuple[YamlPath, Any, str], ...]
-    """(env path, value, "file:line") for every scalar of the environment."""
+    leaves: tuple[tuple[YamlPath, Any, Location], ...]
+    """(env path, value, where it is written: file and line) for every scalar of the environment."""
     origin: YamlPath = ()
     """Env subtree the manifest was rendered from, e.g. ``("services", 2)``; searched first."""
 
-    def _candidates(self, *, origin_only: bool) -> Iterator[tuple[YamlPath, Any, str]]:
+    def _candidates(self, *, origin_only: bool) -> Iterator[tuple[YamlPath, Any, Location]]:
         n = len(self.origin)
         if n:
             yield from (leaf for leaf in self.leaves if leaf[0][:n] == self.origin)
         if not origin_only:
             yield from self.leaves
 
-    def resolve(self, value: Any, *, origin_only: bool = False, contained_ok: bool = True) -> str | None:
-        """``file:line`` of the env value equal to (else contained in) ``value``."""
+    def resolve(self, value: Any, *, origin_only: bool = False, contained_ok: bool = True) -> Location | None:
+        """Where the env value equal to (else contained in) ``value``."""
         if isinstance(value, bool) or value is None:
             return None
-        contained: tuple[int, str] | None = None
+        contained: tuple[int, Location] | None = None
         text = str(value)
         for _path, leaf, where in self._candidates(origin_only=origin_only):
             if isinstance(leaf, bool) or leaf is None:
@@ -69,7 +71,7 @@ class SourceMap:
                 contained = (len(leaf_text), where)
         return contained[1] if contained else None
 
-    def lookup(self, body: Mapping[str, Any], yaml_path: YamlPath) -> str | None:
+    def lookup(self, body: Mapping[str, Any], yaml_path: YamlPath) -> Location | None:
         """Source of the value at ``yaml_path`` in ``body``, inside it, or at its nearest ancestor.
 
         The nearest existing ancestor stands in for a missing field. With an origin, the origin's
@@ -105,7 +107,8 @@ class SourceMap:
                 return hit
         return self.resolve_origin()
 
-    def resolve_origin(self) -> str | None:
+    def resolve_origin(self) -> Location | None:
+        """Where the origin entry itself is written (its first scalar)."""
         for path, _value, where in self.leaves:
             if self.origin and path[: len(self.origin)] == self.origin:
                 return where

@@ -32,6 +32,7 @@ import yaml
 from generator.errors import GeneratorError
 
 __all__ = [
+    "LOADER",
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
     "MAX_FILE_BYTES",
@@ -40,8 +41,10 @@ __all__ = [
     "construct",
     "construct_scalar",
     "load",
+    "load_documents",
     "problem_error",
     "read_text",
+    "split_documents",
 ]
 
 #: Deepest nesting of collections accepted (real manifests stay below 20; CRD schemas below 40).
@@ -52,7 +55,11 @@ MAX_EXPANDED_NODES = 200_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 _CParser: Any = getattr(yaml, "CParser", None)
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The one PyYAML loader configuration: the C safe loader where libyaml is built in. Code that only
+#: needs plain data from trusted text (our own rendered files, chart values) uses it directly; input a
+#: user hands us goes through ``load``/``load_documents`` and their bounds.
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 #: What YAML 1.1 calls non-printable (PyYAML's reader rejects these with a traceback-shaped error).
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BLOCK_PREFIX = re.compile(r"^[ \-?:]*", re.MULTILINE)
@@ -258,7 +265,7 @@ def compose(
     try:
         if _depth_bound(text) > max_depth or ("&" in text and "*" in text):
             _measure(text, shown, error, first_line, max_depth)
-        node: yaml.Node | None = yaml.compose(text, Loader=_LOADER)
+        node: yaml.Node | None = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as e:
         raise problem_error(e, text, shown, error, first_line=first_line, hint=hint) from e
     except RecursionError as e:  # pragma: no cover - _measure bounds the depth first
@@ -339,3 +346,46 @@ def construct_scalar(constructor: yaml.constructor.BaseConstructor, node: yaml.N
         raise yaml.constructor.ConstructorError(
             None, None, f"integer too large ({len(str(node.value))} digits)", node.start_mark
         ) from e
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Split multi-document YAML on ``---`` lines → ``[(first_line, text)]``, blank ones dropped.
+
+    Splitting first lets each document be parsed alone (so a field's line is found by parsing only
+    its own document) while keeping the C loader's speed for the whole file.
+    """
+    chunks: list[tuple[int, str]] = []
+    start = 0
+    line = 1
+    for m in _DOC_START.finditer(text):
+        chunk = text[start : m.start()]
+        chunks.append((line, chunk))
+        line += chunk.count("\n")
+        start = m.end() + 1 if m.end() < len(text) else m.end()
+        line += 1
+    chunks.append((line, text[start:]))
+    return [(ln, chunk) for ln, chunk in chunks if chunk.strip()]
+
+
+def load_documents(
+    text: str, *, file: str, error: ErrorType, checked: bool = False
+) -> list[tuple[int, int, str, Any]]:
+    """Every non-empty document of ``text`` (shown as ``file``): ``(index, first_line, text, data)``.
+
+    ``index`` counts the non-blank chunks between ``---`` lines (so it names a document as an editor
+    shows it); a chunk holding only comments or ``null`` yields nothing. Each document is checked
+    and loaded with every bound of ``load``; ``checked``: ``text`` came from ``read_text``, which
+    already ran ``check_text`` on it.
+
+    Raises:
+        GeneratorError: of class ``error``, located: a forbidden character, a syntax error, a
+            document over the limits.
+    """
+    if not checked:
+        check_text(text, file, error)
+    out = []
+    for index, (line, chunk) in enumerate(split_documents(text)):
+        data = load(chunk, file, error, first_line=line)
+        if data is not None:
+            out.append((index, line, chunk, data))
+    return out

@@ -11,7 +11,8 @@ def test_multi_document_lines_and_empty_docs_skipped(tmp_path: Path) -> None:
     f.write_text("---\napiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\n---\napiVersion: v1\nkind: B\n")
     docs = load_file(f)
     assert [(d.kind, d.line, d.index) for d in docs] == [("A", 2, 0), ("B", 8, 1)]
-    assert locate(docs[0], ("metadata", "name")) == (5, 3)
+    at = locate(docs[0], ("metadata", "name"))
+    assert (at.line, at.column) == (5, 3)
 
 
 def test_list_kind_flattened(tmp_path: Path) -> None:
@@ -19,7 +20,7 @@ def test_list_kind_flattened(tmp_path: Path) -> None:
     f.write_text("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n")
     docs = load_file(f)
     assert [(d.kind, d.name, d.item) for d in docs] == [("Pod", "p", 0)]
-    assert locate(docs[0], ("kind",))[0] == 5
+    assert locate(docs[0], ("kind",)).line == 5
 
 
 @pytest.mark.parametrize(

@@ -273,12 +273,13 @@ def test_cluster_level_objects_trace_to_their_section(shipped: dict) -> None:
     text = (ROOT / "environments" / "prod.yaml").read_text().splitlines()
     source = pool.source_for(("spec", "template", "spec", "nodeClassRef", "name"))
     assert source is not None
-    file, _, line = source.rpartition(":")
-    assert file == "environments/prod.yaml"
+    assert source.file == "environments/prod.yaml"
+    assert source.line is not None
     start = text.index("    - name: ocr") + 1
-    assert start <= int(line) <= start + 7, source
+    assert start <= source.line <= start + 7, source
     queue = next(m for m in manifests if m.kind == "Queue" and m.name == "classify-dead")
-    assert queue.source_for(("spec", "name")).startswith("environments/_defaults.yaml:")
+    assert queue.source_for(("spec", "name")).file == "environments/_defaults.yaml"
     limit = pool.source_for(("spec", "limits", "memory"))
     assert limit is not None
-    assert "memoryLimit: 1024Gi" in text[int(limit.rpartition(":")[2]) - 1]
+    assert limit.line is not None
+    assert "memoryLimit: 1024Gi" in text[limit.line - 1]

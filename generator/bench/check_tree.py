@@ -84,8 +84,8 @@ def _locate_on_disk(root: Path, f: Finding) -> Finding:
     docs = load_file(path)
     if not docs:
         return f
-    line, column = locate(docs[0], f.yaml_path)
-    return dataclasses.replace(f, line=line, column=column)
+    at = locate(docs[0], f.yaml_path)
+    return dataclasses.replace(f, line=at.line, column=at.column)
 
 
 def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | None = None) -> CheckResult:

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from generator import yamlread
+
 __all__ = ["ENVIRONMENTS", "SERVICES", "make_fleet_project"]
 
 SERVICES = 200
@@ -50,7 +52,9 @@ def make_fleet_project(repo_root: Path, out: Path, services: int = SERVICES) -> 
     shutil.copytree(repo_root / "templates", out / "templates")
     shutil.copytree(repo_root / "policies", out / "policies")
     shutil.copy(repo_root / "environments" / "_defaults.yaml", out / "environments" / "_defaults.yaml")
-    prod = yaml.safe_load((repo_root / "environments" / "prod.yaml").read_text(encoding="utf-8"))
+    prod = yaml.load(
+        (repo_root / "environments" / "prod.yaml").read_text(encoding="utf-8"), Loader=yamlread.LOADER
+    )
     queues = [f"q{j:02d}" for j in range(20)]
     for name in ENVIRONMENTS:
         env = dict(prod)

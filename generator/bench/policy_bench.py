@@ -13,12 +13,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from generator import yamlread
 from generator.bench import Fleet
-from generator.documents import Document, load_documents
+from generator.documents import Document, load_paths
 from generator.policy import Policy, evaluate, load_policies
 from generator.policy.load import policies_from_documents
 
@@ -65,14 +65,11 @@ spec:
 """
 
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _platform_policies() -> list[Policy]:
     found = sorted(Path("policies").glob("*/policy.yaml"))
     if found:
         return load_policies(found)
-    return policies_from_documents([Document("<builtin>", 0, 1, yaml.safe_load(_BUILTIN))])
+    return policies_from_documents([Document("<builtin>", 0, 1, yaml.load(_BUILTIN, Loader=yamlread.LOADER))])
 
 
 def _pattern_deny_only(policies: Sequence[Policy]) -> list[Policy]:
@@ -101,7 +98,7 @@ def _time(
     for _ in range(3):
         start, cpu = time.perf_counter(), time.process_time()
         for f in files:
-            for _doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=_LOADER):
+            for _doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=yamlread.LOADER):
                 pass
         best_parse = min(best_parse, time.perf_counter() - start)
         best_parse_cpu = min(best_parse_cpu, time.process_time() - cpu)
@@ -118,7 +115,7 @@ def _time(
 def run(fleet: Fleet) -> list[str]:
     """Lines of figures: rule evaluations/s and the added time as a multiple of the parse time."""
     policies = _platform_policies()
-    docs = load_documents(fleet.files)
+    docs = load_paths(fleet.files)
     lines = []
     pattern_deny = _pattern_deny_only(policies)
     total = sum(len(p.rules) for p in policies)

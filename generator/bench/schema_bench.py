@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
+from generator import yamlread
 from generator.bench import Fleet, parse_seconds
 
 __all__ = ["run"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REPEAT = 3
 """Runs of the CLI; the best wall time counts, like the parse time it is compared with."""
 SLICE = 100
@@ -88,7 +88,7 @@ def _builtin_slice(files: tuple[Path, ...], count: int) -> list[dict[str, Any]]:
     """The first ``count`` documents whose kind kubernetes-validate knows (core or ``*.k8s.io`` groups)."""
     docs: list[dict[str, Any]] = []
     for f in files:
-        for doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=_LOADER):
+        for doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=yamlread.LOADER):
             if not isinstance(doc, dict):
                 continue
             group = str(doc.get("apiVersion", "")).rpartition("/")[0]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from generator.commands.helptext import epilog
-from generator.documents import load_documents
+from generator.documents import load_paths
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.exitcode import ExitCode
@@ -111,7 +111,7 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
             "no ClusterPolicy, Policy, ValidatingPolicy or ValidatingAdmissionPolicy found in "
             + ", ".join(args.policy)
         )
-    documents = load_documents(args.resource)
+    documents = load_paths(args.resource)
     values = load_values(Path(args.values)) if args.values else Values()
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")

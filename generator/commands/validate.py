@@ -111,7 +111,7 @@ def declared_version(env_dir: Path, stderr: TextIO) -> str | None:
             if own is not None:
                 declared.add(own)
     except EnvFileError as e:
-        where = f"{e.location}: {e.message}"
+        where = f"{e.location or ''}: {e.message}"
         stderr.write(f"note: EKS version not read from {env_dir} ({where}); using the newest schemas\n")
         return None
     if not declared:

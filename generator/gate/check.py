@@ -145,8 +145,8 @@ def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
         return f
     changes: dict[str, Any] = {}
     if f.line is None or f.line <= subject.document.line:
-        line, column = locate(subject.document, f.yaml_path)
-        changes.update(line=line, column=column)
+        at = locate(subject.document, f.yaml_path)
+        changes.update(line=at.line, column=at.column)
     if f.source is None and f.rule != "render-drift":
         changes["source"] = source_of(subject.manifest, f.yaml_path)
     return dataclasses.replace(f, **changes) if changes else f

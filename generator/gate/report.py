@@ -33,15 +33,6 @@ class Formatter(Protocol):
     def __call__(self, findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str: ...
 
 
-def _location(f: Finding) -> str:
-    loc = f.file
-    if f.line is not None:
-        loc += f":{f.line}"
-        if f.column is not None:
-            loc += f":{f.column}"
-    return loc
-
-
 def tool_version() -> str:
     """The installed gitops-gen version (``--version``, SARIF's ``tool.driver.version``)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -91,7 +82,7 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
         "rule": f.rule,
         "message": f.message,
         "severity": f.severity,
-        "source": f.source,
+        "source": str(f.source) if f.source is not None else None,
         "context": [finding_to_json(c) for c in f.context],
     }
 
@@ -108,7 +99,7 @@ def format_text(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool
     lines: list[str] = []
     for f in findings:
         lines.append(
-            f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{_short(f.rule)}]"
+            f"{f.location}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{_short(f.rule)}]"
         )
         if f.source:
             lines.append(f"  from {f.source}")
@@ -130,7 +121,7 @@ def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, too
             classname=f.file,
             name=f"{f.resource} {f.json_path} [{f.rule}]",
             failure=f.message if f.severity == "error" else None,
-            text=_location(f) if f.severity == "error" else f"{f.severity}: {f.message}",
+            text=str(f.location) if f.severity == "error" else f"{f.severity}: {f.message}",
         )
         for f in findings
     ]
@@ -141,10 +132,9 @@ def _sarif_related(f: Finding) -> dict[str, Any]:
     """The environment-file line behind a finding, as a SARIF related location (code scanning links it)."""
     if not f.source:
         return {}
-    file, sep, line = f.source.rpartition(":")
-    location: dict[str, Any] = {"artifactLocation": {"uri": file if sep else f.source}}
-    if sep and line.isdigit():
-        location["region"] = {"startLine": int(line)}
+    location: dict[str, Any] = {"artifactLocation": {"uri": f.source.file}}
+    if f.source.line is not None:
+        location["region"] = {"startLine": f.source.line}
     return {"relatedLocations": [{"id": 1, "physicalLocation": location, "message": {"text": "produced by"}}]}
 
 
@@ -198,16 +188,6 @@ def _gh_property(text: str) -> str:
     return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _source_location(f: Finding) -> tuple[str, int | None] | None:
-    """``environments/prod.yaml:14`` → (file, 14); a source without a line → (file, None)."""
-    if not f.source:
-        return None
-    file, sep, line = f.source.rpartition(":")
-    if sep and line.isdigit():
-        return file, int(line)
-    return f.source, None
-
-
 def format_github(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
     """GitHub workflow commands on the environment-file line when the source map knows it.
 
@@ -218,10 +198,9 @@ def format_github(findings: Sequence[Finding], summary: Mapping[str, Any], *, to
     for f in findings:
         level = "error" if f.severity == "error" else "warning"
         file, line = f.file, f.line
-        where = f"{_location(f)}: " if f.source else ""
-        source = _source_location(f)
-        if source is not None:
-            file, line = source
+        where = f"{f.location}: " if f.source else ""
+        if f.source:
+            file, line = f.source.file, f.source.line
         props = ",".join(
             [
                 *([f"file={_gh_property(file)}"] if file else []),
@@ -246,7 +225,7 @@ def format_junit_scopes(scopes: Mapping[str, Sequence[Finding]], *, tool: str) -
         classname, _, case = name.rpartition("/") if name.count("/") > 1 else ("", "", name)
         errors = [f for f in fs if f.severity == "error"]
         body = "\n".join(
-            f"{_location(f)}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]"
+            f"{f.location}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]"
             + (f" (from {f.source})" if f.source else "")
             for f in fs
         )

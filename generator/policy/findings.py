@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from generator.documents import Document, locate
 from generator.findings import Finding, Severity
+from generator.location import Location
 from generator.policy.engine import Admission, evaluate
 from generator.policy.model import Policy, RuleResult
 
@@ -40,17 +41,11 @@ def severity(status: str, failure_action: str) -> Severity | None:
 def _finding(result: RuleResult, doc: Document | None, path: tuple[str | int, ...], message: str) -> Finding:
     """A finding about ``result``'s resource at ``path``, located in ``doc`` when given."""
     yaml_path = tuple(p for p in path if p != "")
-    line: int | None = None
-    column: int | None = None
-    if doc is not None:
-        try:
-            line, column = locate(doc, yaml_path)
-        except Exception:  # a location is a nicety; never fail a report on it
-            line, column = doc.line, None
+    at = locate(doc, yaml_path) if doc is not None else Location("")
     return Finding(
-        file=doc.file if doc is not None else "",
-        line=line,
-        column=column,
+        file=at.file,
+        line=at.line,
+        column=at.column,
         yaml_path=yaml_path,
         rule=f"{result.policy}/{result.rule}" if result.rule else result.policy,
         message=message,

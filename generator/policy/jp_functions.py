@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from jmespath import exceptions, functions
 
-from generator import linear_re
+from generator import linear_re, yamlread
 from generator.policy import wildcard
 from generator.policy.quantity import parse_duration, parse_quantity
 from generator.policy.x509 import decode_certificate
@@ -176,7 +176,7 @@ class KyvernoFunctions(functions.Functions):
 
     @functions.signature(_STR)
     def _func_parse_yaml(self, s: str) -> Any:
-        return yaml.safe_load(s)
+        return yaml.load(s, Loader=yamlread.LOADER)
 
     @functions.signature(_STR)
     def _func_x509_decode(self, s: str) -> dict[str, Any]:

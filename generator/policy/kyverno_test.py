@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import yamlread
-from generator.documents import Document, load_file, locate, split_documents
+from generator.documents import Document, load_file, locate
 from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.engine import Admission, evaluate_policy
 from generator.policy.load import policies_from_documents
@@ -104,10 +104,9 @@ def _test_documents(path: Path) -> list[Document]:
     """The ``Test`` documents of a file, each with its text and first line (for error locations)."""
     text = yamlread.read_text(path, str(path), PolicyLoadError)
     tests = []
-    for index, (line, chunk) in enumerate(split_documents(text)):
-        body = yamlread.load(chunk, str(path), PolicyLoadError, first_line=line)
-        if body is None:
-            continue
+    for index, line, chunk, body in yamlread.load_documents(
+        text, file=str(path), error=PolicyLoadError, checked=True
+    ):
         if not isinstance(body, Mapping):
             raise PolicyLoadError("a Test document must be a mapping", path=str(path), line=line)
         if body.get("kind", "Test") == "Test":
@@ -119,9 +118,14 @@ def _located(error: PolicyLoadError, doc: Document) -> PolicyLoadError:
     """``error`` with the line of its YAML path inside the Test document, when it lacks one."""
     if error.line is not None or error.path != doc.file:
         return error
-    line, column = locate(doc, error.yaml_path)
+    at = locate(doc, error.yaml_path)
     return PolicyLoadError(
-        error.message, path=error.path, line=line, column=column, yaml_path=error.yaml_path, hint=error.hint
+        error.message,
+        path=error.path,
+        line=at.line,
+        column=at.column,
+        yaml_path=error.yaml_path,
+        hint=error.hint,
     )
 
 

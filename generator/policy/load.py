@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from generator.documents import Document, load_documents, locate
+from generator.documents import Document, load_paths, locate
 from generator.errors import ManifestLoadError, PolicyLoadError
 from generator.policy.autogen import generate_mutate_rules, generate_rules
 from generator.policy.conditions import OPERATORS
@@ -35,13 +35,10 @@ _VALIDATIONS = ("pattern", "anyPattern", "deny", "foreach", "podSecurity", "cel"
 def _error(
     doc: Document, yaml_path: tuple[str | int, ...], message: str, hint: str | None = None
 ) -> PolicyLoadError:
-    line = doc.line
-    column = None
-    try:
-        line, column = locate(doc, yaml_path)
-    except Exception:  # locating is best effort for the message only
-        line = doc.line
-    return PolicyLoadError(message, path=doc.file, line=line, column=column, yaml_path=yaml_path, hint=hint)
+    at = locate(doc, yaml_path)
+    return PolicyLoadError(
+        message, path=doc.file, line=at.line, column=at.column, yaml_path=yaml_path, hint=hint
+    )
 
 
 def _failure_action(value: Any) -> FailureAction | None:
@@ -307,7 +304,7 @@ def load_policy_documents(paths: Iterable[str | os.PathLike[str]]) -> list[Docum
         PolicyLoadError: a file is unreadable or not YAML.
     """
     try:
-        return load_documents(paths)
+        return load_paths(paths)
     except ManifestLoadError as e:
         raise PolicyLoadError(e.message, path=e.path, line=e.line, column=e.column, hint=e.hint) from e
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
+from generator import yamlread
 from generator.documents import iter_manifest_files
 from generator.errors import SchemaLoadError
 
 __all__ = ["CrdCatalog", "CrdVersion", "cache_dir", "crd_versions", "load_yaml_cached"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _GROUP = re.compile(r"^  group:\s*['\"]?([\w.-]+)", re.MULTILINE)
 _KIND = re.compile(r"^    kind:\s*['\"]?(\w+)", re.MULTILINE)
 
@@ -124,7 +124,7 @@ def load_yaml_cached(file: str) -> list[Any]:
     except (OSError, ValueError):
         pass
     try:
-        docs = list(yaml.load_all(data.decode("utf-8"), Loader=_LOADER))
+        docs = list(yaml.load_all(data.decode("utf-8"), Loader=yamlread.LOADER))
     except (UnicodeDecodeError, yaml.YAMLError) as e:
         raise SchemaLoadError(f"cannot load CRD file: {e}", path=file) from e
     try:

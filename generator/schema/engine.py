@@ -287,11 +287,11 @@ class Engine:
 
     @staticmethod
     def _finding(doc: Document, path: Path, rule: str, message: str, severity: Severity) -> Finding:
-        line, column = locate(doc, path) if path else (doc.line, None)
+        at = locate(doc, path) if path else doc.start
         return Finding(
             file=doc.file,
-            line=line,
-            column=column,
+            line=at.line,
+            column=at.column,
             yaml_path=path,
             rule=rule,
             message=message,

@@ -205,6 +205,7 @@ def test_a_misspelt_shipped_key_is_named_with_its_environment_line(
     assert unknown[0].rule == CHECK
     assert "did you mean 'clusterName'?" in unknown[0].message
     assert unknown[0].source is not None
-    file, _, line = unknown[0].source.rpartition(":")
-    text = (ROOT / file).read_text(encoding="utf-8").splitlines()
-    assert "clusterName:" in text[int(line) - 1]
+    source = unknown[0].source
+    assert source.line is not None
+    text = (ROOT / source.file).read_text(encoding="utf-8").splitlines()
+    assert "clusterName:" in text[source.line - 1]

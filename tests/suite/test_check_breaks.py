@@ -43,9 +43,9 @@ def entry_lines(file: str, needle: str) -> range:
 
 def source_line(f: Finding) -> tuple[str, int]:
     assert f.source is not None, f
-    file, _, line = f.source.rpartition(":")
-    assert file.startswith("environments/"), f.source
-    return file.removeprefix("environments/"), int(line)
+    assert f.source.file.startswith("environments/"), f.source
+    assert f.source.line is not None, f.source
+    return f.source.file.removeprefix("environments/"), f.source.line
 
 
 @pytest.fixture(scope="session")

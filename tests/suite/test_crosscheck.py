@@ -63,7 +63,7 @@ def test_dangling_node_class_ref() -> None:
     assert "'missing'" in f.message
     assert "main-nodes" in f.message
     assert f.json_path == "$.spec.template.spec.nodeClassRef.name"
-    assert f.source == "environments/dev.yaml:40"
+    assert str(f.source) == "environments/dev.yaml:40"
     assert f.file == "rendered/dev/main/operators/_cluster/nodepool-general.yaml"
 
 
@@ -95,7 +95,7 @@ def test_rollout_stable_service_missing() -> None:
     messages = " ".join(f.message for f in findings)
     assert "stableService 'ingest-api-main' is not rendered" in messages
     assert "no destination for Service 'ingest-api-main'" in messages
-    assert findings[0].source == "environments/dev.yaml:24"
+    assert str(findings[0].source) == "environments/dev.yaml:24"
 
 
 def test_rollout_route_name_missing() -> None:
@@ -141,7 +141,7 @@ def test_virtual_service_without_destination_rule() -> None:
     manifests = cluster("dev", "main", leaves=[(("services", 1, "host"), "legacy.docproc-apps", 30)])
     f = only(cluster_findings(edit(manifests, "VirtualService", reroute)), "virtualservice-destinationrule")
     assert "legacy.docproc-apps.svc.cluster.local" in f.message
-    assert f.source == "environments/dev.yaml:30"
+    assert str(f.source) == "environments/dev.yaml:30"
 
 
 def test_virtual_service_subset_missing() -> None:
@@ -173,7 +173,7 @@ def test_namespace_without_strict_peer_authentication() -> None:
         "peer-authentication-per-namespace",
     )
     assert f.name == "docproc-apps"
-    assert f.source == "environments/dev.yaml:3"
+    assert str(f.source) == "environments/dev.yaml:3"
 
 
 def test_mesh_wide_peer_authentication_covers_every_namespace() -> None:
@@ -190,7 +190,7 @@ def test_kong_route_without_rate_limit() -> None:
     manifests = cluster("dev", "main", leaves=[(("services", 0, "plugins", 0), "ingest-api-oidc", 33)])
     f = only(cluster_findings(edit(manifests, "Ingress", drop)), "kong-route-plugins")
     assert "no rate-limiting plugin" in f.message
-    assert f.source == "environments/dev.yaml:33"
+    assert str(f.source) == "environments/dev.yaml:33"
 
 
 def test_kong_route_with_unknown_plugin() -> None:
@@ -217,7 +217,7 @@ def test_application_path_missing() -> None:
     manifests = cluster("dev", "main", leaves=[(("argocd", "path"), "rendered/dev/main/nothing", 2)])
     f = only(cluster_findings(edit(manifests, "Application", move)), "argocd-application-path")
     assert "does not exist" in f.message
-    assert f.source == "environments/dev.yaml:2"
+    assert str(f.source) == "environments/dev.yaml:2"
 
 
 def test_application_path_without_recurse_syncs_nothing() -> None:
@@ -242,7 +242,7 @@ def test_workload_without_environment_label() -> None:
 def test_weights_adding_up_to_90() -> None:
     findings = env_findings(dual(cluster("prod", "even", weight=80), cluster("prod", "odd", weight=10)))
     assert {f.rule for f in findings} == {"dns-weights"}
-    assert {f.source for f in findings} == {"environments/prod.yaml:7", "environments/prod.yaml:8"}
+    assert {str(f.source) for f in findings} == {"environments/prod.yaml:7", "environments/prod.yaml:8"}
     assert all("add up to 90, not 100" in f.message for f in findings)
     assert findings[0].json_path == "$.spec.endpoints[0].providerSpecific[0].value"
 
@@ -302,7 +302,7 @@ def test_topology_clusters(clusters: tuple[str, ...], expected: tuple[str, ...] 
     findings = run_env_checks(env, ["topology-clusters"])["topology-clusters"]
     assert (findings == ()) is ok
     if not ok:
-        assert findings[0].source == "environments/prod.yaml"
+        assert str(findings[0].source) == "environments/prod.yaml"
 
 
 def test_cluster_parity_reports_the_object_only_one_cluster_renders() -> None:
@@ -382,7 +382,7 @@ def test_images_from_a_registry_the_environment_does_not_list() -> None:
     assert f.rule == "image-registries"
     assert f.json_path == "$.spec.template.spec.containers[0].image"
     assert "images.registries: 444455556666" in f.message
-    assert f.source == "environments/dev.yaml:10"  # the service entry whose name composes the image
+    assert str(f.source) == "environments/dev.yaml:10"  # the service entry whose name composes the image
 
 
 def test_images_without_digest_where_the_environment_requires_one() -> None:

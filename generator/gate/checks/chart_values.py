@@ -34,6 +34,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from generator import yamlread
 from generator.findings import Finding
 from generator.gate.checks.cluster import ClusterView, finding, get_path, group_of, list_of
 from generator.manifest import Manifest
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 CHECK = "chart-values"
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Istio charts: the real defaults, merged under the user's values by ``zzz_profile.yaml``.
 ISTIO_DEFAULTS = "_internal_defaults_do_not_set"
 #: A commented-out key in values.yaml: ``# name:`` (a documented optional value).
@@ -106,7 +106,7 @@ def _documented_keys(text: str) -> dict[Path_, frozenset[str]]:
     lines = text.splitlines()
     out: dict[Path_, set[str]] = {}
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=yamlread.LOADER)
     except yaml.YAMLError:
         return {}
 
@@ -143,11 +143,11 @@ def _dependencies(directory: Path) -> list[tuple[str, str, str]]:
     chart_yaml = directory / "Chart.yaml"
     if not chart_yaml.is_file():
         return []
-    meta = yaml.load(chart_yaml.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    meta = yaml.load(chart_yaml.read_text(encoding="utf-8"), Loader=yamlread.LOADER) or {}
     lock: dict[str, str] = {}
     lock_file = directory / "Chart.lock"
     if lock_file.is_file():
-        for dep in (yaml.load(lock_file.read_text(encoding="utf-8"), Loader=_LOADER) or {}).get(
+        for dep in (yaml.load(lock_file.read_text(encoding="utf-8"), Loader=yamlread.LOADER) or {}).get(
             "dependencies"
         ) or []:
             lock.setdefault(str(dep.get("name")), str(dep.get("version")))
@@ -171,7 +171,7 @@ def load_chart(charts_dir: str, name: str, version: str, embedded_in: str | None
     if directory is None:
         return None
     text = (directory / "values.yaml").read_text(encoding="utf-8")
-    raw = yaml.load(text, Loader=_LOADER) or {}
+    raw = yaml.load(text, Loader=yamlread.LOADER) or {}
     defaults = dict(raw)
     if isinstance(raw.get(ISTIO_DEFAULTS), Mapping):
         defaults = _merge(raw[ISTIO_DEFAULTS], {k: v for k, v in raw.items() if k != ISTIO_DEFAULTS})
@@ -347,7 +347,7 @@ def _helm_values(source: Mapping[str, Any]) -> tuple[Mapping[str, Any], Path_] |
     text = helm.get("values")
     if isinstance(text, str):
         try:
-            parsed = yaml.load(text, Loader=_LOADER)
+            parsed = yaml.load(text, Loader=yamlread.LOADER)
         except yaml.YAMLError:
             return None
         if isinstance(parsed, Mapping):

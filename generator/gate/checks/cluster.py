@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from generator.findings import Finding
+from generator.location import Location
 from generator.manifest import Manifest
 
 __all__ = [
@@ -74,7 +75,7 @@ get_path = _get
 list_of = _list
 
 
-def source_of(m: Manifest, yaml_path: tuple[str | int, ...]) -> str | None:
+def source_of(m: Manifest, yaml_path: tuple[str | int, ...]) -> Location | None:
     """The environment line behind the field at ``yaml_path`` of ``m`` (see ``SourceMap.lookup``).
 
     A value no environment entry produced (a template constant such as ``privileged: true``, or a

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from generator import yamlread
 from generator.findings import Finding
 from generator.gate.checks.cluster import POD_TEMPLATE_KINDS, ClusterView, finding, get_path, list_of
 from generator.gate.checks.policy_scope import check_policy_scope
@@ -146,7 +147,7 @@ def _helm_values(app: Manifest) -> Mapping[str, Any]:
         import yaml
 
         try:
-            loaded = yaml.safe_load(text)
+            loaded = yaml.load(text, Loader=yamlread.LOADER)
         except yaml.YAMLError:
             return {}
         return loaded if isinstance(loaded, Mapping) else {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from generator.findings import Finding, json_path
 from generator.gate.checks.cluster import ClusterView, finding, group_of
+from generator.location import Location
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Manifest
 
 __all__ = ["DUAL_CLUSTERS", "ENV_CHECKS", "EnvCheck", "EnvView", "run_env_checks"]
@@ -164,7 +165,7 @@ def _env_finding(view: EnvView, message: str, check: str) -> Finding:
         yaml_path=(),
         rule=check,
         message=message,
-        source=f"environments/{view.env}.yaml",
+        source=Location(f"environments/{view.env}.yaml"),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from generator import yamlread
 from generator.policy.context import build_context
 from generator.policy.engine import Admission
 from generator.policy.match import Request, rule_matches
@@ -29,8 +30,6 @@ from generator.policy.validation import check_conditions, load_context
 from generator.policy.variables import VariableError, query, set_path, substitute
 
 __all__ = ["mutate_all", "mutate_resource"]
-
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _RuleError(Exception):
@@ -45,7 +44,7 @@ def _patch_once(resource: Any, block: Mapping[str, Any], ctx: Mapping[str, Any])
             return apply_strategic_merge(resource, patch)
         if "patchesJson6902" in block:
             text = substitute(str(block["patchesJson6902"]), ctx)
-            operations = yaml.load(text, Loader=_LOADER) if isinstance(text, str) else text
+            operations = yaml.load(text, Loader=yamlread.LOADER) if isinstance(text, str) else text
             return apply_json_patch(resource, operations)
     except VariableError as e:
         raise _RuleError(f"variable substitution failed: {e}") from e

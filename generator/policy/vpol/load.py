@@ -43,8 +43,8 @@ def is_cel_policy(doc: Document) -> bool:
 
 
 def _error(doc: Document, path: tuple[str | int, ...], message: str) -> PolicyLoadError:
-    line, column = locate(doc, path)
-    return PolicyLoadError(message, path=doc.file, line=line, column=column, yaml_path=path)
+    at = locate(doc, path)
+    return PolicyLoadError(message, path=doc.file, line=at.line, column=at.column, yaml_path=path)
 
 
 def _entries(spec: Mapping[str, Any], key: str, doc: Document, name: str) -> tuple[Mapping[str, Any], ...]:
