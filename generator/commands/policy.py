@@ -21,8 +21,8 @@ from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.exitcode import ExitCode
 from generator.findings import Finding, exit_code
-from generator.gate.junit import Case, junit_xml
 from generator.gate.report import get_formatter
+from generator.gate.report.junit import Case, junit_xml
 from generator.policy import Admission, TestRow, evaluate, result_to_finding, run_tests
 from generator.policy.findings import count_statuses
 from generator.policy.kyverno_test import CLUSTER_SCOPED

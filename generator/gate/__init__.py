@@ -8,6 +8,6 @@ Beside the stages, never between them: it reads rendered ``Manifest`` records (o
   the orchestration of the checks below; ``parallel`` runs whole clusters on every core.
 - ``checks``: the cross-resource and integration checks (one cluster, or one environment).
 - ``foreign``: files in ``rendered/`` that no environment renders, checked like the rest.
-- ``report``: the output formats (text, JSON, JUnit, SARIF, GitHub annotations); ``junit`` is
-  the one JUnit XML writer.
+- ``registry``: the one registry of those checks (the runner iterates it).
+- ``report``: the output formats, one module each (text, JSON, JUnit, SARIF, GitHub annotations).
 """

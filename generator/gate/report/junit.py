@@ -8,11 +8,15 @@ through ``quoteattr``, text through ``escape``). Pure: returns text, writes noth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Case", "junit_xml"]
+from generator.findings import Finding
+from generator.gate.report.common import TOOL_NAME
+
+__all__ = ["Case", "format_junit", "format_junit_scopes", "junit_xml"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +57,37 @@ def junit_xml(tool: str, cases: Sequence[Case]) -> str:
         out += _case(case)
     out += ["  </testsuite>", "</testsuites>"]
     return "\n".join(out) + "\n"
+
+
+def format_junit(findings: Sequence[Finding], summary: Mapping[str, Any], *, tool: str) -> str:
+    """One case per finding: errors fail, warnings are the case's output."""
+    cases = [
+        Case(
+            classname=f.file,
+            name=f"{f.resource} {f.json_path} [{f.rule}]",
+            failure=f.message if f.severity == "error" else None,
+            text=str(f.location) if f.severity == "error" else f"{f.severity}: {f.message}",
+        )
+        for f in findings
+    ]
+    return junit_xml(tool, cases or [Case(classname=TOOL_NAME, name="no findings")])
+
+
+def format_junit_scopes(scopes: Mapping[str, Sequence[Finding]], *, tool: str) -> str:
+    """JUnit with one test case per check scope (``env/cluster/check``), failed by its errors.
+
+    Unlike ``format_junit`` (one case per finding), passing checks show up as passed cases, so a
+    CI dashboard lists every check that ran.
+    """
+    cases = []
+    for name, fs in scopes.items():
+        classname, _, case = name.rpartition("/") if name.count("/") > 1 else ("", "", name)
+        errors = [f for f in fs if f.severity == "error"]
+        body = "\n".join(
+            f"{f.location}: {f.severity}: {f.resource}: {f.json_path}: {f.message} [{f.rule}]"
+            + (f" (from {f.source})" if f.source else "")
+            for f in fs
+        )
+        failure = errors[0].message if errors else None
+        cases.append(Case(classname=classname or tool, name=case, failure=failure, text=body))
+    return junit_xml(tool, cases)
