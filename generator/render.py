@@ -22,7 +22,7 @@ from generator.location import Location
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, Service
 from generator.plan import ClusterPlan
-from generator.sourcemap import SourceMap
+from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
 
 __all__ = ["KIND_RANK", "render_environment", "sort_key", "standard_labels"]
@@ -147,33 +147,6 @@ def _manifests(
         seen[m.identity] = rel
         out.append(m)
     return out
-
-
-#: Environment section behind each cluster-level kind, so a finding on it traces to that section's
-#: lines first (a value equal to one elsewhere in the file must not win). Lists get the entry by name.
-KIND_ORIGINS: Mapping[str, tuple[str | int, ...]] = {
-    "AppProject": ("argocd",),
-    "Application": ("argocd",),
-    "EC2NodeClass": ("karpenter",),
-    "NodePool": ("karpenter", "nodePools"),
-    "RabbitmqCluster": ("rabbitmq",),
-    "Exchange": ("rabbitmq",),
-    "Policy": ("rabbitmq",),
-    "Queue": ("rabbitmq", "queues"),
-    "Binding": ("rabbitmq", "queues"),
-    "FileSystem": ("storage", "efs"),
-    "MountTarget": ("storage", "efs"),
-    "PersistentVolumeClaim": ("storage", "efs"),
-    "StorageClass": ("storage",),
-    "Bucket": ("storage", "s3"),
-    "DNSEndpoint": ("dns",),
-    "Gateway": ("dns",),
-    "KongPlugin": ("kong",),
-    "Certificate": ("dns",),
-    "ClusterIssuer": ("dns",),
-    "User": ("rabbitmq",),
-    "Permission": ("rabbitmq",),
-}
 
 
 def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:

@@ -15,10 +15,37 @@ from typing import Any
 
 from generator.location import Location
 
-__all__ = ["SourceMap", "flatten_leaves"]
+__all__ = ["KIND_ORIGINS", "SourceMap", "flatten_leaves"]
 
 YamlPath = tuple[str | int, ...]
 MIN_CONTAINED = 4
+
+
+#: Environment section behind each cluster-level kind, so a finding on it traces to that section's
+#: lines first (a value equal to one elsewhere in the file must not win). Lists get the entry by name.
+KIND_ORIGINS: Mapping[str, YamlPath] = {
+    "AppProject": ("argocd",),
+    "Application": ("argocd",),
+    "EC2NodeClass": ("karpenter",),
+    "NodePool": ("karpenter", "nodePools"),
+    "RabbitmqCluster": ("rabbitmq",),
+    "Exchange": ("rabbitmq",),
+    "Policy": ("rabbitmq",),
+    "Queue": ("rabbitmq", "queues"),
+    "Binding": ("rabbitmq", "queues"),
+    "FileSystem": ("storage", "efs"),
+    "MountTarget": ("storage", "efs"),
+    "PersistentVolumeClaim": ("storage", "efs"),
+    "StorageClass": ("storage",),
+    "Bucket": ("storage", "s3"),
+    "DNSEndpoint": ("dns",),
+    "Gateway": ("dns",),
+    "KongPlugin": ("kong",),
+    "Certificate": ("dns",),
+    "ClusterIssuer": ("dns",),
+    "User": ("rabbitmq",),
+    "Permission": ("rabbitmq",),
+}
 
 
 def flatten_leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:

@@ -42,6 +42,10 @@ SLOW: Mapping[str, str] = {
     "tests/test_write_hardening.py::test_sigkill_at_random_points_leaves_old_or_new": "kills renders (~22 s)",
     "tests/test_write_hardening.py::test_two_renders_at_once_lose_no_update": "concurrent renders (~9 s)",
     "tests/test_render.py::test_render_is_deterministic_across_runs_and_hash_seeds": "subprocess renders (~13 s)",
+    "tests/test_rendered_valid.py": "every shipped environment against the CRDs and Kubernetes schemas (5-25 s)",
+    "tests/test_write.py::test_render_check_cli_lists_drift_and_exits_1": "renders every environment twice (~16 s)",
+    "tests/suite/test_check_parallel.py::test_shipped_environments_serial_and_parallel_agree": "gate twice (~9 s)",
+    "tests/schema/test_rendered.py::test_rendered_tree_is_valid_under_strict": "validates rendered/ (~8 s)",
 }
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from generator import yamlread
 from generator.errors import EnvFileError
 from generator.findings import exit_code
 from generator.gate.report import FORMATS, get_formatter
+from generator.load import list_environments, load_environment
 
 __all__ = [
     "HELP",
@@ -81,11 +82,11 @@ def default_crd_dirs(given: list[str], root: Path = Path(".")) -> tuple[str, ...
     return (str(fallback),) if fallback.is_dir() else ()
 
 
-def _eks_version(path: Path) -> tuple[int, int] | None:
-    """``eks.version`` of one environment file as ``(major, minor)``, if it sets one."""
-    data = yamlread.load(yamlread.read_text(path, str(path), EnvFileError), str(path), EnvFileError)
-    eks = data.get("eks") if isinstance(data, dict) else None
-    head, _, tail = str((eks or {}).get("version", "") if isinstance(eks, dict) else "").partition(".")
+def _eks_version(env_dir: Path, name: str) -> tuple[int, int] | None:
+    """``eks.version`` of one environment as the load stage sees it (its ``extends`` chain applied)."""
+    data = load_environment(env_dir, name, shown_root=env_dir.parent).data
+    eks = data.get("eks")
+    head, _, tail = str(eks.get("version", "") if isinstance(eks, Mapping) else "").partition(".")
     return (int(head), int(tail)) if head.isdigit() and tail.isdigit() else None
 
 
@@ -93,21 +94,17 @@ def declared_version(env_dir: Path, stderr: TextIO) -> str | None:
     """The EKS version ``environments/`` declares (the newest if they differ), mapped to a shipped one.
 
     Only consulted when ``--kubernetes-version`` is not given and ``env_dir`` exists, so ``validate``
-    stays usable on any manifests. Reads just ``eks.version`` (an environment's own, else the
-    ``_defaults.yaml`` one) with the C loader: loading and schema-checking whole environments would
-    cost a third of a second. An unreadable file is reported and ignored here: the renderer is the
-    place that rejects it.
+    stays usable on any manifests. Each environment is read by the load stage (``generator.load``),
+    the one reader of environment files, so a version set in a file it extends counts. An
+    environment that does not load is reported and ignored here: the renderer is the place that
+    rejects it.
     """
     if not env_dir.is_dir():
         return None
     declared: set[tuple[int, int]] = set()
     try:
-        defaults = env_dir / "_defaults.yaml"
-        default = _eks_version(defaults) if defaults.is_file() else None
-        for path in sorted(env_dir.glob("*.yaml")):
-            if path.name.startswith("_"):
-                continue
-            own = _eks_version(path) or default
+        for name in list_environments(env_dir):
+            own = _eks_version(env_dir, name)
             if own is not None:
                 declared.add(own)
     except EnvFileError as e:
