@@ -199,10 +199,10 @@ def render_files(
         tasks = [(names[0], part) for part in _cluster_parts(loaded[names[0]][1], jobs)]
     if jobs < 2 or len(tasks) < 2:
         return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
-    from concurrent.futures import ProcessPoolExecutor
+    from generator.workers import worker_pool
 
     (first, first_only), rest = tasks[0], tasks[1:]
-    with ProcessPoolExecutor(max_workers=min(jobs - 1, len(rest))) as pool:
+    with worker_pool(min(jobs - 1, len(rest))) as pool:
         futures = [pool.submit(_env_part_files, project, name, only) for name, only in rest]
         files = plan_files(_render_loaded(project, [first], preloaded=loaded, only=first_only)[0])
         for future in futures:
@@ -236,9 +236,9 @@ def _render_with_files(
         for texts in kept.values():
             planned.update(texts)
         return manifests, dict(sorted(planned.items()))
-    from concurrent.futures import ProcessPoolExecutor
+    from generator.workers import worker_pool
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+    with worker_pool(min(jobs, len(names))) as pool:
         dumps = [name not in kept for name in names]
         parts = list(pool.map(_env_rendered, [project] * len(names), names, dumps))
     for texts in kept.values():

@@ -3,7 +3,8 @@
 Nothing here lists fields by hand: ``schema_fields`` walks ``gitops-gen schema`` (so fields other
 issues add are covered the day they land) and every string field gets the injection payload; the
 Hypothesis strategies draw values for any field from its own subschema (valid) or from hostile
-text and wrong types (mutated). The property: rendering either succeeds or raises one
+text and wrong types (mutated). The property: rendering either succeeds with output that
+passes ``validate --strict`` (the in-process engine behind it, with ../shared/crds) or raises one
 ``GeneratorError`` naming the environment file, never anything else; and an injected value changes
 nothing rendered beyond the scalar that holds it.
 
@@ -14,6 +15,7 @@ properties with ``GITOPS_GEN_FUZZ_EXAMPLES`` (default there: 500).
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -25,9 +27,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.documents import load_file
 from generator.errors import GeneratorError
 from generator.load import env_schema, load_environment
 from generator.pipeline import Project, render_files
+from generator.schema import Engine, Options
 from tests.conftest import ROOT
 
 FUZZ_EXAMPLES = int(os.environ.get("GITOPS_GEN_FUZZ_EXAMPLES", "25"))
@@ -140,6 +144,21 @@ def _render(project: Project, data: Mapping[str, Any]) -> dict[str, str] | Gener
         error = e
     assert "environments/fuzz.yaml" in str(error), str(error)
     return error
+
+
+@functools.cache
+def _strict_engine(crd_dir: str) -> Engine:
+    return Engine(Options(crd_dirs=(crd_dir,), strict=True))
+
+
+def _assert_validates_strict(files: Mapping[str, str], crd_dir: Path) -> None:
+    """Every rendered file passes ``gitops-gen validate --strict`` (its engine, in-process)."""
+    engine = _strict_engine(str(crd_dir))
+    errors = [
+        f for path, text in files.items() for doc in load_file(path, text=text) for f in engine.check(doc)
+    ]
+    errors = [f for f in errors if f.severity == "error"]
+    assert not errors, "a successful render fails validate --strict:\n" + "\n".join(map(str, errors[:5]))
 
 
 def _replace_everywhere(value: Any, old: str, new: str) -> Any:
@@ -257,6 +276,8 @@ def _apply(edits: list[tuple[SchemaPath, Any]], base: str) -> dict[str, Any]:
 
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,
+    # make test draws the same examples every run (CI stays deterministic); make fuzz explores.
+    derandomize="GITOPS_GEN_FUZZ_EXAMPLES" not in os.environ,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -269,16 +290,18 @@ FUZZ = settings(
 @FUZZ
 @given(edits=_edits(mutated=True), base=st.sampled_from(sorted(BASES)))
 def test_mutated_environments_render_or_fail_clearly(
-    tmp_path_factory: pytest.TempPathFactory, edits, base: str
+    tmp_path_factory: pytest.TempPathFactory, crd_dir: Path, edits, base: str
 ) -> None:
     project = _project(tmp_path_factory.mktemp("fuzz"))
-    _render(project, _apply(edits, base))  # anything but a located GeneratorError fails the test
+    outcome = _render(project, _apply(edits, base))  # anything but a located GeneratorError fails
+    if not isinstance(outcome, GeneratorError):
+        _assert_validates_strict(outcome, crd_dir)
 
 
 @FUZZ
 @given(edits=_edits(mutated=False), base=st.sampled_from(sorted(BASES)))
 def test_schema_valid_values_render_or_fail_clearly(
-    tmp_path_factory: pytest.TempPathFactory, edits, base: str
+    tmp_path_factory: pytest.TempPathFactory, crd_dir: Path, edits, base: str
 ) -> None:
     project = _project(tmp_path_factory.mktemp("fuzz"))
     outcome = _render(project, _apply(edits, base))
@@ -287,3 +310,4 @@ def test_schema_valid_values_render_or_fail_clearly(
             assert path.startswith("fuzz/")
             assert ".." not in path.split("/")
             assert "\n" not in path
+        _assert_validates_strict(outcome, crd_dir)

@@ -212,8 +212,10 @@ def test_weights_must_be_integers(project: Path, cli) -> None:
     weight = re.search(r"^    odd: (\d+)$", text, re.MULTILINE)
     assert weight is not None
     env.write_text(text.replace(weight.group(0), f"    odd: {weight.group(1)}.0", 1))
+    before = tree_bytes(project / "environments")
     result = cli("render", "--root", str(project), "--env", "prod")
     _assert_one_error(result, "environments/prod.yaml", "expected integer", True, 0)
+    assert (tree_bytes(project / "environments"), (project / "rendered").exists()) == (before, False)
 
 
 def test_negative_weight(project: Path, cli) -> None:
@@ -222,8 +224,10 @@ def test_negative_weight(project: Path, cli) -> None:
     weight = re.search(r"^    odd: (\d+)$", text, re.MULTILINE)
     assert weight is not None
     env.write_text(text.replace(weight.group(0), "    odd: -5", 1))
+    before = tree_bytes(project / "environments")
     result = cli("render", "--root", str(project), "--env", "prod")
     _assert_one_error(result, "environments/prod.yaml", "minimum", True, 0)
+    assert (tree_bytes(project / "environments"), (project / "rendered").exists()) == (before, False)
 
 
 def test_extends_through_a_symlink_out_of_the_repository(rendered_project: Path, cli, tmp_path: Path) -> None:
@@ -235,13 +239,28 @@ def test_extends_through_a_symlink_out_of_the_repository(rendered_project: Path,
     _render_case(rendered_project, cli, "outside the repository", False, "environments/_defaults.yaml")
 
 
-def test_environment_name_must_be_a_label(project: Path, cli) -> None:
-    (project / "environments" / "Bad_Name.yaml").write_bytes(
+@pytest.mark.parametrize(
+    "name", ["Bad_Name", "a" * 64, "has.dot", "-dash"], ids=["uppercase", "over-63", "dot", "dash"]
+)
+def test_environment_name_must_be_a_label(project: Path, cli, name: str) -> None:
+    (project / "environments" / f"{name}.yaml").write_bytes(
         (project / "environments" / "dev.yaml").read_bytes()
     )
+    before = tree_bytes(project / "environments")
     result = cli("render", "--root", str(project))
-    _assert_one_error(result, "environments/Bad_Name.yaml", "not a DNS-1123 label", False, 0)
+    _assert_one_error(result, f"environments/{name}.yaml", "not a DNS-1123 label", False, 0)
     assert not (project / "rendered").exists()
+    assert tree_bytes(project / "environments") == before
+
+
+def test_extends_cycle_across_two_files(rendered_project: Path, cli) -> None:
+    """dev extends prod, prod extends dev: refused, never followed round."""
+    envs = rendered_project / "environments"
+    prod = envs / "prod.yaml"
+    prod.write_text(prod.read_text().replace("owner:\n", "extends: dev\nowner:\n", 1))
+    dev = envs / "dev.yaml"
+    dev.write_text(dev.read_text().replace("owner:\n", "extends: prod\nowner:\n", 1))
+    _render_case(rendered_project, cli, "one level deep", True, "environments/prod.yaml")
 
 
 # --- manifests, policies, Test and Values files ------------------------------------------------------
@@ -304,6 +323,26 @@ def test_every_reader_refuses_a_bom(tmp_path: Path, cli, name: str) -> None:
     paths = _files(tmp_path, name, None)
     paths[name].write_bytes(b"\xef\xbb\xbf" + paths[name].read_bytes())
     _assert_one_error(_run_reader(cli, paths, name), str(paths[name]), BOM[1], True, 0)
+
+
+@pytest.mark.parametrize("name", [r for r in READERS if r != "resource.yaml"])
+def test_every_reader_refuses_an_empty_file(tmp_path: Path, cli, name: str) -> None:
+    paths = _files(tmp_path, name, None)
+    paths[name].write_bytes(b"")
+    before = tree_bytes(tmp_path)
+    result = _run_reader(cli, paths, name)
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.count("error:") == 1, result.err
+    assert str(paths[name]) in result.err
+    assert tree_bytes(tmp_path) == before
+
+
+def test_an_empty_manifest_holds_no_documents(tmp_path: Path, cli) -> None:
+    """Unlike the files above, an empty manifest is no mistake: it holds no objects (lightkube, Argo CD)."""
+    paths = _files(tmp_path, "resource.yaml", None)
+    paths["resource.yaml"].write_bytes(b"")
+    result = _run_reader(cli, paths, "resource.yaml")
+    assert (result.code, "documents: 0" in result.out + result.err) == (0, True), result
 
 
 @pytest.mark.parametrize("name", READERS)

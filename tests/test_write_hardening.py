@@ -28,13 +28,25 @@ KILLS = int(os.environ.get("GITOPS_GEN_KILLS", "8"))
 
 
 def _gitops_gen(*argv: str, slow: float = 0.0) -> subprocess.Popen[bytes]:
-    """A real ``gitops-gen`` process; ``slow`` seconds are spent per file written (to aim kills)."""
+    """A real ``gitops-gen`` process; ``slow`` seconds are spent per file written (to aim kills).
+
+    When slowed, it prints ``writing`` on stderr as it writes its first file, so a kill can be
+    aimed inside the write phase.
+    """
     code = (
         "import sys, time\n"
         "import generator.write as w\n"
         f"slow = {slow!r}\n"
         "real = w._write_file\n"
-        "w._write_file = lambda p, t: (time.sleep(slow), real(p, t))[1]\n"
+        "started = []\n"
+        "def slowed(p, t):\n"
+        "    if slow and not started:\n"
+        "        started.append(1)\n"
+        "        sys.stderr.write('writing\\n')\n"
+        "        sys.stderr.flush()\n"
+        "    time.sleep(slow)\n"
+        "    real(p, t)\n"
+        "w._write_file = slowed\n"
         "from generator.cli import run\n"
         "sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))\n"
     )
@@ -67,22 +79,42 @@ def test_sigkill_at_random_points_leaves_old_or_new(project: Path, cli) -> None:
     assert new != old
 
     rng = random.Random(11)
-    seen = {"old": 0, "new": 0}
-    for _ in range(KILLS):
-        proc = _gitops_gen("render", "--root", str(project), "--env", "dev", "-q", slow=0.002)
-        time.sleep(rng.uniform(0.3, 3.0))
+    seen = {"old": 0, "new": 0, "mid-write": 0}
+    slow = 0.002
+    window = len(new) * slow  # the write phase lasts at least this long
+    # Half the kills land anywhere in the run's life, half inside its write phase (aimed).
+    for round_ in range(KILLS):
+        aimed = round_ % 2 == 1
+        proc = _gitops_gen("render", "--root", str(project), "--env", "dev", "-q", slow=slow)
+        if aimed:
+            assert proc.stderr is not None
+            assert proc.stderr.readline() == b"writing\n"
+            time.sleep(rng.uniform(0, window))
+        else:
+            time.sleep(rng.uniform(0.3, 3.0))
         proc.send_signal(signal.SIGKILL)
         _finish(proc, timeout=60)
         now = tree_bytes(project / "rendered")
         assert now in (old, new), f"a killed render left a mixed tree: {_mixed(now, old, new)}"
         seen["old" if now == old else "new"] += 1
+        seen["mid-write"] += bool(_strays(project))
         if now == new:  # start the next round from the old tree again
             _restore_old(project, old)
+    assert KILLS < 2 or seen["mid-write"] >= 1, f"no kill landed inside the write phase: {seen}"
     code, _ = _finish(_gitops_gen("render", "--root", str(project), "--env", "dev", "-q"))
     assert code == 0
     assert tree_bytes(project / "rendered") == new
     assert _strays(project) == [], "the next run must clean work trees killed runs left"
     print(f"kills: {seen}")
+
+
+def test_work_trees_and_the_lock_are_never_committed() -> None:
+    """What a killed run leaves beside rendered/ is git-ignored: never committed, never synced."""
+    names = [f"{treeswap.WORK_PREFIX}abc/rendered/x.yaml", ".rendered.lock"]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", *names], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.split() == names, done.stderr
 
 
 def _mixed(now: dict[str, bytes], old: dict[str, bytes], new: dict[str, bytes]) -> str:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from generator.documents import load_file, locate
 from generator.findings import Finding
 from generator.gate.check import CheckResult, Scope, Subject, cluster_scopes, env_scopes
 from generator.manifest import Manifest
+from generator.workers import worker_pool
 
 __all__ = ["check_tree"]
 
@@ -108,7 +108,7 @@ def check_tree(rendered: Path, *, crd_dirs: Sequence[str] | None, jobs: int | No
     if len(groups) == 1:
         parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
     else:
-        with ProcessPoolExecutor(len(groups) - 1) as pool:
+        with worker_pool(len(groups) - 1) as pool:
             futures = [pool.submit(_check_clusters, rendered, g, crd_dirs, repo_files) for g in groups[1:]]
             parts = [_check_clusters(rendered, groups[0], crd_dirs, repo_files)]
             parts += [f.result() for f in futures]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from generator.findings import Finding
 from generator.gate.check import Scope, Subject, cluster_scopes, hub_manifests
+from generator.workers import worker_pool
 
 __all__ = ["cluster_groups", "parallel_cluster_scopes"]
 
@@ -52,7 +52,7 @@ def parallel_cluster_scopes(
     _STATE.update(subjects=subjects, kwargs=kwargs)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(groups) - 1, mp_context=context) as pool:
+        with worker_pool(len(groups) - 1, mp_context=context) as pool:
             futures = [pool.submit(_run_group, g) for g in groups[1:]]
             parts = [_run_group(groups[0])]
             parts += [f.result() for f in futures]

@@ -111,6 +111,14 @@ def _test_documents(path: Path) -> list[Document]:
             raise PolicyLoadError("a Test document must be a mapping", path=str(path), line=line)
         if body.get("kind", "Test") == "Test":
             tests.append(Document(str(path), index, line, body, chunk))
+    if not tests:
+        # An empty (or Test-less) kyverno-test.yaml would pass while testing nothing.
+        raise PolicyLoadError(
+            "no Test document: this file tests nothing",
+            path=str(path),
+            line=1,
+            hint="a kyverno-test.yaml holds a `kind: Test` with policies, resources and results",
+        )
     return tests
 
 

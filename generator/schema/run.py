@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from generator.errors import ManifestLoadError
 from generator.findings import Finding
 from generator.schema.cel_rules import EVALUATION_ERROR, NOT_COMPILED
 from generator.schema.engine import Engine, Options
+from generator.workers import worker_pool
 
 __all__ = ["Result", "validate_files", "validate_paths"]
 
@@ -120,7 +120,7 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
         parts.append(_check_files(engine, files))
     else:
         chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,)) as pool:
+        with worker_pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
             parts.extend(pool.map(_check_chunk, chunks))
     crd_files = [f for p in parts for f in p.crd_files]
     if crd_files:
