@@ -551,7 +551,7 @@ def _check_images(
                     ("services", s.index, "digests") if s.digests else ("services", s.index),
                     f"add digests: {{{v!r}: sha256:<64 hex>}} from the registry",
                 )
-    store = data["kong"].get("rateLimitStoreImage", "")
+    store = data["kong"]["rateLimitStoreImage"]
     if "@sha256:" not in store:
         raise error_at(
             "images.requireDigest is set but Kong's rate-limit store image has no digest",

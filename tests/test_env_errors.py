@@ -42,10 +42,10 @@ CASES = [
         id="placeholder-without-cluster-value",
     ),
     pytest.param(
-        "prod.yaml",
+        "_production.yaml",
         r"(  rateLimitStoreImage: [^@\n]+)@sha256:[0-9a-f]+",
         r"\g<1>",
-        r"environments/prod\.yaml:\d+:\d+: kong\.rateLimitStoreImage: images\.requireDigest is set but "
+        r"environments/_production\.yaml:\d+:\d+: kong\.rateLimitStoreImage: images\.requireDigest is set but "
         r"Kong's rate-limit store image has no digest",
         "@sha256:<64 hex>",
         id="rate-limit-store-without-digest",
@@ -96,8 +96,8 @@ CASES = [
         "  - name: query-api\n",
         "  - name: Query_API\n",
         r"environments/prod\.yaml:\d+:\d+: services\[\d+\]\.name: \"Query_API\" is not valid here",
-        "DNS-1123",
-        id="not-dns-1123",
+        "DNS-1035",
+        id="not-dns-1035",
     ),
     pytest.param(
         "prod.yaml",
