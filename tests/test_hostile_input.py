@@ -256,11 +256,11 @@ def test_environment_name_must_be_a_label(project: Path, cli, name: str) -> None
 def test_extends_cycle_across_two_files(rendered_project: Path, cli) -> None:
     """dev extends prod, prod extends dev: refused, never followed round."""
     envs = rendered_project / "environments"
-    prod = envs / "prod.yaml"
-    prod.write_text(prod.read_text().replace("owner:\n", "extends: dev\nowner:\n", 1))
-    dev = envs / "dev.yaml"
-    dev.write_text(dev.read_text().replace("owner:\n", "extends: prod\nowner:\n", 1))
-    _render_case(rendered_project, cli, "one level deep", True, "environments/prod.yaml")
+    for name, parent in (("prod", "dev"), ("dev", "prod")):
+        path = envs / f"{name}.yaml"
+        text = re.sub(r"(?m)^extends:.*\n", "", path.read_text())
+        path.write_text(f"extends: {parent}\n{text}")
+    _render_case(rendered_project, cli, "makes a cycle", True, "environments/prod.yaml")
 
 
 # --- manifests, policies, Test and Values files ------------------------------------------------------
