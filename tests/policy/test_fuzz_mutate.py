@@ -91,3 +91,10 @@ def test_native_rules_never_raise(body, kind) -> None:
         assert rule.startswith("k8s:")
         assert isinstance(path, tuple)
         assert message
+
+
+def test_merge_key_holding_a_list_makes_the_list_atomic() -> None:
+    """Found by the fuzz test: a container whose ``name`` is a list is replaced, never an exception."""
+    resource = {"apiVersion": "v1", "kind": "Pod", "metadata": None, "spec": {"containers": [{"name": []}]}}
+    _, results = mutate_resource(MUTATORS, resource)
+    assert all(r.status in ("pass", "skip", "error") for r in results)

@@ -173,7 +173,9 @@ def _merge_key(patch: list[Any], base: list[Any]) -> str | None:
     if not items or not all(isinstance(i, Mapping) for i in items):
         return None
     for key in _ASSOCIATIVE_KEYS:
-        if all(key in i for i in items):
+        # A key is associative only when every element holds a scalar there; a list or map in its
+        # place (malformed input) makes the list atomic: replaced, never an unhashable index.
+        if all(isinstance(i.get(key), (str, int, float, bool)) for i in items):
             return key
     return None
 
