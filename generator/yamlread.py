@@ -25,6 +25,8 @@ traceback, a hang or unbounded memory.
   PyYAML way. The result is the object PyYAML builds (tests/test_yaml_fast.py proves it on every
   shipped and generated document, and on each divergent form). Hand-written files (environments,
   policies, anything a user passes) always use PyYAML: its line marks and YAML 1.1 reading.
+  yaml-rs only speeds reading up: without it (an environment installed before it was pinned)
+  every document goes the PyYAML way, with the same objects, as libyaml is optional for ``LOADER``.
 
 Must not know what the YAML means; callers check structure.
 """
@@ -39,9 +41,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-import yaml_rs
 
 from generator.errors import GeneratorError
+
+try:
+    import yaml_rs as _yaml_rs
+
+    _YAML_RS: Any = _yaml_rs
+except ImportError:  # an install older than the pin (a hook run from a stale .venv): PyYAML reads all
+    _YAML_RS = None
 
 __all__ = [
     "LOADER",
@@ -435,10 +443,10 @@ def _may_nest_too_deep(text: str) -> bool:
 
 def _fast(chunk: str) -> Any:
     """One document's data through yaml-rs; ``_NotFast`` when it must go the PyYAML way."""
-    if _may_nest_too_deep(chunk) or divergent(chunk):
+    if _YAML_RS is None or _may_nest_too_deep(chunk) or divergent(chunk):
         raise _NotFast
     try:
-        return yaml_rs.loads(chunk, parse_datetime=False)
+        return _YAML_RS.loads(chunk, parse_datetime=False)
     except (ValueError, UnicodeError) as e:  # yaml_rs.YAMLDecodeError is a ValueError
         raise _NotFast from e
 

@@ -192,3 +192,37 @@ def test_canonical_dump_reads_back_alike(doc: dict[str, object]) -> None:
 
     text = dump(doc)
     assert _same(yamlread.load_generated(text, "t.yaml", ManifestLoadError), yaml.load(text, Loader=_LOADER))
+
+
+def test_without_yaml_rs_everything_goes_the_pyyaml_way() -> None:
+    """An install older than the yaml-rs pin (a hook run from a stale .venv) still reads every file.
+
+    ``sys.modules["yaml_rs"] = None`` makes the import fail as a missing package does: the rendered
+    files must then read as the same objects, and ``validate`` must pass, not end in a traceback.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yaml\n"
+        "sys.modules['yaml_rs'] = None\n"
+        "from pathlib import Path\n"
+        "from generator import yamlread\n"
+        "assert yamlread._YAML_RS is None\n"
+        "root = Path(sys.argv[1])\n"
+        "files = sorted((root / 'rendered').rglob('*.yaml'))\n"
+        "assert files\n"
+        "for f in files:\n"
+        "    text = f.read_text()\n"
+        "    want = [d for d in yaml.load_all(text, Loader=yamlread.LOADER) if d is not None]\n"
+        "    got = yamlread.load_all_generated(text)\n"
+        "    assert got is None or repr(got) == repr(want), f\n"
+        "sys.argv = ['gitops-gen', 'validate', str(root / 'rendered'), '-q']\n"
+        "from generator.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
