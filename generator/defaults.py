@@ -23,9 +23,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from generator.location import YamlPath
+
 __all__ = ["SCHEMA_FILE", "apply_defaults", "default_line"]
 
-YamlPath = tuple[str | int, ...]
 #: How a schema default is named as a source (the file inside the gitops-gen package).
 SCHEMA_FILE = "generator/env.schema.json"
 _REF = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")

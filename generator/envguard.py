@@ -25,9 +25,10 @@ from typing import Any
 
 import jsonschema
 
+from generator.location import YamlPath
+
 __all__ = ["MAX_NUMBER", "MAX_STRING", "anchor_pattern", "check_values", "strict_validator"]
 
-YamlPath = tuple[str | int, ...]
 #: Longest string accepted anywhere in an environment (the longest real value is a URL).
 MAX_STRING = 4096
 #: Largest number accepted where the schema sets no maximum (Kubernetes int32 fields).

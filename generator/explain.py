@@ -17,10 +17,9 @@ from typing import Any
 from generator.errors import UsageError
 from generator.layering import is_named_list, sub_schema
 from generator.load import LoadedEnv, env_schema
+from generator.location import YamlPath
 
 __all__ = ["ExplainedValue", "explain", "format_json", "format_text"]
-
-YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)

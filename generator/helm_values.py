@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from generator.location import YamlPath
+
 __all__ = ["PLACEHOLDERS", "expand", "placeholders_in"]
 
 #: Every placeholder an operator value may use, with what it becomes (README lists the same).
@@ -32,8 +34,6 @@ PLACEHOLDERS: Mapping[str, str] = {
 }
 
 _PATTERN = re.compile(r"\$\{([^}]*)\}")
-
-YamlPath = tuple[str | int, ...]
 
 
 def placeholders_in(values: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, str]]:

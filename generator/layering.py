@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from generator.location import YamlPath
+
 __all__ = ["REMOVE", "Layer", "is_named_list", "merge_layers", "sub_schema"]
 
-YamlPath = tuple[str | int, ...]
 #: The key that removes an inherited entry of a named list: ``- {name: ocr, $remove: true}``.
 REMOVE = "$remove"
 

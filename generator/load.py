@@ -31,12 +31,11 @@ from generator.defaults import SCHEMA_FILE, apply_defaults
 from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 from generator.layering import merge_layers
-from generator.location import Location
+from generator.location import Location, YamlPath
 
 __all__ = ["DEFAULTS_NAME", "LoadedEnv", "env_schema", "list_environments", "load_environment"]
 
 DEFAULTS_NAME = "_defaults"
-YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)

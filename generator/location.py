@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Location"]
+__all__ = ["Location", "YamlPath"]
+
+#: Where a value sits in a YAML document: mapping keys and sequence indices, outermost first.
+YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)

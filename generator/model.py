@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from generator.errors import EnvFileError, GeneratorError
 from generator.helm_values import PLACEHOLDERS, expand, placeholders_in
+from generator.location import YamlPath
 from generator.release.state import ReleaseState, read_release_state
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "build_environment",
 ]
 
-YamlPath = tuple[str | int, ...]
 ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 DUAL_CLUSTERS = ("even", "odd")
 

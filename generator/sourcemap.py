@@ -13,11 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.location import Location
+from generator.location import Location, YamlPath
 
 __all__ = ["KIND_ORIGINS", "SourceMap", "flatten_leaves"]
 
-YamlPath = tuple[str | int, ...]
 MIN_CONTAINED = 4
 
 

@@ -56,6 +56,7 @@ from generator.cel import (
     LazyVariables,
     compile_expression,
 )
+from generator.location import YamlPath
 
 __all__ = [
     "PRECONDITIONS_NOT_MET",
@@ -290,9 +291,6 @@ def evaluate_validate_cel(
     if undecided is not None:
         return CelResult("error", str(undecided))
     return CelResult("pass", f"Validation rule '{rule_name}' passed.")
-
-
-YamlPath = tuple[str | int, ...]
 
 
 def _check_entries(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from generator.errors import EnvFileError
+from generator.location import YamlPath
 
 __all__ = [
     "CLUSTERS",
@@ -34,7 +35,6 @@ __all__ = [
     "recorded_state",
 ]
 
-YamlPath = tuple[str | int, ...]
 ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 Phase = Literal["beta", "approved", "live", "rolledBack"]
 PHASES: tuple[Phase, ...] = ("beta", "approved", "live", "rolledBack")

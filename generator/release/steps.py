@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import EnvFileError, UsageError
+from generator.location import YamlPath
 from generator.model import VERSION_RE, Environment
 from generator.release.edit import DELETE, ByName, Edit
 from generator.release.edit import YamlPath as EditPath
@@ -32,7 +33,6 @@ __all__ = [
     "start",
 ]
 
-YamlPath = tuple[str | int, ...]
 ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")

@@ -29,12 +29,12 @@ from typing import Any
 
 from generator.findings import Finding
 from generator.gate.checks.cluster import ClusterView, finding
+from generator.location import YamlPath
 from generator.manifest import Manifest
 
 __all__ = ["CHECK", "check_secrets", "scan_text"]
 
 CHECK = "secrets"
-YamlPath = tuple[str | int, ...]
 
 #: (what, pattern) tested against every string value.
 _VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
