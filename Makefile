@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)
 	$(BIN)/gitops-gen render
-	$(BIN)/gitops-gen graph prod --embed README.md
+	$(BIN)/gitops-gen graph prod --embed docs/request-path.md
 
 # The stamp holds the sha256 of CHECKOV_REQUIREMENTS: the venv is rebuilt when the pins change, never
 # because a checkout or merge gave the file a newer mtime. (An empty stamp newer than the file, as

@@ -1,4 +1,4 @@
-"""The request-path diagram (docs/request-path.md) is generated from the render, never drawn by hand.
+"""The request-path diagram (README.md, docs/request-path.md) is generated from the render, never drawn by hand.
 
 It is the Mermaid flowchart ``generator.request_path`` derives from the first shipped
 single-cluster environment; ``make golden`` (``--update-golden``) rewrites the block.
@@ -25,16 +25,17 @@ def _diagram() -> str:
     return request_path(ClusterView(env, cluster, tuple(m for m in manifests if m.cluster == cluster)))
 
 
-def test_diagram_is_fresh(request: pytest.FixtureRequest) -> None:
-    readme = ROOT / "docs" / "request-path.md"
+@pytest.mark.parametrize("doc", ["README.md", "docs/request-path.md"])
+def test_diagram_is_fresh(doc: str, request: pytest.FixtureRequest) -> None:
+    readme = ROOT / doc
     text = readme.read_text(encoding="utf-8")
     match = BLOCK.search(text)
-    assert match, "docs/request-path.md lost its request-path markers"
+    assert match, f"{doc} lost its request-path markers"
     expected = f"```mermaid\n{_diagram()}```\n"
     if request.config.getoption("--update-golden"):
         readme.write_text(text[: match.start(2)] + expected + text[match.end(2) :], encoding="utf-8")
     assert match.group(2) == expected or request.config.getoption("--update-golden"), (
-        "the request-path diagram is stale: run `make golden` and review it"
+        f"the request-path diagram in {doc} is stale: run `make golden` and review it"
     )
 
 

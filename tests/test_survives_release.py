@@ -37,7 +37,7 @@ SHIPPED_DATA_TESTS = (
     "tests/test_rendered_valid.py",
     "tests/test_release_cmd.py::test_shift_prod_changes_only_weight_lines_and_dns_endpoints",
     "tests/suite/test_check_gate.py",
-    "tests/test_graph.py::test_readme_shows_prods_graph_as_rendered_today",
+    "tests/test_graph.py::test_docs_show_prods_graph_as_rendered_today",
     "tests/test_layering.py",
     "tests/test_tier.py",
     "tests/test_defaults.py",
@@ -81,6 +81,7 @@ COPY = (
     "generator",
     "pyproject.toml",
     "README.md",
+    "docs",
 )
 
 
@@ -138,7 +139,9 @@ def test_suite_passes_after_a_release_and_a_new_environment(
     )
     # what `make render` runs
     assert cli("render", "--root", str(root), "-q").code == 0
-    assert cli("graph", "prod", "--root", str(root), "--embed", str(root / "README.md")).code == 0
+    assert (
+        cli("graph", "prod", "--root", str(root), "--embed", str(root / "docs" / "request-path.md")).code == 0
+    )
     assert (root / "rendered" / new).is_dir()
 
     env = dict(os.environ)

@@ -25,7 +25,7 @@ HELP = (
 EXAMPLES = """
 gitops-gen graph prod
 gitops-gen graph prod --format dot > prod.dot
-gitops-gen graph prod --embed README.md
+gitops-gen graph prod --embed docs/request-path.md
 """
 
 
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help=f"replace the fenced block after the line `{MARKER.format(env='ENV')}` in FILE (Markdown) "
-        "instead of printing; `make render` keeps README's graph of prod fresh this way",
+        "instead of printing; `make render` keeps the graph of prod in docs/request-path.md fresh this way",
     )
 
 
