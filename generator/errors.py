@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from generator.location import Location
+from generator.location import YamlPath as _Path
 
 __all__ = [
     "EnvFileError",
+    "ErrorAt",
     "GeneratorError",
     "ManifestLoadError",
     "PolicyLoadError",
@@ -135,6 +137,11 @@ class EnvFileError(GeneratorError, ValueError):
     """An environment file (or ``_defaults.yaml``) is unreadable, invalid or inconsistent."""
 
     rule = "env-file"
+
+
+#: How the model and release steps report an environment-file error: ``error_at(message, yaml_path,
+#: hint)`` builds the ``EnvFileError`` located (file:line) at ``yaml_path`` by the loader's marks.
+ErrorAt = Callable[[str, _Path, str | None], EnvFileError]
 
 
 class TemplateError(GeneratorError, ValueError):

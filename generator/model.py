@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
-from generator.errors import EnvFileError, GeneratorError
+from generator.errors import EnvFileError, ErrorAt, GeneratorError
 from generator.helm_values import PLACEHOLDERS, expand, placeholders_in
 from generator.location import YamlPath
 from generator.release.state import ReleaseState, read_release_state
+from generator.semantics import semantic_errors
 
 __all__ = [
     "S3",
@@ -43,7 +44,6 @@ __all__ = [
     "build_environment",
 ]
 
-ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 DUAL_CLUSTERS = ("even", "odd")
 
 
@@ -93,8 +93,11 @@ class Service:
     min_replicas: int
     max_replicas: int
     cpu: str
+    """CPU request (Kubernetes quantity)."""
     memory: str
+    """Memory request."""
     memory_limit: str
+    """Memory limit (at least the request; the schema defaults it to the request)."""
     consumes: tuple[str, ...]
     publishes: tuple[str, ...]
     calls: tuple[str, ...]
@@ -106,6 +109,8 @@ class Service:
     """Services whose ``calls`` name this one (derived, sorted): who may reach it."""
     since: str | None = None
     """First release version that has this service (``None``: every version has it)."""
+    cpu_limit: str | None = None
+    """CPU limit, where one is stated (``None``: none; limits cause CFS throttling)."""
 
     @property
     def is_http(self) -> bool:
@@ -476,6 +481,7 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
         env={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in sorted(s["env"].items())},
         team=s["team"],
         since=s.get("since"),
+        cpu_limit=res.get("cpuLimit"),
     )
 
 
@@ -706,6 +712,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
             callers.setdefault(callee, []).append(s.name)
     services = tuple(replace(s, called_by=tuple(sorted(callers.get(s.name, ())))) for s in services)
     attempt(_check_since, services, sorted({version, previous}), error_at)
+    found.extend(semantic_errors(data, error_at))
     attempt(_check_images, data, services, sorted({version, previous}), error_at)
     if found:
         raise GeneratorError.collect(found)

@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 
 from generator import yamlread
-from generator.errors import RenderError, TemplateError
-from generator.location import Location
+from generator.errors import EnvFileError, GeneratorError, RenderError, TemplateError, format_yaml_path
+from generator.location import Location, YamlPath
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, Service
 from generator.plan import ClusterPlan
@@ -136,7 +136,7 @@ def _manifests(
     rel: str,
     what: str,
     sources: SourceMap,
-    seen: dict[Identity, str],
+    seen: dict[Identity, tuple[str, YamlPath]],
 ) -> list[Manifest]:
     """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
     out = []
@@ -145,14 +145,37 @@ def _manifests(
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
         m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
-            raise RenderError(
-                f"{what} renders {m.kind} {m.namespace}/{m.name} twice (first from {seen[m.identity]})",
-                path=f"templates/{rel}",
-                hint="give the objects distinct names",
-            )
-        seen[m.identity] = rel
+            raise _duplicate(m, what, rel, seen[m.identity], origin)
+        seen[m.identity] = (rel, origin.origin)
         out.append(m)
     return out
+
+
+def _duplicate(
+    m: Manifest, what: str, rel: str, first: tuple[str, YamlPath], origin: SourceMap
+) -> GeneratorError:
+    """Two objects with one identity: located at the environment name behind the second, if any.
+
+    A service (or queue) named so that one of its objects has the identity of another's, or of a
+    platform object, is the user's to rename: the error names that file:line. Only two objects of
+    one template with no environment entry behind them are a template bug (``RenderError``).
+    """
+    first_rel, first_origin = first
+    earlier = origin.at((*first_origin, "name")) if first_origin else None
+    by = f"{format_yaml_path(first_origin)} ({earlier[0]!r})" if earlier else f"templates/{first_rel}"
+    message = f"{what} renders {m.kind} {m.namespace}/{m.name}, which {by} renders too"
+    named = origin.at((*origin.origin, "name")) if origin.origin else None
+    if named is None or origin.origin == first_origin:
+        return RenderError(message, path=f"templates/{rel}", hint="give the objects distinct names")
+    where = named[1]
+    return EnvFileError(
+        f"{message}: the two would overwrite each other in the cluster",
+        path=where.file,
+        line=where.line,
+        column=where.column,
+        yaml_path=(*origin.origin, "name"),
+        hint=f"rename {named[0]!r}",
+    )
 
 
 def _origin(env: Environment, body: Mapping[str, Any]) -> tuple[str | int, ...]:
@@ -198,7 +221,7 @@ def render_environment(
     """
     out: list[Manifest] = []
     env_map = SourceMap(leaves)
-    hub_seen: dict[Identity, str] = {}
+    hub_seen: dict[Identity, tuple[str, YamlPath]] = {}
     for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
         ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
@@ -207,7 +230,7 @@ def render_environment(
     for plan in plans:
         if only is not None and plan.name not in only:
             continue
-        seen: dict[Identity, str] = {}
+        seen: dict[Identity, tuple[str, YamlPath]] = {}
         base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():
             what = f"env {env.name}, cluster {plan.name}"

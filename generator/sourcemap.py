@@ -133,6 +133,10 @@ class SourceMap:
                 return hit
         return self.resolve_origin()
 
+    def at(self, path: YamlPath) -> tuple[Any, Location] | None:
+        """The value written at exactly ``path`` and where (``None``: no file of the chain wrote it)."""
+        return next(((value, where) for p, value, where in self.leaves if p == path), None)
+
     def resolve_origin(self) -> Location | None:
         """Where the origin entry itself is written (its first scalar)."""
         for path, _value, where in self.leaves:

@@ -24,7 +24,9 @@ def duo(tmp_path: Path, cli: Cli) -> Path:
     env = root / "environments" / "commented.yaml"
     text = env.read_text()
     text = text.replace("rateLimitPerMinute: 60", "rateLimitPerMinute: 75")  # changed: KongPlugin
-    text = text.replace("queues: [{name: jobs}]", "queues: [{name: jobs}, {name: audit}]")  # added: Queue…
+    text = text.replace(
+        "queues: [{name: jobs}]", "queues: [{name: jobs}, {name: audit, consumedOutside: true}]"
+    )  # added: Queue…
     env.write_text(text)
     # removed: a generated file of an object no longer rendered
     stale = root / "rendered" / "commented" / "even" / "apps" / "docproc" / "configmap-gone.yaml"

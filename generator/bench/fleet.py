@@ -40,7 +40,8 @@ def _service(i: int, queues: list[str]) -> dict[str, Any]:
     elif kind == "internal":
         svc.update(port=8080, calls=[f"svc-{i - 1:03d}"])
     else:
-        svc.update(consumes=[queues[i % len(queues)]], documents=i % 8 == 2)
+        worker = 2 * (i // 4) + i % 4 - 2  # the how-many-th worker: each queue gets a consumer
+        svc.update(consumes=[queues[worker % len(queues)]], documents=i % 8 == 2)
     return svc
 
 
@@ -54,10 +55,14 @@ def make_fleet_project(repo_root: Path, out: Path, services: int = SERVICES) -> 
     shutil.copy(repo_root / "environments" / "_defaults.yaml", out / "environments" / "_defaults.yaml")
     # prod as merged from its chain (it extends a tier), written whole so each copy stands alone
     prod = {**load_environment(repo_root / "environments", "prod").data, "extends": "none"}
-    queues = [f"q{j:02d}" for j in range(20)]
+    workers = sum(1 for i in range(services) if i % 4 >= 2)
+    queues = [f"q{j:02d}" for j in range(min(20, max(workers, 1)))]  # every declared queue consumed
     for name in ENVIRONMENTS:
         env = dict(prod)
-        env["rabbitmq"] = {**prod["rabbitmq"], "queues": [{"name": q} for q in queues]}
+        env["rabbitmq"] = {
+            **prod["rabbitmq"],
+            "queues": [{"name": q, "consumedOutside": not workers} for q in queues],
+        }
         env["services"] = [_service(i, queues) for i in range(services)]
         env["dns"] = {
             **prod["dns"],

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.policy import wildcard
 from generator.policy.operators import compare_numbers
-from generator.policy.quantity import parse_duration, parse_quantity
+from generator.quantity import parse_duration, parse_quantity
 
 __all__ = ["OPERATORS", "evaluate_operator", "go_string"]
 

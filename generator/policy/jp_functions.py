@@ -21,8 +21,8 @@ from jmespath import exceptions, functions
 from generator import linear_re, yamlread
 from generator.errors import GeneratorError
 from generator.policy import wildcard
-from generator.policy.quantity import parse_duration, parse_quantity
 from generator.policy.x509 import decode_certificate
+from generator.quantity import parse_duration, parse_quantity
 
 __all__ = ["KyvernoFunctions"]
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from generator.policy import wildcard
-from generator.policy.quantity import parse_duration, parse_quantity
+from generator.quantity import parse_duration, parse_quantity
 
 __all__ = ["compare_numbers", "format_go_float", "split_operator", "validate_value"]
 

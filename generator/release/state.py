@@ -17,12 +17,11 @@ commands would give. Pure; imports only ``errors``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from generator.errors import EnvFileError
-from generator.location import YamlPath
+from generator.errors import ErrorAt
 
 __all__ = [
     "CLUSTERS",
@@ -35,7 +34,6 @@ __all__ = [
     "recorded_state",
 ]
 
-ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 Phase = Literal["beta", "approved", "live", "rolledBack"]
 PHASES: tuple[Phase, ...] = ("beta", "approved", "live", "rolledBack")
 CLUSTERS = ("even", "odd")

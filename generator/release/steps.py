@@ -9,11 +9,11 @@ refusals about arguments are ``UsageError``. Either way the CLI exits 2 and noth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.errors import EnvFileError, UsageError
+from generator.errors import EnvFileError, ErrorAt, UsageError
 from generator.location import YamlPath
 from generator.model import VERSION_RE, Environment
 from generator.release.edit import DELETE, ByName, Edit
@@ -33,7 +33,6 @@ __all__ = [
     "start",
 ]
 
-ErrorAt = Callable[[str, YamlPath, str | None], EnvFileError]
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 

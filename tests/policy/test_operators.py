@@ -3,7 +3,7 @@
 import pytest
 
 from generator.policy.operators import format_go_float, validate_value
-from generator.policy.quantity import parse_duration, parse_quantity
+from generator.quantity import parse_duration, parse_quantity
 
 CASES = [
     # (value, pattern, expected)

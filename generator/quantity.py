@@ -1,8 +1,9 @@
 """Kubernetes quantities (``500m``, ``1Gi``, ``2e3``) and Go durations (``1h30m``) as exact numbers.
 
-Pattern operators and condition operators compare values as quantities or durations before falling
-back to strings, exactly as Kyverno does with ``resource.ParseQuantity`` and ``time.ParseDuration``.
-Both parsers return ``None`` for text that is not a quantity/duration (never raise).
+The environment model compares requests with limits; the policy engine's pattern and condition
+operators compare values as quantities or durations before falling back to strings, exactly as
+Kyverno does with ``resource.ParseQuantity`` and ``time.ParseDuration``. Both parsers return
+``None`` for text that is not a quantity/duration (never raise). A leaf: imports no ``generator``.
 """
 
 from __future__ import annotations

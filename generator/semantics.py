@@ -1,0 +1,120 @@
+"""Model stage, checks a JSON Schema cannot express, each located at the offending value.
+
+Called by ``model.build_environment`` on schema-valid, defaulted data (``data[key]`` only). Each
+check returns its errors (built by ``error_at``, so they name file:line): the model raises them all
+together. Reads and writes nothing.
+
+- requests ≤ limits: a container whose memory request exceeds its limit (or CPU request its CPU
+  limit, where one is set) is rejected by the API server; quantities compare as Kubernetes does.
+- replicas ``min`` ≤ ``max`` (in ``model``, beside the other per-service checks).
+- ports: a service has one container port (unique by construction), which must lie outside the
+  range the Istio sidecar takes in the same pod (15000-15090).
+- queues both ways: every queue a service consumes or publishes is declared (in ``model``), and
+  every declared queue is consumed by some service (else messages pile up unread) unless it is
+  marked ``consumedOutside`` (read by something the platform does not render).
+- names that collide once rendered: a service ``x`` and a service ``x-canary`` (its canary
+  Service); a queue ``x`` with dead-lettering and a queue ``x-dead``. Any other pair of objects
+  with one identity (a service named like a platform object) is caught, located at the service's
+  name, by ``render`` as it keys manifests by identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from generator.errors import EnvFileError, ErrorAt
+from generator.quantity import parse_quantity
+
+__all__ = ["ISTIO_PORTS", "semantic_errors"]
+
+
+#: Ports the Istio sidecar takes inside every meshed pod: Envoy admin 15000, outbound 15001, debug
+#: 15004, inbound 15006, HBONE 15008/15009, merged metrics 15020, health 15021, DNS 15053, Envoy
+#: metrics 15090 (istio.io, "Ports used by Istio"). The whole range is refused: Istio may add more.
+ISTIO_PORTS = range(15000, 15091)
+
+
+def _requests_within_limits(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    out = []
+    for i, s in enumerate(data["services"]):
+        res = s["resources"]
+        for request, limit, what in (("memory", "memoryLimit", "memory"), ("cpu", "cpuLimit", "CPU")):
+            if limit not in res:
+                continue
+            req_q, lim_q = parse_quantity(str(res[request])), parse_quantity(str(res[limit]))
+            if req_q is not None and lim_q is not None and req_q > lim_q:
+                out.append(
+                    error_at(
+                        f"service {s['name']!r} requests {res[request]} {what} but is limited to "
+                        f"{res[limit]}: the API server rejects such a pod",
+                        ("services", i, "resources", limit),
+                        f"raise resources.{limit} to at least {res[request]}, or lower resources.{request}",
+                    )
+                )
+    return out
+
+
+def _ports(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    return [
+        error_at(
+            f"service {s['name']!r} listens on port {s['port']}, which the Istio sidecar uses in every pod",
+            ("services", i, "port"),
+            f"pick a port outside {ISTIO_PORTS.start}-{ISTIO_PORTS.stop - 1} (e.g. 8080)",
+        )
+        for i, s in enumerate(data["services"])
+        if s["type"] == "http" and s["port"] in ISTIO_PORTS
+    ]
+
+
+def _unused_queues(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    consumed = {q for s in data["services"] for q in s["consumes"]}
+    return [
+        error_at(
+            f"queue {q['name']!r} is declared but no service consumes it: its messages would pile up",
+            ("rabbitmq", "queues", i, "name"),
+            f"add it to a service's consumes; set consumedOutside: true if something the platform does "
+            f"not render reads it; or drop it with - {{name: {q['name']}, $remove: true}}",
+        )
+        for i, q in enumerate(data["rabbitmq"]["queues"])
+        if q["name"] not in consumed and not q["consumedOutside"]
+    ]
+
+
+def _collisions(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    out = []
+    services = {s["name"]: i for i, s in enumerate(data["services"])}
+    for name, i in services.items():
+        base = name.removesuffix("-canary")
+        if base != name and base in services and data["services"][services[base]]["type"] == "http":
+            out.append(
+                error_at(
+                    f"service {name!r} would be rendered with the same name as the canary Service of "
+                    f"http service {base!r}",
+                    ("services", i, "name"),
+                    "rename one of the two services",
+                )
+            )
+    queues = {q["name"]: (i, q) for i, q in enumerate(data["rabbitmq"]["queues"])}
+    for name, (i, _) in queues.items():
+        base = name.removesuffix("-dead")
+        if base != name and base in queues and queues[base][1]["deadLetter"]:
+            out.append(
+                error_at(
+                    f"queue {name!r} would be rendered with the same name as the dead-letter queue "
+                    f"of {base!r}",
+                    ("rabbitmq", "queues", i, "name"),
+                    "rename the queue, or set deadLetter: false on the other one",
+                )
+            )
+    return out
+
+
+def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    """Every error of the checks above, in a stable order (by check, then file order)."""
+    return [
+        *_requests_within_limits(data, error_at),
+        *_ports(data, error_at),
+        *_unused_queues(data, error_at),
+        *_collisions(data, error_at),
+    ]
