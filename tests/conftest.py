@@ -33,6 +33,9 @@ SLOW: Mapping[str, str] = {
     "tests/test_pytest_plugin.py": "pytester runs of another repository's suite (10-30 s each)",
     "tests/test_precommit.py": "pre-commit hooks as subprocesses (7-11 s each)",
     "tests/test_bench_commands.py": "times whole CLI processes (~28 s)",
+    "tests/test_bench_peers.py::test_main_runs_every_peer_and_writes_the_table": (
+        "the peer harness end to end with stand-in peers: renders and validates a fleet as processes (~15-28 s)"
+    ),
     "tests/test_env_fuzz.py": "hypothesis renders generated environments (10-30 s)",
     "tests/policy/test_fuzz.py": "hypothesis over the policy engine (~11 s)",
     "tests/suite/test_checkov.py": "runs checkov in its own virtualenv (~22 s; needs .venv-checkov)",
