@@ -14,14 +14,9 @@ from typing import Any
 
 from generator import stamps, yamlread
 from generator.errors import EnvFileError, UsageError
-from generator.gate.check import (
-    CheckResult,
-    ImageRules,
-    check_subjects,
-    drift_findings,
-    subjects_from_manifests,
-)
+from generator.gate.check import CheckResult, ImageRules, drift_findings, subjects_from_manifests
 from generator.gate.foreign import foreign_subjects
+from generator.gate.stream import Part, check_part, merge_parts
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.location import Location
 from generator.manifest import HUB_CLUSTER, Manifest
@@ -131,6 +126,8 @@ def _render_loaded(
     templates: TemplateSet | None = None,
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
     only: Sequence[str] | None = None,
+    *,
+    compact: bool = False,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
     """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``."""
     templates = templates or load_templates(project.templates)
@@ -142,7 +139,13 @@ def _render_loaded(
         loaded_envs[name] = env
         manifests.extend(
             render_environment(
-                env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded), only=only
+                env,
+                plan_clusters(env),
+                templates,
+                policies=policies,
+                leaves=_leaves(loaded),
+                only=only,
+                compact=compact,
             )
         )
     return tuple(manifests), loaded_envs
@@ -208,45 +211,6 @@ def render_files(
         for future in futures:
             files.update(future.result())
     return dict(sorted(files.items()))
-
-
-def _env_rendered(
-    project: Project, name: str, dump: bool = True
-) -> tuple[tuple[Manifest, ...], dict[str, str]]:
-    """Worker: one environment's manifests and (when ``dump``) file texts (picklable in and out)."""
-    manifests = render_environments(project, [name])
-    return manifests, plan_files(manifests) if dump else {}
-
-
-def _render_with_files(
-    project: Project,
-    names: Sequence[str],
-    loaded: Mapping[str, tuple[LoadedEnv, Environment]],
-    jobs: int,
-    kept: Mapping[str, Mapping[str, str]],
-) -> tuple[tuple[Manifest, ...], dict[str, str]]:
-    """Manifests (in environment order) and ``{path: text}``; per environment on ``jobs`` processes.
-
-    The texts of ``kept`` environments (unchanged since their stamp) are the files on disk: their
-    objects are not dumped again.
-    """
-    if jobs < 2 or len(names) < 2:
-        manifests = _render_loaded(project, names, preloaded=loaded)[0]
-        planned = plan_files(m for m in manifests if m.env not in kept)
-        for texts in kept.values():
-            planned.update(texts)
-        return manifests, dict(sorted(planned.items()))
-    from generator.workers import worker_pool
-
-    with worker_pool(min(jobs, len(names))) as pool:
-        dumps = [name not in kept for name in names]
-        parts = list(pool.map(_env_rendered, [project] * len(names), names, dumps))
-    for texts in kept.values():
-        parts.append(((), dict(texts)))
-    files: dict[str, str] = {}
-    for _, part in parts:
-        files.update(part)
-    return tuple(m for ms, _ in parts for m in ms), dict(sorted(files.items()))
 
 
 def render(
@@ -364,40 +328,102 @@ def check(
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
-    Each file's text is produced once and serves both the drift comparison and the line numbers
-    of findings; an environment whose stamp holds (``generator.stamps``) is not dumped nor
-    compared again: its files on disk are its texts. ``crd_dirs=None`` skips schema validation,
-    ``charts_dir=None`` the chart-values check (the caller says why). Rendering (per environment)
-    and the per-cluster checks use ``jobs`` processes (default: both cores once the fleet is
-    large, as ``render`` does); the result is identical to a serial run.
+    One environment at a time (``generator.gate.stream``): it is rendered, compared with
+    ``rendered/``, checked, and only its findings and Argo CD objects are kept, so memory is
+    bounded by the largest environment, not the fleet. Each file's text is produced once and
+    serves both the drift comparison and the line numbers of findings; an environment whose stamp
+    holds (``generator.stamps``) is not dumped again: its files on disk are its texts.
+    ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values check (the
+    caller says why). Environments are checked on ``jobs`` processes (default: both cores once the
+    fleet is large, as ``render`` does); the result is identical to a serial run.
     """
     names = selected_envs(project, envs)
-    progress(f"rendering {len(names)} environment(s)")
-    loaded_pairs = {n: load_env(project, n) for n in names}
-    loaded = {n: env for n, (_, env) in loaded_pairs.items()}
-    jobs = _jobs(loaded_pairs, jobs)
-    kept = _kept(project, names, {n: stamps.inputs_digest(project.root, n) for n in names})
-    manifests, files = _render_with_files(project, names, loaded_pairs, jobs, kept)
-    report = _write(project, files, envs, check=True, kept=kept)
+    progress(f"checking {len(names)} environment(s): render, drift, schemas, policies, cross-resource")
+    loaded = {n: load_env(project, n) for n in names}
+    jobs = _jobs(loaded, jobs)
+    options = _CheckOptions(tuple(crd_dirs) if crd_dirs is not None else None, charts_dir)
+    stale = _stale_envs(project) if not envs else []
+    parts: list[Part] = []
+    if jobs < 2 or len(names) < 2:
+        parts = [_check_env(project, n, options, loaded) for n in names]
+    else:
+        from generator.workers import worker_pool
+
+        loaded.clear()  # forked workers would inherit it: each process loads what it checks
+        first, rest = names[0], names[1:]
+        with worker_pool(min(jobs - 1, len(rest))) as pool:
+            futures = [pool.submit(_check_env, project, n, options) for n in rest]
+            parts.append(_check_env(project, first, options))
+            parts.extend(f.result() for f in futures)
+    if stale:
+        parts.append(_check_stale(project, stale, options))
+    return merge_parts(parts, names)
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckOptions:
+    """What every environment's check needs from the command line (picklable)."""
+
+    crd_dirs: tuple[str, ...] | None
+    charts_dir: str | None
+
+
+def _stale_envs(project: Project) -> list[str]:
+    """Directories of ``rendered/`` no environment file renders any more (a full render prunes them)."""
+    if not project.rendered.is_dir():
+        return []
+    names = list_environments(project.environments)
+    return sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
+
+
+def _check_env(
+    project: Project,
+    name: str,
+    options: _CheckOptions,
+    preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> Part:
+    """Render, compare and check one environment; keep what ``merge_parts`` needs (picklable).
+
+    ``preloaded`` environments are taken out of it (popped): nothing keeps an environment's
+    loaded file and its marks while its checks run.
+    """
+    pair = (preloaded or {}).pop(name, None) or load_env(project, name)
+    env = pair[1]
+    digest = stamps.inputs_digest(project.root, name)
+    kept_texts = stamps.unchanged_files(project.root, name, digest) if digest else None
+    manifests = _render_loaded(project, [name], preloaded={name: pair}, compact=True)[0]
+    del pair
+    files = dict(kept_texts) if kept_texts is not None else plan_files(manifests)
+    kept = {name: files} if kept_texts is not None else None
+    report = _write(project, files, [name], check=True, kept=kept)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
-    progress(f"checking {len(files) + len(foreign)} files: schemas, policies, cross-resource")
-    return check_subjects(
+    return check_part(
         [*subjects_from_manifests(manifests, files), *extra],
-        crd_dirs=crd_dirs,
+        crd_dirs=options.crd_dirs,
         drift=drift_findings(report.changes),
         foreign=foreign,
-        expected_clusters={
-            name: tuple(c.name for c in env.topology.clusters) for name, env in loaded.items()
-        },
-        environments=names,
-        image_rules={
-            name: ImageRules(env.images.registries, env.images.require_digest) for name, env in loaded.items()
-        },
-        kubernetes_versions={name: env.eks.version for name, env in loaded.items()},
-        jobs=jobs,
-        charts_dir=charts_dir,
+        environments=[name],
+        expected_clusters={name: tuple(c.name for c in env.topology.clusters)},
+        image_rules={name: ImageRules(env.images.registries, env.images.require_digest)},
+        kubernetes_versions={name: env.eks.version},
+        charts_dir=options.charts_dir,
+    )
+
+
+def _check_stale(project: Project, stale: Sequence[str], options: _CheckOptions) -> Part:
+    """The directories no environment renders: generated files are drift, the rest foreign."""
+    report = write_tree(project.rendered, {}, [], stale_envs=stale, check=True)
+    extra, foreign = foreign_subjects(
+        project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
+    )
+    return check_part(
+        extra,
+        crd_dirs=options.crd_dirs,
+        drift=drift_findings(report.changes),
+        foreign=foreign,
+        charts_dir=options.charts_dir,
     )
 
 

@@ -107,10 +107,25 @@ def _parse_pyyaml(text: str, rel: str, what: str) -> list[Any]:
         ) from e
 
 
-def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
+def _shared(value: Any, strings: dict[str, str]) -> Any:
+    """``value`` rebuilt with each distinct string held once (``strings``: the ones seen so far)."""
+    t = type(value)
+    if t is str:
+        return strings.setdefault(value, value)
+    if t is dict:
+        share = strings.setdefault
+        return {share(k, k) if type(k) is str else k: _shared(v, strings) for k, v in value.items()}
+    if t is list:
+        return [_shared(v, strings) for v in value]
+    return value
+
+
+def _parse(text: str, rel: str, what: str, strings: dict[str, str] | None = None) -> list[Mapping[str, Any]]:
     docs = yamlread.load_all_generated(text)
     if docs is None:
         docs = _parse_pyyaml(text, rel, what)
+    if strings is not None:
+        docs = [_shared(d, strings) for d in docs]
     for d in docs:
         meta = d.get("metadata") if isinstance(d, Mapping) else None
         if (
@@ -209,23 +224,27 @@ def render_environment(
     policies: Sequence[Mapping[str, Any]] = (),
     leaves: Leaves = (),
     only: Collection[str] | None = None,
+    compact: bool = False,
 ) -> tuple[Manifest, ...]:
     """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
 
     ``only`` (cluster names, ``HUB_CLUSTER`` for the hub) lets one environment render on two
-    cores; the union of the parts is the whole render.
+    cores; the union of the parts is the whole render. ``compact`` holds each distinct string of
+    the bodies once (a body repeats keys, labels and names thousands of times): about half the
+    memory for some CPU, for a caller that keeps an environment's manifests (the gate).
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
         RenderError: output that is not an object, or two objects with one identity in a cluster.
     """
     out: list[Manifest] = []
+    strings: dict[str, str] | None = {} if compact else None
     env_map = SourceMap(leaves)
     hub_seen: dict[Identity, tuple[str, YamlPath]] = {}
     for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
         ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
-        docs = _parse(_render_text(template, rel, ctx, what), rel, what)
+        docs = _parse(_render_text(template, rel, ctx, what), rel, what, strings)
         out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
     for plan in plans:
         if only is not None and plan.name not in only:
@@ -234,7 +253,7 @@ def render_environment(
         base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():
             what = f"env {env.name}, cluster {plan.name}"
-            docs = _parse(_render_text(template, rel, base, what), rel, what)
+            docs = _parse(_render_text(template, rel, base, what), rel, what, strings)
             out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen))
         for service in env.services:
             if not service.exists_in(plan.version):
@@ -242,7 +261,8 @@ def render_environment(
             origin = SourceMap(leaves, ("services", service.index))
             for rel, template in templates.service.items():
                 what = f"env {env.name}, cluster {plan.name}, service {service.name}"
-                docs = _parse(_render_text(template, rel, {**base, "service": service}, what), rel, what)
+                text = _render_text(template, rel, {**base, "service": service}, what)
+                docs = _parse(text, rel, what, strings)
                 if service.since is not None:
                     docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
                 out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=origin, seen=seen))

@@ -39,11 +39,14 @@ __all__ = [
     "ImageRules",
     "Scope",
     "Subject",
+    "add_scopes",
     "check_subjects",
     "cluster_scopes",
     "drift_findings",
     "env_scopes",
     "hub_manifests",
+    "hub_scopes",
+    "located",
     "policy_findings",
     "schema_findings",
     "scope_of",
@@ -138,7 +141,7 @@ def scope_of(file: str, check: str) -> Scope:
     return Scope(env, cluster, check)
 
 
-def _located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
+def located(f: Finding, by_file: Mapping[str, Subject]) -> Finding:
     """``f`` with the rendered line of its field and the source-map line behind it, where known."""
     subject = by_file.get(f.file)
     if subject is None:
@@ -319,15 +322,22 @@ def cluster_scopes(
             found_cc = run(view, options)
             if found_cc is not None:
                 raw[Scope(env, cluster, check)] = list(found_cc)
-    return {scope: tuple(_located(f, by_file) for f in fs) for scope, fs in raw.items()}
+    return {scope: tuple(located(f, by_file) for f in fs) for scope, fs in raw.items()}
 
 
 def env_scopes(
     manifests: Iterable[Manifest],
     environments: Iterable[str],
     expected_clusters: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    hub_wide: bool = True,
 ) -> dict[Scope, tuple[Finding, ...]]:
-    """The environment-wide checks (topology, DNS weights, cluster parity) of each environment."""
+    """The environment-wide checks (topology, DNS weights, cluster parity) of each environment.
+
+    ``hub_wide=False`` leaves out the ``argocd-hub`` findings (their scopes stay, empty): a hub may
+    serve several environments, so a caller that sees one environment at a time runs
+    ``hub_scopes`` once over all of them.
+    """
     members: dict[str, dict[str, list[Manifest]]] = {}
     for m in manifests:
         members.setdefault(m.env, {}).setdefault(m.cluster, []).append(m)
@@ -346,8 +356,20 @@ def env_scopes(
         for check, env_check in ENV_CHECKS.items():
             out[Scope(env, ENV_SCOPE, check)] = tuple(env_check(env_view))
         out[Scope(env, ENV_SCOPE, HUB)] = ()
-    # One Argo CD hub may serve several environments: its objects are checked together.
-    for f in argocd_instance_findings(every_view):
+    if hub_wide:
+        for scope, found in hub_scopes(every_view).items():
+            out[scope] = (*out.get(scope, ()), *found)
+    return out
+
+
+def hub_scopes(views: Iterable[ClusterView]) -> dict[Scope, tuple[Finding, ...]]:
+    """``argocd-hub`` findings over every cluster of every environment (one hub serves several).
+
+    Only Argo CD objects (``is_hub_object``) matter to it, so views holding just those give the
+    same findings as whole ones; ``views`` in (environment, cluster) order.
+    """
+    out: dict[Scope, tuple[Finding, ...]] = {}
+    for f in argocd_instance_findings(views):
         scope = scope_of(f.file, HUB)
         scope = Scope(scope.env, ENV_SCOPE, HUB)
         out[scope] = (*out.get(scope, ()), f)
@@ -397,13 +419,38 @@ def check_subjects(
         kubernetes_versions=kubernetes_versions,
         charts_dir=charts_dir,
     )
+    add_scopes(
+        scopes,
+        subjects,
+        drift=drift,
+        foreign=foreign,
+        environments=environments,
+        expected_clusters=expected_clusters,
+    )
+    envs = sorted({*environments, *(s.env for s in scopes)})
+    return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))
+
+
+def add_scopes(
+    scopes: dict[Scope, tuple[Finding, ...]],
+    subjects: Sequence[Subject],
+    *,
+    drift: Iterable[Finding],
+    foreign: Iterable[Finding],
+    environments: Sequence[str],
+    expected_clusters: Mapping[str, tuple[str, ...]] | None,
+    hub_wide: bool = True,
+) -> dict[str, Subject]:
+    """Add the drift, foreign and environment-wide scopes to the cluster ``scopes`` (located).
+
+    Returns the subject that locates findings on each file (the last of the file).
+    """
     by_file = {s.document.file: s for s in subjects}
     for check_name, extra in ((RENDER, drift), (FOREIGN, foreign)):
         for f in extra:
             scope = scope_of(f.file, check_name)
-            scopes[scope] = (*scopes.get(scope, ()), _located(f, by_file))
+            scopes[scope] = (*scopes.get(scope, ()), located(f, by_file))
     manifests = [s.manifest for s in subjects]
-    for scope, found in env_scopes(manifests, environments, expected_clusters).items():
-        scopes[scope] = tuple(_located(f, by_file) for f in found)
-    envs = sorted({*environments, *(s.env for s in scopes)})
-    return CheckResult(scopes=scopes, documents=len(subjects), environments=tuple(envs))
+    for scope, found in env_scopes(manifests, environments, expected_clusters, hub_wide=hub_wide).items():
+        scopes[scope] = tuple(located(f, by_file) for f in found)
+    return by_file

@@ -45,6 +45,7 @@ __all__ = [
     "STATEFUL_KINDS",
     "argocd_instance_findings",
     "delivered_to",
+    "is_hub_object",
     "run_argocd_checks",
 ]
 
@@ -133,7 +134,8 @@ def _is_cluster_secret(m: Manifest) -> bool:
     return m.kind == "Secret" and get_path(m.body, "metadata", "labels", CLUSTER_SECRET_LABEL) == "cluster"
 
 
-def _is_hub_object(m: Manifest) -> bool:
+def is_hub_object(m: Manifest) -> bool:
+    """Whether ``m`` is an Argo CD object: all the ``argocd-hub`` check looks at, fleet-wide."""
     return _is_app(m) or _is_project(m) or _is_cluster_secret(m) or m.kind == "ApplicationSet"
 
 
@@ -190,7 +192,7 @@ def _instances(views: Iterable[ClusterView]) -> list[_Instance]:
     groups: dict[str, list[Manifest]] = {}
     for view in views:
         for m in view.manifests:
-            if not _is_hub_object(m):
+            if not is_hub_object(m):
                 continue
             if view.cluster == HUB_CLUSTER:
                 hub = get_path(m.body, "metadata", "labels", HUB_LABEL) or "hub"
@@ -356,7 +358,7 @@ def _apps_of_apps(inst: _Instance, everything: list[Manifest]) -> Iterator[Findi
     for m in inst.objects:
         if not _is_app(m):
             continue
-        children = [c for c in _synced(m, everything) if _is_hub_object(c)]
+        children = [c for c in _synced(m, everything) if is_hub_object(c)]
         if not children:
             continue
         namespace = str(get_path(m.body, "spec", "destination", "namespace") or "")
@@ -380,7 +382,7 @@ def argocd_instance_findings(views: Iterable[ClusterView]) -> Iterator[Finding]:
     for view in views:
         if view.env in has_hub and view.cluster != HUB_CLUSTER:
             for m in view.manifests:
-                if _is_hub_object(m):
+                if is_hub_object(m):
                     yield finding(
                         m,
                         ("metadata", "name"),

@@ -1,0 +1,104 @@
+"""``gitops-gen check`` one environment at a time reports exactly what checking the fleet at once does.
+
+The reference is ``check_subjects`` over every subject of every environment together (what
+``check`` did before it streamed); the streamed run keeps one environment in memory at a time
+(``generator.gate.stream``). The project under test has what crosses environment boundaries:
+drift, foreign files (one a multi-document file with an Argo CD Application whose path is in
+another environment), a directory no environment renders any more, and the Argo CD hub checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.gate.check import (
+    CheckResult,
+    ImageRules,
+    check_subjects,
+    drift_findings,
+    subjects_from_manifests,
+)
+from generator.gate.foreign import foreign_subjects
+from generator.pipeline import Project, check, drift, load_env, render, render_environments, selected_envs
+from generator.write import plan_files
+from tests.suite.test_check_parallel import assert_same
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.needs_shared
+
+
+def whole_fleet(project: Project, crd_dirs: list[str] | None) -> CheckResult:
+    """The check with every environment's documents held at once (the reference)."""
+    names = selected_envs(project, None)
+    envs = {n: load_env(project, n)[1] for n in names}
+    manifests = render_environments(project)
+    report = drift(project, manifests)
+    extra, foreign = foreign_subjects(
+        project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
+    )
+    return check_subjects(
+        [*subjects_from_manifests(manifests, plan_files(manifests)), *extra],
+        crd_dirs=crd_dirs,
+        drift=drift_findings(report.changes),
+        foreign=foreign,
+        expected_clusters={n: tuple(c.name for c in e.topology.clusters) for n, e in envs.items()},
+        environments=names,
+        image_rules={n: ImageRules(e.images.registries, e.images.require_digest) for n, e in envs.items()},
+        kubernetes_versions={n: e.eks.version for n, e in envs.items()},
+    )
+
+
+def test_shipped_environments(crd_dir: Path) -> None:
+    project = Project(ROOT)
+    for jobs in (1, 2):
+        assert_same(whole_fleet(project, [str(crd_dir)]), check(project, crd_dirs=[str(crd_dir)], jobs=jobs))
+
+
+def _cross_env_application(target_env: str) -> str:
+    """An Application (foreign, in one environment's hub) whose source is another environment's."""
+    return (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: argocd\ndata: {}\n---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: cross\n"
+        "  namespace: argocd\nspec:\n  project: default\n  destination:\n"
+        "    server: https://kubernetes.default.svc\n    namespace: argocd\n  source:\n"
+        "    repoURL: https://example.com/repo.git\n    targetRevision: main\n"
+        f"    path: rendered/{target_env}/_hub/argocd/argocd\n"
+    )
+
+
+def test_drift_foreign_stale_and_cross_environment_paths(tmp_path: Path) -> None:
+    for name in ("environments", "templates", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    project = Project(tmp_path)
+    render(project)
+    names = selected_envs(project, None)
+    assert len(names) >= 2
+    first, second = names[0], names[1]
+    hub = project.rendered / first / "_hub" / "argocd" / "argocd"
+    (hub / "cross.yaml").write_text(_cross_env_application(second), encoding="utf-8")
+    edited = sorted((project.rendered / second).rglob("*.yaml"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
+    workload = sorted(p for p in (project.rendered / first).iterdir() if p.name != "_hub")[0]
+    project_in_workload = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: stray\n"
+        "  namespace: argocd\nspec:\n  sourceRepos: ['*']\n"
+    )
+    (workload / "apps" / "appproject-stray.yaml").write_text(project_in_workload, encoding="utf-8")
+    gone = project.rendered / "retired" / "main" / "apps" / "docproc"
+    shutil.copytree(sorted((project.rendered / first).glob("*/apps/*/"))[0], gone)
+    (gone / "notes.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n", encoding="utf-8"
+    )
+
+    reference = whole_fleet(project, None)
+    rules = {f.rule for f in reference.findings}
+    assert {"render-drift", "foreign", "argocd-hub"} <= rules, rules
+    assert any(s.env == "retired" for s in reference.scopes)
+    for jobs in (1, 2):
+        assert_same(reference, check(project, crd_dirs=None, jobs=jobs))
+    # The Application's path exists only in another environment: checked against one
+    # environment's files, it would be reported missing.
+    assert not [f for f in reference.findings if f.rule == "argocd-application-path" and "cross" in f.file]
