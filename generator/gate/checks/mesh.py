@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.findings import Finding
+from generator.gate.checks.bylabels import ByLabels, Labelled
 from generator.gate.checks.cluster import ClusterView, finding, get_path, list_of
 from generator.gate.checks.kong import (
     KONG_CHARTS,
@@ -170,12 +171,15 @@ def _chart_endpoint(view: ClusterView, charts: frozenset[str], what: str, fallba
     return None
 
 
-def _service_pods(view: ClusterView, namespace: str, name: str) -> tuple[Endpoint, int] | None:
+def _service_pods(
+    view: ClusterView, namespace: str, name: str, pods: Labelled[Endpoint]
+) -> tuple[Endpoint, int] | None:
+    """The first workload (of ``pods``: ``_workloads``) the Service selects, and its target port."""
     svc = view.get("Service", namespace, name)
     selector = get_path(svc.body, "spec", "selector") if svc else None
     if not isinstance(selector, Mapping) or not selector:
         return None
-    for ep in _workloads(view):
+    for ep in pods.candidates(namespace, selector):
         if ep.namespace == namespace and all(ep.labels.get(k) == v for k, v in selector.items()):
             target = get_path(svc.body, "spec", "ports", 0, "targetPort") if svc else None
             port = ep.ports.get(target) if isinstance(target, str) else target
@@ -203,6 +207,7 @@ def _credential_clusters(view: ClusterView) -> dict[tuple[str, str], Manifest]:
 def flows(view: ClusterView) -> Iterator[Flow]:
     """Every flow the rendered platform depends on (see the module docstring)."""
     workloads = list(_workloads(view))
+    labelled = Labelled((ep.namespace, ep.labels, ep) for ep in workloads)
     credentials = _credential_clusters(view)
     for ep in workloads:
         base = pod_spec_path(ep.manifest) if ep.manifest else None
@@ -234,10 +239,12 @@ def flows(view: ClusterView) -> Iterator[Flow]:
         for rule in list_of(get_path(ing.body, "spec", "rules")):
             for p in list_of(get_path(rule, "http", "paths")):
                 name = get_path(p, "backend", "service", "name")
-                found = _service_pods(view, ing.namespace, str(name)) if isinstance(name, str) else None
+                found = (
+                    _service_pods(view, ing.namespace, str(name), labelled) if isinstance(name, str) else None
+                )
                 if found is not None:
                     yield Flow(kong, found[0], found[1], f"Kong route to Service {name}", carries_jwt=True)
-    yield from _rate_limit_store_flows(view, kong)
+    yield from _rate_limit_store_flows(view, kong, labelled)
     prometheus = _chart_endpoint(
         view, frozenset({"prometheus", "kube-prometheus-stack"}), "Prometheus", "monitoring"
     )
@@ -254,7 +261,9 @@ def _service_host(host: str) -> tuple[str, str] | None:
     return None
 
 
-def _rate_limit_store_flows(view: ClusterView, kong: Endpoint | None) -> Iterator[Flow]:
+def _rate_limit_store_flows(
+    view: ClusterView, kong: Endpoint | None, pods: Labelled[Endpoint]
+) -> Iterator[Flow]:
     """Kong → the Redis its rate-limiting plugins count in (``policy: redis``)."""
     if kong is None:
         return
@@ -267,7 +276,7 @@ def _rate_limit_store_flows(view: ClusterView, kong: Endpoint | None) -> Iterato
         host = get_path(config, "redis", "host") or get_path(config, "redis_host")
         port = get_path(config, "redis", "port") or get_path(config, "redis_port") or 6379
         where = _service_host(host) if isinstance(host, str) else None
-        found = _service_pods(view, *where) if where else None
+        found = _service_pods(view, *where, pods) if where else None
         if found is not None and isinstance(port, int):
             yield Flow(kong, found[0], port, f"Kong rate-limit counters ({m.name})")
 
@@ -323,12 +332,17 @@ def _port_matches(rule_ports: list[Any], port: int, dest: Endpoint) -> bool:
     return False
 
 
-def _network_block(view: ClusterView, flow: Flow, direction: str) -> Manifest | None:
-    """The first NetworkPolicy isolating the flow's pod in ``direction`` that no rule opens, if any."""
+def _network_block(
+    view: ClusterView, flow: Flow, direction: str, policies: ByLabels[Manifest]
+) -> Manifest | None:
+    """The first NetworkPolicy isolating the flow's pod in ``direction`` that no rule opens, if any.
+
+    ``policies``: the cluster's NetworkPolicies by their pod selectors.
+    """
     local, other = (flow.dest, flow.source) if direction == "Ingress" else (flow.source, flow.dest)
     rules_key, peer_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
     selecting = []
-    for np in view.of_kind("NetworkPolicy"):
+    for np in policies.candidates([local.namespace], local.labels):
         if np.namespace != local.namespace:
             continue
         types = list_of(get_path(np.body, "spec", "policyTypes")) or (
@@ -396,10 +410,14 @@ def _rule_admits(rule: Any, flow: Flow) -> bool:
     )
 
 
-def _authorization_block(view: ClusterView, flow: Flow) -> Manifest | None:
+def _authorization_block(view: ClusterView, flow: Flow, policies: ByLabels[Manifest]) -> Manifest | None:
+    """The first ALLOW AuthorizationPolicy of the destination that admits nothing of the flow.
+
+    ``policies``: the cluster's AuthorizationPolicies by their workload selectors.
+    """
     allows = [
         ap
-        for ap in view.of_kind("AuthorizationPolicy")
+        for ap in policies.candidates(dict.fromkeys((flow.dest.namespace, ROOT_NAMESPACE)), flow.dest.labels)
         if ap.namespace in (flow.dest.namespace, ROOT_NAMESPACE)
         and get_path(ap.body, "spec", "action") in (None, "ALLOW")
         and _selector_matches(
@@ -418,6 +436,13 @@ def _authorization_block(view: ClusterView, flow: Flow) -> Manifest | None:
 def check_network_paths(view: ClusterView) -> Iterator[Finding]:
     """Every declared flow passes NetworkPolicy (both ends) and, where intercepted, Istio."""
     seen: set[tuple[str, str, int]] = set()
+    network = ByLabels(
+        (np.namespace, get_path(np.body, "spec", "podSelector"), np) for np in view.of_kind("NetworkPolicy")
+    )
+    authorization = ByLabels(
+        (ap.namespace, {"matchLabels": get_path(ap.body, "spec", "selector", "matchLabels")}, ap)
+        for ap in view.of_kind("AuthorizationPolicy")
+    )
     for flow in flows(view):
         key = (flow.source.what, flow.dest.what, flow.port)
         if key in seen:
@@ -425,7 +450,7 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
         seen.add(key)
         what = f"{flow.purpose}: {flow.source.what} → {flow.dest.what} port {flow.port}"
         for direction in ("Egress", "Ingress"):
-            np = _network_block(view, flow, direction)
+            np = _network_block(view, flow, direction, network)
             if np is not None:
                 yield finding(
                     np,
@@ -452,7 +477,7 @@ def check_network_paths(view: ClusterView) -> Iterator[Finding]:
                     "(traffic.sidecar.istio.io/excludeInboundPorts) and guard it with NetworkPolicy.",
                 )
             continue
-        ap = _authorization_block(view, flow)
+        ap = _authorization_block(view, flow, authorization)
         if ap is not None:
             yield finding(
                 ap,
