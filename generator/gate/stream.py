@@ -25,7 +25,7 @@ from generator.gate.check import (
     hub_scopes,
     located,
 )
-from generator.gate.checks.argocd import is_hub_object
+from generator.gate.checks.argocd import forget_index, is_hub_object
 from generator.gate.checks.cluster import ClusterView
 from generator.gate.registry import CLUSTER_CHECKS, CheckOptions, ImageRules
 
@@ -89,6 +89,7 @@ def check_part(
         expected_clusters=expected_clusters,
         hub_wide=False,
     )
+    forget_index()  # the environment's manifests go once this returns
     hub = tuple(s for s in subjects if is_hub_object(s.manifest))
     clusters = tuple(dict.fromkeys((s.manifest.env, s.manifest.cluster) for s in subjects))
     return Part(

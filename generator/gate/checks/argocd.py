@@ -339,6 +339,11 @@ class _ByPath:
 _LAST_INDEX: list[_ByPath] = []
 
 
+def forget_index() -> None:
+    """Drop the index of the last manifest list (it holds the list): a caller moves on to others."""
+    _LAST_INDEX.clear()
+
+
 def _synced(app: Manifest, everything: Sequence[Manifest]) -> list[Manifest]:
     """The rendered manifests under ``app``'s directory sources."""
     if not _LAST_INDEX or _LAST_INDEX[0].everything is not everything:
