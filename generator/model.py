@@ -30,6 +30,7 @@ __all__ = [
     "EfsMount",
     "Eks",
     "Environment",
+    "ExtraMetadata",
     "Images",
     "Karpenter",
     "Kong",
@@ -74,6 +75,22 @@ class Topology:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraMetadata:
+    """A team's own labels and annotations (``labels``/``annotations`` of the environment or a service).
+
+    Added to what the templates render, never over it: ``semantics`` refuses the platform's label
+    domains, and ``render`` refuses a key a template already set to another value.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Label key → value (Kubernetes syntax, checked by the schema)."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotation key → value."""
+    at: YamlPath = ()
+    """Where in the environment they are written (``()`` or ``("services", i)``), for errors."""
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """A microservice of the document processor."""
 
@@ -111,6 +128,8 @@ class Service:
     """First release version that has this service (``None``: every version has it)."""
     cpu_limit: str | None = None
     """CPU limit, where one is stated (``None``: none; limits cause CFS throttling)."""
+    extra: ExtraMetadata = field(default_factory=ExtraMetadata)
+    """The service's own labels and annotations (on its objects, over the environment's)."""
 
     @property
     def is_http(self) -> bool:
@@ -352,6 +371,8 @@ class Environment:
     """The microservices, in file order."""
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
+    extra: ExtraMetadata = field(default_factory=ExtraMetadata)
+    """The environment's own labels and annotations, on every object it renders."""
 
     def cluster_versions(self) -> dict[str, str]:
         """Cluster name → the version it runs."""
@@ -482,6 +503,7 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
         team=s["team"],
         since=s.get("since"),
         cpu_limit=res.get("cpuLimit"),
+        extra=ExtraMetadata(dict(s["labels"]), dict(s["annotations"]), ("services", i)),
     )
 
 
@@ -823,4 +845,5 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         ),
         services=services,
         release=state,
+        extra=ExtraMetadata(dict(data["labels"]), dict(data["annotations"])),
     )

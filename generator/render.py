@@ -21,7 +21,7 @@ from generator import yamlread
 from generator.errors import EnvFileError, GeneratorError, RenderError, TemplateError, format_yaml_path
 from generator.location import Location, YamlPath
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
-from generator.model import Environment, Service
+from generator.model import Environment, ExtraMetadata, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
@@ -139,17 +139,83 @@ def _manifests(
     what: str,
     sources: SourceMap,
     seen: dict[Identity, tuple[str, YamlPath]],
+    service: Service | None = None,
 ) -> list[Manifest]:
-    """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
+    """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity.
+
+    The team's labels and annotations (the environment's, and ``service``'s over them) join each
+    object's own and its pod template's.
+    """
     out = []
     cluster = plan if isinstance(plan, str) else plan.name
-    for body in docs:
+    for parsed in docs:
+        layers = (env.extra, service.extra) if service else (env.extra,)
+        body = _with_extra(parsed, layers, sources, rel)
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
         m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
             raise _duplicate(m, what, rel, seen[m.identity], origin)
         seen[m.identity] = (rel, origin.origin)
         out.append(m)
+    return out
+
+
+def _with_extra(
+    body: Mapping[str, Any], layers: tuple[ExtraMetadata, ...], sources: SourceMap, rel: str
+) -> Mapping[str, Any]:
+    """``body`` with the team's labels/annotations added to its metadata (and its pod template's).
+
+    ``layers``: the environment's, then the service's (a key in both takes the service's value). A
+    key the template already set keeps the template's value: the same value is fine, another one
+    is refused at the line that wrote it (selectors, policies and controllers rely on the template's).
+    """
+    if not any(x.labels or x.annotations for x in layers):
+        return body
+    out = dict(body)
+    out["metadata"] = _merged_metadata(body, body["metadata"], layers, sources, rel)
+    spec = body.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    if (
+        isinstance(spec, Mapping)
+        and isinstance(template, Mapping)
+        and isinstance(template.get("metadata"), Mapping)
+    ):
+        pod = {**template, "metadata": _merged_metadata(body, template["metadata"], layers, sources, rel)}
+        out["spec"] = {**spec, "template": pod}
+    return out
+
+
+def _merged_metadata(
+    body: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    layers: tuple[ExtraMetadata, ...],
+    sources: SourceMap,
+    rel: str,
+) -> dict[str, Any]:
+    out = dict(meta)
+    for field_name in ("labels", "annotations"):
+        added = {k: v for x in layers for k, v in getattr(x, field_name).items()}
+        if not added:
+            continue
+        own = dict(meta.get(field_name) or {})
+        for key, value in added.items():
+            if key in own and own[key] != value:
+                path = next(
+                    (*x.at, field_name, key) for x in reversed(layers) if key in getattr(x, field_name)
+                )
+                written = sources.at(path)
+                where = written[1] if written else None
+                raise EnvFileError(
+                    f"{field_name[:-1]} {key}: {value!r} would replace {own[key]!r}, which the platform "
+                    f"sets on {body['kind']} {body['metadata']['name']} (templates/{rel})",
+                    path=where.file if where else None,
+                    line=where.line if where else None,
+                    column=where.column if where else None,
+                    yaml_path=path,
+                    hint="the platform's selectors and policies rely on its value: use another key",
+                )
+            own[key] = value
+        out[field_name] = own
     return out
 
 
@@ -247,7 +313,11 @@ def render_environment(
                 docs = _parse(_render_text(template, rel, {**base, "service": service}, what), rel, what)
                 if service.since is not None:
                     docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
-                out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=origin, seen=seen))
+                out.extend(
+                    _manifests(
+                        env, plan, docs, rel=rel, what=what, sources=origin, seen=seen, service=service
+                    )
+                )
         rendered_policies = [_policy(env, p) for p in policies]
         out.extend(
             _manifests(

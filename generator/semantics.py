@@ -16,6 +16,8 @@ together. Reads and writes nothing.
   Service); a queue ``x`` with dead-lettering and a queue ``x-dead``. Any other pair of objects
   with one identity (a service named like a platform object) is caught, located at the service's
   name, by ``render`` as it keys manifests by identity.
+- a team's labels and annotations stay off the keys the platform owns (``RESERVED_DOMAINS``,
+  ``RESERVED_LABELS``); ``render`` also refuses one a template sets to another value.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.errors import EnvFileError, ErrorAt
+from generator.location import YamlPath
 from generator.quantity import parse_quantity
 
-__all__ = ["ISTIO_PORTS", "semantic_errors"]
+__all__ = ["ISTIO_PORTS", "RESERVED_DOMAINS", "RESERVED_LABELS", "reserved_key", "semantic_errors"]
 
 
 #: Ports the Istio sidecar takes inside every meshed pod: Envoy admin 15000, outbound 15001, debug
@@ -110,6 +113,57 @@ def _collisions(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError
     return out
 
 
+#: Label and annotation domains that Kubernetes, the platform and its controllers own: a team's key
+#: there could change what a selector, a policy, a controller or the mesh does (``pod-security.
+#: kubernetes.io/enforce``, ``sidecar.istio.io/inject``, ``argocd.argoproj.io/sync-wave``…).
+RESERVED_DOMAINS = (
+    "kubernetes.io",
+    "k8s.io",
+    "docproc.io",
+    "istio.io",
+    "argoproj.io",
+    "karpenter.sh",
+    "konghq.com",
+    "kyverno.io",
+    "checkov.io",
+    "rabbitmq.com",
+    "amazonaws.com",
+)
+#: Unprefixed label keys others read: Istio's telemetry (``app``, ``version``) and injection switch.
+RESERVED_LABELS = frozenset({"app", "version", "istio-injection"})
+
+
+def reserved_key(key: str, *, label: bool) -> str | None:
+    """Who owns ``key`` (a domain or a reader), or ``None`` when a team may set it."""
+    prefix, _, _name = key.rpartition("/")
+    for domain in RESERVED_DOMAINS:
+        if prefix == domain or prefix.endswith(f".{domain}"):
+            return f"the {domain} domain"
+    if label and not prefix and key in RESERVED_LABELS:
+        return "Istio (telemetry and sidecar injection read it)"
+    return None
+
+
+def _extra_metadata(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    owners: list[tuple[YamlPath, Mapping[str, Any]]] = [((), data)]
+    owners += [(("services", i), s) for i, s in enumerate(data["services"])]
+    out = []
+    for at, owner in owners:
+        for field_name in ("labels", "annotations"):
+            for key in owner[field_name]:
+                who = reserved_key(key, label=field_name == "labels")
+                if who is not None:
+                    out.append(
+                        error_at(
+                            f"{field_name[:-1]} {key!r} is reserved for {who}: the platform's selectors, "
+                            "policies and controllers rely on it",
+                            (*at, field_name, key),
+                            f"use a key under your own domain, e.g. example.com/{key.rpartition('/')[2]}",
+                        )
+                    )
+    return out
+
+
 def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     """Every error of the checks above, in a stable order (by check, then file order)."""
     return [
@@ -117,4 +171,5 @@ def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
         *_ports(data, error_at),
         *_unused_queues(data, error_at),
         *_collisions(data, error_at),
+        *_extra_metadata(data, error_at),
     ]
