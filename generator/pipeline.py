@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import stamps, yamlread
+from generator.documents import Document
 from generator.errors import EnvFileError, UsageError
 from generator.gate.check import (
     CheckResult,
@@ -363,8 +364,12 @@ def check(
     charts_dir: str | None = None,
     progress: Progress = _silent,
     jobs: int | None = None,
+    policy_dirs: Sequence[str] = (),
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
+
+    ``policy_dirs``: a team's additional Kyverno policy directories (``check --policies``),
+    evaluated with the rendered ClusterPolicies on every cluster, never rendered or deployed.
 
     Each file's text is produced once and serves both the drift comparison and the line numbers
     of findings; an environment whose stamp holds (``generator.stamps``) is not dumped nor
@@ -374,6 +379,7 @@ def check(
     large, as ``render`` does); the result is identical to a serial run.
     """
     names = selected_envs(project, envs)
+    extra_policies = _team_policies(project, policy_dirs)
     progress(f"rendering {len(names)} environment(s)")
     loaded_pairs = {n: load_env(project, n) for n in names}
     loaded = {n: env for n, (_, env) in loaded_pairs.items()}
@@ -400,7 +406,53 @@ def check(
         kubernetes_versions={name: env.eks.version for name, env in loaded.items()},
         jobs=jobs,
         charts_dir=charts_dir,
+        extra_policies=extra_policies,
     )
+
+
+def _team_policies(project: Project, dirs: Sequence[str]) -> list[Document]:
+    """The Kyverno policies under ``dirs`` (YAML files at any depth; other kinds are skipped).
+
+    Each is compiled once here, so a malformed one stops ``check`` before anything runs.
+
+    Raises:
+        UsageError: a directory that does not exist, holds no Kyverno policy, or names a policy
+            as ``policies/`` does (findings would mix under one ``policy/<name>``).
+        PolicyLoadError: a file that is not YAML, or a malformed policy.
+    """
+    from generator.policy.load import POLICY_KINDS, load_policy_documents, policies_from_documents
+
+    out: list[Document] = []
+    shipped = {p.parent.name for p in project.policies.glob("*/policy.yaml")}
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise UsageError(
+                f"policy directory {d} does not exist (or is not a directory)",
+                path=d,
+                hint="pass --policies DIR with a directory of Kyverno policy YAML files",
+            )
+        docs = [
+            doc
+            for doc in load_policy_documents([d])
+            if doc.kind in POLICY_KINDS and doc.api_version.startswith("kyverno.io/")
+        ]
+        if not docs:
+            raise UsageError(
+                f"policy directory {d} holds no Kyverno ClusterPolicy or Policy",
+                path=d,
+                hint="point --policies at the directory of your policy YAML files",
+            )
+        policies_from_documents(docs)
+        for doc in docs:
+            if doc.name in shipped or doc.name in {o.name for o in out}:
+                raise UsageError(
+                    f"policy {doc.name!r} is named like another one checked beside it",
+                    path=doc.file,
+                    line=doc.line,
+                    hint="give the team's policies names of their own (findings are kept per name)",
+                )
+            out.append(doc)
+    return out
 
 
 def edit_environment(project: Project, name: str, text: str) -> tuple[Environment, WriteReport]:
