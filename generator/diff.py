@@ -14,8 +14,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
 from generator import yamlread
 from generator.errors import format_yaml_path
 
@@ -59,7 +57,7 @@ class ResourceChange:
 
 
 def _body(text: str) -> Mapping[str, Any]:
-    body = yaml.load(text, Loader=yamlread.LOADER)
+    body = yamlread.load_or_none(text)
     return body if isinstance(body, Mapping) else {}
 
 

@@ -152,10 +152,7 @@ def locate(doc: Document, yaml_path: tuple[str | int, ...]) -> Location:
     """
     if not doc.text:
         return doc.start
-    try:
-        node = yaml.compose(doc.text, Loader=yamlread.LOADER)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        return doc.start
+    node = yamlread.compose_or_none(doc.text)
     if node is None:
         return doc.start
     if doc.item is not None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from generator.exitcode import ExitCode
 from generator.location import Location
 
-__all__ = ["Finding", "Severity", "exit_code", "json_path"]
+__all__ = ["Finding", "Severity", "exit_code", "finding_on", "json_path"]
 
 Severity = Literal["error", "warning", "info"]
 
@@ -82,6 +82,44 @@ class Finding:
         """``Kind namespace/name`` (or ``Kind name``) for messages."""
         ident = f"{self.namespace}/{self.name}" if self.namespace else self.name
         return f"{self.kind} {ident}".strip()
+
+
+class _Subject(Protocol):
+    """A parsed document or a rendered manifest: what a finding names."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def finding_on(
+    subject: _Subject,
+    yaml_path: tuple[str | int, ...],
+    rule: str,
+    message: str,
+    *,
+    file: str,
+    at: Location | None = None,
+    severity: Severity = "error",
+    source: Location | None = None,
+) -> Finding:
+    """A finding on ``subject`` (written in ``file``, at ``at`` when known): the one way to name it."""
+    return Finding(
+        file=file,
+        line=at.line if at else None,
+        column=at.column if at else None,
+        yaml_path=yaml_path,
+        rule=rule,
+        message=message,
+        severity=severity,
+        kind=subject.kind,
+        namespace=subject.namespace,
+        name=subject.name,
+        source=source,
+    )
 
 
 def exit_code(findings: Iterable[Finding]) -> ExitCode:

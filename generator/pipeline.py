@@ -296,14 +296,12 @@ RELEASE_RECORD = "configmap-release-state.yaml"
 
 def _recorded_release(project: Project, name: str) -> tuple[str, Mapping[str, Any]] | None:
     """The release state ``rendered/<name>/`` records (dual environments), and where."""
-    import yaml
-
     from generator.release.state import recorded_state
 
     for path in sorted((project.rendered / name).glob(f"*/*/*/{RELEASE_RECORD}")):
         try:
-            body = yaml.load(path.read_text(encoding="utf-8"), Loader=yamlread.LOADER)
-        except (OSError, yaml.YAMLError):
+            body = yamlread.load_or_none(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
             continue
         state = recorded_state((body or {}).get("data") or {}) if isinstance(body, dict) else None
         if state is not None:

@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-import yaml
 
 from generator import yamlread
 from generator.errors import EnvFileError, GeneratorError, RenderError, TemplateError, format_yaml_path
@@ -98,12 +97,11 @@ def _render_text(template: jinja2.Template, rel: str, ctx: Mapping[str, Any], wh
 def _parse_pyyaml(text: str, rel: str, what: str) -> list[Any]:
     """PyYAML's reading of template output the fast parser leaves to it, and its located errors."""
     try:
-        return [d for d in yaml.load_all(text, Loader=yamlread.LOADER) if d is not None]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        return [d for *_, d in yamlread.load_documents(text, file="<output>", error=TemplateError)]
+    except TemplateError as e:
         raise TemplateError(
-            f"template output for {what} is not valid YAML: {getattr(e, 'problem', e)}"
-            + (f" (output line {mark.line + 1})" if mark else ""),
+            f"template output for {what} is not valid YAML: {e.message}"
+            + (f" (output line {e.line})" if e.line else ""),
             path=f"templates/{rel}",
             hint="check indentation in the template; insert values with the q filter",
         ) from e

@@ -58,6 +58,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "check_text",
     "compose",
+    "compose_or_none",
     "construct",
     "construct_scalar",
     "divergent",
@@ -65,6 +66,7 @@ __all__ = [
     "load_all_generated",
     "load_documents",
     "load_generated",
+    "load_or_none",
     "problem_error",
     "read_text",
     "split_documents",
@@ -359,6 +361,27 @@ def load(text: str, shown: str, error: ErrorType, *, first_line: int = 1) -> Any
     """``compose`` + ``construct``: the data of one YAML document, every limit applied."""
     node = compose(text, shown, error, first_line=first_line)
     return construct(node, text, shown, error, first_line=first_line)
+
+
+def load_or_none(text: str) -> Any:
+    """The data of one YAML document we only inspect, or ``None`` when it is not YAML within every bound.
+
+    Such text is a Helm ``values`` string or a file under ``rendered/``, and its caller reports a
+    missing value itself (or needs none): a best effort that still never hangs, recurses or expands
+    aliases without limit.
+    """
+    try:
+        return load(text, "<text>", GeneratorError)
+    except GeneratorError:
+        return None
+
+
+def compose_or_none(text: str) -> yaml.Node | None:
+    """``compose`` for readers that only want line marks and have a fallback (``None``)."""
+    try:
+        return compose(text, "<text>", GeneratorError)
+    except GeneratorError:
+        return None
 
 
 def construct_scalar(constructor: yaml.constructor.BaseConstructor, node: yaml.Node) -> Any:

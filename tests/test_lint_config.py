@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -14,3 +15,25 @@ def test_per_file_ignores_name_files_that_exist() -> None:
     patterns = config["tool"]["ruff"]["lint"]["per-file-ignores"]
     stale = [p for p in patterns if not any(ROOT.glob(p))]
     assert not stale, f"remove these per-file-ignores entries (no such file): {stale}"
+
+
+#: Modules that call PyYAML's parser themselves, each with its reason (they only shrink).
+PARSES_YAML_ITSELF = {
+    "generator/yamlread.py": "the one YAML reader",
+    "generator/bench/__init__.py": "the parse floor is PyYAML's C loader by definition",
+    "generator/bench/commands.py": "the parse floor is PyYAML's C loader by definition",
+    "generator/bench/policy_bench.py": "the parse floor is PyYAML's C loader by definition",
+    "generator/release/edit.py": "round-trip edits keeping comments (ruamel.yaml) of a file yamlread loaded first",
+}
+_PARSE_CALL = re.compile(r"\byaml\.(?:safe_)?(?:load|load_all|compose|compose_all|parse)\(|Loader=")
+
+
+def test_yaml_is_read_through_one_module() -> None:
+    """Every YAML the tool reads gets yamlread's bounds (depth, aliases, duplicate keys) and errors."""
+    calls = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "generator").rglob("*.py")
+        if _PARSE_CALL.search(p.read_text(encoding="utf-8"))
+    }
+    assert calls - PARSES_YAML_ITSELF.keys() == set(), "read YAML with generator.yamlread instead"
+    assert PARSES_YAML_ITSELF.keys() - calls == set(), "no longer parses YAML itself: drop it from the list"

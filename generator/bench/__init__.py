@@ -13,8 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from generator import yamlread
-
 __all__ = ["Fleet", "parse_seconds"]
 
 
@@ -46,6 +44,9 @@ def parse_seconds(files: tuple[Path, ...], repeat: int = 3) -> tuple[float, int]
         start = time.perf_counter()
         count = 0
         for f in files:
-            count += sum(1 for d in yaml.load_all(f.read_text(encoding="utf-8"), Loader=yamlread.LOADER) if d)
+            # the floor is PyYAML's C loader by definition, not our reader (which is measured against it)
+            count += sum(
+                1 for d in yaml.load_all(f.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) if d
+            )
         best = min(best, time.perf_counter() - start)
     return best, count

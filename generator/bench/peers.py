@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from generator import yamlread
 from generator.bench.commands import Sample, measure
 
 __all__ = ["main"]
@@ -119,7 +120,7 @@ def _builtin_files(rendered: Path, out: Path) -> tuple[Path, Path, str, int, int
     builtin, one_kind = out / "builtin", out / "one-kind"
     bodies = {}
     for path in sorted(rendered.rglob("*.yaml")):
-        body = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        body = yamlread.load_or_none(path.read_text(encoding="utf-8"))
         if isinstance(body, dict) and body.get("apiVersion") in _BUILTIN_GROUPS:
             bodies[path] = (str(body["apiVersion"]), str(body.get("kind")))
     (api_version, kind), kind_count = Counter(bodies.values()).most_common(1)[0]

@@ -18,10 +18,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator import yamlread
 from generator.bench import Fleet, parse_seconds
+from generator.errors import GeneratorError
 
 __all__ = ["run"]
 
@@ -88,7 +87,9 @@ def _builtin_slice(files: tuple[Path, ...], count: int) -> list[dict[str, Any]]:
     """The first ``count`` documents whose kind kubernetes-validate knows (core or ``*.k8s.io`` groups)."""
     docs: list[dict[str, Any]] = []
     for f in files:
-        for doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=yamlread.LOADER):
+        for *_, doc in yamlread.load_documents(
+            f.read_text(encoding="utf-8"), file=str(f), error=GeneratorError
+        ):
             if not isinstance(doc, dict):
                 continue
             group = str(doc.get("apiVersion", "")).rpartition("/")[0]

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from jmespath import exceptions, functions
 
 from generator import linear_re, yamlread
+from generator.errors import GeneratorError
 from generator.policy import wildcard
 from generator.policy.x509 import decode_certificate
 from generator.quantity import parse_duration, parse_quantity
@@ -176,7 +176,10 @@ class KyvernoFunctions(functions.Functions):
 
     @functions.signature(_STR)
     def _func_parse_yaml(self, s: str) -> Any:
-        return yaml.load(s, Loader=yamlread.LOADER)
+        try:
+            return yamlread.load(s, "parse_yaml", GeneratorError)
+        except GeneratorError as e:  # bounded like every YAML we read: a bomb is an error, not a hang
+            raise exceptions.JMESPathError(f"parse_yaml: {e.message}") from e
 
     @functions.signature(_STR)
     def _func_x509_decode(self, s: str) -> dict[str, Any]:

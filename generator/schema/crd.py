@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator import yamlread
 from generator.documents import iter_manifest_files
 from generator.errors import SchemaLoadError
@@ -124,9 +122,10 @@ def load_yaml_cached(file: str) -> list[Any]:
     except (OSError, ValueError):
         pass
     try:
-        docs = list(yaml.load_all(data.decode("utf-8"), Loader=yamlread.LOADER))
-    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise SchemaLoadError(f"cannot load CRD file: {e}", path=file) from e
+    docs = [d for *_, d in yamlread.load_documents(text, file=file, error=SchemaLoadError)]
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")

@@ -25,7 +25,7 @@ import jsonschema_rs
 
 from generator.documents import Document, locate
 from generator.errors import format_yaml_path
-from generator.findings import Finding, Severity
+from generator.findings import Finding, Severity, finding_on
 from generator.schema import cel_rules
 from generator.schema.convert import convert_crd_schema
 from generator.schema.crd import CrdCatalog
@@ -288,18 +288,7 @@ class Engine:
     @staticmethod
     def _finding(doc: Document, path: Path, rule: str, message: str, severity: Severity) -> Finding:
         at = locate(doc, path) if path else doc.start
-        return Finding(
-            file=doc.file,
-            line=at.line,
-            column=at.column,
-            yaml_path=path,
-            rule=rule,
-            message=message,
-            severity=severity,
-            kind=doc.kind,
-            namespace=doc.namespace,
-            name=doc.name,
-        )
+        return finding_on(doc, path, rule, message, file=doc.file, at=at, severity=severity)
 
 
 MAX_ALTERNATIVES = 8

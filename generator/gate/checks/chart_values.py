@@ -35,6 +35,7 @@ import jsonschema_rs
 import yaml
 
 from generator import yamlread
+from generator.errors import UsageError
 from generator.findings import Finding
 from generator.gate.checks.cluster import ClusterView, finding, get_path, group_of, list_of
 from generator.manifest import Manifest
@@ -105,9 +106,8 @@ def _documented_keys(text: str) -> dict[Path_, frozenset[str]]:
     """Commented-out keys per mapping: a ``# key:`` line at a mapping's key column, inside its lines."""
     lines = text.splitlines()
     out: dict[Path_, set[str]] = {}
-    try:
-        root = yaml.compose(text, Loader=yamlread.LOADER)
-    except yaml.YAMLError:
+    root = yamlread.compose_or_none(text)
+    if root is None:
         return {}
 
     def walk(node: Any, path: Path_) -> None:
@@ -138,18 +138,27 @@ def _merge(base: Any, over: Any) -> Any:
     return out
 
 
+def _chart_file(path: Path) -> Mapping[str, Any]:
+    """A chart's YAML file (``Chart.yaml``, ``Chart.lock``, ``values.yaml``) as a mapping.
+
+    The charts directory is the user's (``--charts-dir``): an unreadable file is a located user
+    error, and one that is not a mapping reads as empty.
+    """
+    shown = str(path)
+    data = yamlread.load(yamlread.read_text(path, shown, UsageError), shown, UsageError)
+    return data if isinstance(data, Mapping) else {}
+
+
 def _dependencies(directory: Path) -> list[tuple[str, str, str]]:
     """(key in values, chart name, version) of each dependency, versions from Chart.lock."""
     chart_yaml = directory / "Chart.yaml"
     if not chart_yaml.is_file():
         return []
-    meta = yaml.load(chart_yaml.read_text(encoding="utf-8"), Loader=yamlread.LOADER) or {}
+    meta = _chart_file(chart_yaml)
     lock: dict[str, str] = {}
     lock_file = directory / "Chart.lock"
     if lock_file.is_file():
-        for dep in (yaml.load(lock_file.read_text(encoding="utf-8"), Loader=yamlread.LOADER) or {}).get(
-            "dependencies"
-        ) or []:
+        for dep in _chart_file(lock_file).get("dependencies") or []:
             lock.setdefault(str(dep.get("name")), str(dep.get("version")))
     out = []
     for dep in meta.get("dependencies") or []:
@@ -171,7 +180,7 @@ def load_chart(charts_dir: str, name: str, version: str, embedded_in: str | None
     if directory is None:
         return None
     text = (directory / "values.yaml").read_text(encoding="utf-8")
-    raw = yaml.load(text, Loader=yamlread.LOADER) or {}
+    raw = yamlread.load(text, str(directory / "values.yaml"), UsageError) or {}
     defaults = dict(raw)
     if isinstance(raw.get(ISTIO_DEFAULTS), Mapping):
         defaults = _merge(raw[ISTIO_DEFAULTS], {k: v for k, v in raw.items() if k != ISTIO_DEFAULTS})
@@ -346,10 +355,7 @@ def _helm_values(source: Mapping[str, Any]) -> tuple[Mapping[str, Any], Path_] |
         return obj, ("helm", "valuesObject")
     text = helm.get("values")
     if isinstance(text, str):
-        try:
-            parsed = yaml.load(text, Loader=yamlread.LOADER)
-        except yaml.YAMLError:
-            return None
+        parsed = yamlread.load_or_none(text)
         if isinstance(parsed, Mapping):
             return parsed, ("helm", "values")
     return None

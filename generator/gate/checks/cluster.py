@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from generator.findings import Finding
+from generator.findings import Finding, finding_on
 from generator.location import Location
 from generator.manifest import Manifest
 
@@ -87,18 +87,7 @@ def source_of(m: Manifest, yaml_path: tuple[str | int, ...]) -> Location | None:
 
 def finding(m: Manifest, yaml_path: tuple[str | int, ...], check: str, message: str) -> Finding:
     """A finding on ``m`` at ``yaml_path``, pointing back at the environment line behind it."""
-    return Finding(
-        file=f"rendered/{m.path}",
-        line=None,
-        column=None,
-        yaml_path=yaml_path,
-        rule=check,
-        message=message,
-        kind=m.kind,
-        namespace=m.namespace,
-        name=m.name,
-        source=source_of(m, yaml_path),
-    )
+    return finding_on(m, yaml_path, check, message, file=f"rendered/{m.path}", source=source_of(m, yaml_path))
 
 
 @dataclass(frozen=True)

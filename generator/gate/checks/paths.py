@@ -144,12 +144,7 @@ def _helm_values(app: Manifest) -> Mapping[str, Any]:
         return values
     text = get_path(helm, "values")
     if isinstance(text, str):
-        import yaml
-
-        try:
-            loaded = yaml.load(text, Loader=yamlread.LOADER)
-        except yaml.YAMLError:
-            return {}
+        loaded = yamlread.load_or_none(text)
         return loaded if isinstance(loaded, Mapping) else {}
     return {}
 

@@ -17,9 +17,8 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from generator import yamlread
+from generator.errors import GeneratorError
 from generator.policy.context import build_context
 from generator.policy.engine import Admission
 from generator.policy.match import Request, rule_matches
@@ -44,14 +43,16 @@ def _patch_once(resource: Any, block: Mapping[str, Any], ctx: Mapping[str, Any])
             return apply_strategic_merge(resource, patch)
         if "patchesJson6902" in block:
             text = substitute(str(block["patchesJson6902"]), ctx)
-            operations = yaml.load(text, Loader=yamlread.LOADER) if isinstance(text, str) else text
+            operations = (
+                yamlread.load(text, "patchesJson6902", GeneratorError) if isinstance(text, str) else text
+            )
             return apply_json_patch(resource, operations)
     except VariableError as e:
         raise _RuleError(f"variable substitution failed: {e}") from e
     except JsonPatchError as e:
         raise _RuleError(f"failed to apply patchesJson6902: {e}") from e
-    except yaml.YAMLError as e:
-        raise _RuleError(f"patchesJson6902 is not valid YAML: {e}") from e
+    except GeneratorError as e:
+        raise _RuleError(f"patchesJson6902 is not valid YAML: {e.message}") from e
     return resource
 
 
