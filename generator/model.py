@@ -39,6 +39,8 @@ __all__ = [
     "Owner",
     "QueueSpec",
     "RabbitMq",
+    "SecretRef",
+    "SecretStore",
     "Service",
     "Storage",
     "Topology",
@@ -91,6 +93,27 @@ class ExtraMetadata:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where an environment variable's value is kept (``services[].secrets.<VAR>``)."""
+
+    store: str
+    """A store of ``secretStores``."""
+    key: str
+    """The secret's key (name or path) in the store."""
+    property: str | None = None
+    """A property of a JSON secret, where one is named."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretStore:
+    """An External Secrets Operator store the services may read from (``secretStores``)."""
+
+    name: str
+    kind: str
+    """``ClusterSecretStore`` or ``SecretStore`` (then in the services' namespace)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """A microservice of the document processor."""
 
@@ -130,6 +153,15 @@ class Service:
     """CPU limit, where one is stated (``None``: none; limits cause CFS throttling)."""
     extra: ExtraMetadata = field(default_factory=ExtraMetadata)
     """The service's own labels and annotations (on its objects, over the environment's)."""
+    secrets: Mapping[str, SecretRef] = field(default_factory=dict)
+    """Environment variable → where its value is kept (rendered as ExternalSecret + secretKeyRef)."""
+
+    def secrets_by_store(self) -> list[tuple[str, list[tuple[str, SecretRef]]]]:
+        """``secrets`` grouped by store, both sorted: one ExternalSecret (and Secret) per store."""
+        stores = sorted({ref.store for ref in self.secrets.values()})
+        return [
+            (s, [(var, ref) for var, ref in sorted(self.secrets.items()) if ref.store == s]) for s in stores
+        ]
 
     @property
     def is_http(self) -> bool:
@@ -373,6 +405,12 @@ class Environment:
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
     extra: ExtraMetadata = field(default_factory=ExtraMetadata)
     """The environment's own labels and annotations, on every object it renders."""
+    secret_stores: tuple[SecretStore, ...] = ()
+    """Secret stores the services' secrets read from (created outside or through extraManifests)."""
+
+    def secret_store(self, name: str) -> SecretStore:
+        """The store called ``name`` (references are validated to exist)."""
+        return next(s for s in self.secret_stores if s.name == name)
 
     def cluster_versions(self) -> dict[str, str]:
         """Cluster name → the version it runs."""
@@ -504,6 +542,9 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
         since=s.get("since"),
         cpu_limit=res.get("cpuLimit"),
         extra=ExtraMetadata(dict(s["labels"]), dict(s["annotations"]), ("services", i)),
+        secrets={
+            v: SecretRef(r["store"], r["key"], r.get("property")) for v, r in sorted(s["secrets"].items())
+        },
     )
 
 
@@ -711,6 +752,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     attempt(_check_unique, data["services"], ("services",), error_at)
     attempt(_check_unique, data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
     attempt(_check_unique, data["rabbitmq"]["queues"], ("rabbitmq", "queues"), error_at)
+    attempt(_check_unique, data["secretStores"], ("secretStores",), error_at)
     topology = attempt(_topology, name, data, error_at)
     operators: tuple[OperatorChart, ...] = ()
     if topology is not None:
@@ -846,4 +888,5 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         services=services,
         release=state,
         extra=ExtraMetadata(dict(data["labels"]), dict(data["annotations"])),
+        secret_stores=tuple(SecretStore(s["name"], s["kind"]) for s in data["secretStores"]),
     )

@@ -405,6 +405,9 @@ def check(
         jobs=jobs,
         charts_dir=charts_dir,
         extra_policies=extra_policies,
+        secret_stores={
+            name: tuple((s.kind, s.name) for s in env.secret_stores) for name, env in loaded.items()
+        },
     )
 
 

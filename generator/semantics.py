@@ -16,6 +16,8 @@ together. Reads and writes nothing.
   Service); a queue ``x`` with dead-lettering and a queue ``x-dead``. Any other pair of objects
   with one identity (a service named like a platform object) is caught, located at the service's
   name, by ``render`` as it keys manifests by identity.
+- secrets: every store a service's secret names is declared (``secretStores``), and no variable is
+  both a value (``env``) and a secret.
 - a team's labels and annotations stay off the keys the platform owns (``RESERVED_DOMAINS``,
   ``RESERVED_LABELS``); ``render`` also refuses one a template sets to another value.
 """
@@ -164,6 +166,30 @@ def _extra_metadata(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
     return out
 
 
+def _secrets(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    stores = [s["name"] for s in data["secretStores"]]
+    out = []
+    for i, s in enumerate(data["services"]):
+        for var, ref in s["secrets"].items():
+            if var in s["env"]:
+                out.append(
+                    error_at(
+                        f"service {s['name']!r} sets {var} both as a value (env) and from a secret store",
+                        ("services", i, "secrets", var),
+                        f"keep one: drop env.{var} or secrets.{var}",
+                    )
+                )
+            if ref["store"] not in stores:
+                out.append(
+                    error_at(
+                        f"secret store {ref['store']!r} is not declared",
+                        ("services", i, "secrets", var, "store"),
+                        f"declare it under secretStores (known: {', '.join(stores) or 'none'})",
+                    )
+                )
+    return out
+
+
 def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     """Every error of the checks above, in a stable order (by check, then file order)."""
     return [
@@ -172,4 +198,5 @@ def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
         *_unused_queues(data, error_at),
         *_collisions(data, error_at),
         *_extra_metadata(data, error_at),
+        *_secrets(data, error_at),
     ]

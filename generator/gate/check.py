@@ -291,6 +291,7 @@ def cluster_scopes(
     charts_dir: str | None = None,
     hubs: Mapping[str, Sequence[Manifest]] | None = None,
     extra_policies: Sequence[Document] = (),
+    secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
 
@@ -323,7 +324,11 @@ def cluster_scopes(
         hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
         delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
-        options = CheckOptions(charts_dir=charts_dir, image_rules=(image_rules or {}).get(env))
+        options = CheckOptions(
+            charts_dir=charts_dir,
+            image_rules=(image_rules or {}).get(env),
+            secret_stores=(secret_stores or {}).get(env),
+        )
         for check, run in CLUSTER_CHECKS.items():
             found_cc = run(view, options)
             if found_cc is not None:
@@ -377,6 +382,7 @@ def check_subjects(
     foreign: Iterable[Finding] = (),
     jobs: int = 1,
     extra_policies: Sequence[Document] = (),
+    secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -395,6 +401,7 @@ def check_subjects(
             their documents are among ``subjects``.
         jobs: processes for the per-cluster checks (``generator.gate.parallel``); same result.
         extra_policies: policy documents evaluated on every workload cluster, not rendered.
+        secret_stores: each environment's declared secret stores, (kind, name), for ``secret-refs``.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
     from generator.gate.parallel import parallel_cluster_scopes
@@ -408,6 +415,7 @@ def check_subjects(
         kubernetes_versions=kubernetes_versions,
         charts_dir=charts_dir,
         extra_policies=extra_policies,
+        secret_stores=secret_stores,
     )
     by_file = {s.document.file: s for s in subjects}
     for check_name, extra in ((RENDER, drift), (FOREIGN, foreign)):
