@@ -64,6 +64,8 @@ class Cluster:
     """VPC id, where the environment states it (``${vpcId}`` in operator values); ``None``: not stated."""
     ca_data: str | None
     """Base64 PEM of the API server's CA, where stated (the hub's cluster Secret trusts it)."""
+    extra_manifests: str | None = None
+    """Directory (relative to the project root) of this cluster's extra manifests, where stated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,8 @@ class Environment:
     """The environment's own labels and annotations, on every object it renders."""
     secret_stores: tuple[SecretStore, ...] = ()
     """Secret stores the services' secrets read from (created outside or through extraManifests)."""
+    extra_manifests: str | None = None
+    """Directory (relative to the project root) of manifests every cluster gets, where stated."""
 
     def secret_store(self, name: str) -> SecretStore:
         """The store called ``name`` (references are validated to exist)."""
@@ -471,6 +475,7 @@ def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
         eks_cluster_name=raw["eksClusterName"],
         vpc_id=raw.get("vpcId"),
         ca_data=raw.get("caData"),
+        extra_manifests=raw.get("extraManifests"),
     )
 
 
@@ -889,4 +894,5 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         release=state,
         extra=ExtraMetadata(dict(data["labels"]), dict(data["annotations"])),
         secret_stores=tuple(SecretStore(s["name"], s["kind"]) for s in data["secretStores"]),
+        extra_manifests=data.get("extraManifests"),
     )

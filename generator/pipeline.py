@@ -126,6 +126,22 @@ def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, Loc
     return tuple(out)
 
 
+def _extras(project: Project, loaded: LoadedEnv, env: Environment) -> dict[str, tuple[Document, ...]]:
+    """Each cluster's extra manifests: the environment's ``extraManifests``, then the cluster's own."""
+    if env.extra_manifests is None and not any(c.extra_manifests for c in env.topology.clusters):
+        return {}
+    from generator.extras import load_extra_manifests
+
+    def read(rel: str | None, at: tuple[str | int, ...]) -> tuple[Document, ...]:
+        return () if rel is None else load_extra_manifests(project.root, rel, at, loaded.error)
+
+    shared = read(env.extra_manifests, ("extraManifests",))
+    return {
+        c.name: shared + read(c.extra_manifests, ("topology", "clusters", c.name, "extraManifests"))
+        for c in env.topology.clusters
+    }
+
+
 def _render_loaded(
     project: Project,
     names: Sequence[str],
@@ -143,7 +159,13 @@ def _render_loaded(
         loaded_envs[name] = env
         manifests.extend(
             render_environment(
-                env, plan_clusters(env), templates, policies=policies, leaves=_leaves(loaded), only=only
+                env,
+                plan_clusters(env),
+                templates,
+                policies=policies,
+                leaves=_leaves(loaded),
+                only=only,
+                extras=_extras(project, loaded, env),
             )
         )
     return tuple(manifests), loaded_envs

@@ -17,7 +17,15 @@ from typing import Any
 import jinja2
 
 from generator import yamlread
-from generator.errors import EnvFileError, GeneratorError, RenderError, TemplateError, format_yaml_path
+from generator.documents import Document
+from generator.errors import (
+    EnvFileError,
+    GeneratorError,
+    ManifestLoadError,
+    RenderError,
+    TemplateError,
+    format_yaml_path,
+)
 from generator.location import Location, YamlPath
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
 from generator.model import Environment, ExtraMetadata, Service
@@ -148,7 +156,7 @@ def _manifests(
     cluster = plan if isinstance(plan, str) else plan.name
     for parsed in docs:
         layers = (env.extra, service.extra) if service else (env.extra,)
-        body = _with_extra(parsed, layers, sources, rel)
+        body = _with_extra(parsed, layers, sources, f"the platform (templates/{rel})")
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
         m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
@@ -159,7 +167,7 @@ def _manifests(
 
 
 def _with_extra(
-    body: Mapping[str, Any], layers: tuple[ExtraMetadata, ...], sources: SourceMap, rel: str
+    body: Mapping[str, Any], layers: tuple[ExtraMetadata, ...], sources: SourceMap, origin: str
 ) -> Mapping[str, Any]:
     """``body`` with the team's labels/annotations added to its metadata (and its pod template's).
 
@@ -170,7 +178,7 @@ def _with_extra(
     if not any(x.labels or x.annotations for x in layers):
         return body
     out = dict(body)
-    out["metadata"] = _merged_metadata(body, body["metadata"], layers, sources, rel)
+    out["metadata"] = _merged_metadata(body, body["metadata"], layers, sources, origin)
     spec = body.get("spec")
     template = spec.get("template") if isinstance(spec, Mapping) else None
     if (
@@ -178,7 +186,7 @@ def _with_extra(
         and isinstance(template, Mapping)
         and isinstance(template.get("metadata"), Mapping)
     ):
-        pod = {**template, "metadata": _merged_metadata(body, template["metadata"], layers, sources, rel)}
+        pod = {**template, "metadata": _merged_metadata(body, template["metadata"], layers, sources, origin)}
         out["spec"] = {**spec, "template": pod}
     return out
 
@@ -188,7 +196,7 @@ def _merged_metadata(
     meta: Mapping[str, Any],
     layers: tuple[ExtraMetadata, ...],
     sources: SourceMap,
-    rel: str,
+    origin: str,
 ) -> dict[str, Any]:
     out = dict(meta)
     for field_name in ("labels", "annotations"):
@@ -204,8 +212,8 @@ def _merged_metadata(
                 written = sources.at(path)
                 where = written[1] if written else None
                 raise EnvFileError(
-                    f"{field_name[:-1]} {key}: {value!r} would replace {own[key]!r}, which the platform "
-                    f"sets on {body['kind']} {body['metadata']['name']} (templates/{rel})",
+                    f"{field_name[:-1]} {key}: {value!r} would replace {own[key]!r}, which {origin} sets "
+                    f"on {body['kind']} {body['metadata']['name']}",
                     path=where.file if where else None,
                     line=where.line if where else None,
                     column=where.column if where else None,
@@ -275,15 +283,19 @@ def render_environment(
     policies: Sequence[Mapping[str, Any]] = (),
     leaves: Leaves = (),
     only: Collection[str] | None = None,
+    extras: Mapping[str, Sequence[Document]] | None = None,
 ) -> tuple[Manifest, ...]:
     """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
 
     ``only`` (cluster names, ``HUB_CLUSTER`` for the hub) lets one environment render on two
     cores; the union of the parts is the whole render.
+    ``extras``: each cluster's extra manifests (``generator.extras``), re-emitted in its ``apps``
+    component like the generated objects (same dumper, same checks), never replacing one.
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
         RenderError: output that is not an object, or two objects with one identity in a cluster.
+        ManifestLoadError: an extra manifest has the identity of a rendered object (or another extra).
     """
     out: list[Manifest] = []
     env_map = SourceMap(leaves)
@@ -328,7 +340,66 @@ def render_environment(
                 seen=seen,
             )
         )
+        if (extras or {}).get(plan.name):
+            namespaces = sorted({m.name for m in out if m.cluster == plan.name and m.kind == "Namespace"})
+            docs_extra = (extras or {})[plan.name]
+            out.extend(
+                _extra_manifests(
+                    env, plan.name, docs_extra, namespaces=namespaces, env_map=env_map, seen=seen
+                )
+            )
     return tuple(sorted(out, key=sort_key))
+
+
+#: The Argo CD component (and ``rendered/`` directory) extra manifests join: the one the apps
+#: Application syncs, so they deploy with the services.
+EXTRA_COMPONENT = "apps"
+
+
+def _extra_manifests(
+    env: Environment,
+    cluster: str,
+    docs: Sequence[Document],
+    *,
+    namespaces: Sequence[str],
+    env_map: SourceMap,
+    seen: dict[Identity, tuple[str, YamlPath]],
+) -> list[Manifest]:
+    """A cluster's extra manifests as Manifests (with the environment's extra labels/annotations).
+
+    Each must be a namespaced object in one of ``namespaces`` (the platform's own, which its
+    policies cover): elsewhere, or cluster-scoped, no policy would see it. An object with the
+    identity of a rendered one (or of another extra) would replace it in the cluster. Both are
+    refused at the extra file's line, never written.
+    """
+    out = []
+    for doc in docs:
+        namespace = (doc.body.get("metadata") or {}).get("namespace")
+        if namespace not in namespaces:
+            raise ManifestLoadError(
+                f"{doc.kind} {doc.name} is "
+                + (f"in namespace {namespace!r}" if namespace else "not in a namespace (metadata.namespace)")
+                + f": extra manifests add objects to the platform's namespaces ({', '.join(namespaces)}), "
+                "where its policies apply",
+                path=doc.file,
+                line=doc.line,
+                hint="set metadata.namespace to one of them; cluster-wide objects belong in the templates",
+            )
+        body = _with_extra(doc.body, (env.extra,), env_map, doc.file)  # its own values win
+        m = Manifest(env.name, cluster, EXTRA_COMPONENT, body, SourceMap(()))
+        if m.identity in seen:
+            first, _ = seen[m.identity]
+            shown = first if first in {d.file for d in docs} else f"templates/{first}"
+            raise ManifestLoadError(
+                f"{m.kind} {m.namespace or '(cluster-scoped)'}/{m.name} is also rendered from {shown}: "
+                "an extra manifest adds objects, it never replaces one",
+                path=doc.file,
+                line=doc.line,
+                hint="rename it, or change the generated object through the environment file",
+            )
+        seen[m.identity] = (doc.file, ())
+        out.append(m)
+    return out
 
 
 def _annotated(body: Mapping[str, Any], key: str, value: str) -> Mapping[str, Any]:

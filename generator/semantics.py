@@ -18,6 +18,8 @@ together. Reads and writes nothing.
   name, by ``render`` as it keys manifests by identity.
 - secrets: every store a service's secret names is declared (``secretStores``), and no variable is
   both a value (``env``) and a secret.
+- extraManifests directories stay inside the repository (no absolute path, no ``..``); the
+  pipeline checks the files themselves (``generator.extras``).
 - a team's labels and annotations stay off the keys the platform owns (``RESERVED_DOMAINS``,
   ``RESERVED_LABELS``); ``render`` also refuses one a template sets to another value.
 """
@@ -190,6 +192,23 @@ def _secrets(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     return out
 
 
+def _extra_manifest_dirs(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    places: list[tuple[YamlPath, Any]] = [(("extraManifests",), data.get("extraManifests"))]
+    places += [
+        (("topology", "clusters", name, "extraManifests"), c.get("extraManifests"))
+        for name, c in data["topology"]["clusters"].items()
+    ]
+    return [
+        error_at(
+            f"extraManifests {value!r} leaves the repository: it must be a directory inside it",
+            at,
+            "give a path relative to the repository root without '..', e.g. extra/<env>",
+        )
+        for at, value in places
+        if isinstance(value, str) and (value.startswith("/") or ".." in value.split("/"))
+    ]
+
+
 def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     """Every error of the checks above, in a stable order (by check, then file order)."""
     return [
@@ -199,4 +218,5 @@ def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
         *_collisions(data, error_at),
         *_extra_metadata(data, error_at),
         *_secrets(data, error_at),
+        *_extra_manifest_dirs(data, error_at),
     ]

@@ -119,7 +119,7 @@ def test_a_key_a_template_sets_keeps_the_templates_value(project: Path, cli: Cli
     err = _error(cli, project)
     assert re.search(
         r"environments/_extra\.yaml:1(:\d+)?: annotations\.example\.com/owner: annotation example\.com/owner: "
-        r"'me' would replace 'platform', which the platform sets on Namespace \S+ \(templates/\S+namespaces\.yaml\.j2\)",
+        r"'me' would replace 'platform', which the platform \(templates/\S+namespaces\.yaml\.j2\) sets on Namespace \S+",
         err,
     ), err
 
