@@ -90,7 +90,7 @@ bench-stages: $(STAMP)
 
 # Longer fuzzing than `make test` (which runs 25 examples per property): the same properties, 500 examples.
 fuzz: $(STAMP)
-	GITOPS_GEN_FUZZ_EXAMPLES=$${GITOPS_GEN_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -p no:cacheprovider tests/test_env_fuzz.py tests/test_yaml_fuzz.py tests/policy/test_fuzz.py tests/schema/test_never_raises.py
+	GITOPS_GEN_FUZZ_EXAMPLES=$${GITOPS_GEN_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -p no:cacheprovider tests/test_env_fuzz.py tests/test_yaml_fuzz.py tests/policy/test_fuzz.py tests/policy/test_fuzz_mutate.py tests/schema/test_never_raises.py
 
 golden: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py tests/test_request_path_doc.py --update-golden

@@ -11,10 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from generator.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Every property test (environment, YAML, policy engine, validator fuzzing) draws the same examples
+#: on every ``make test`` run, so CI is deterministic and a red run reproduces; ``make fuzz`` sets
+#: ``GITOPS_GEN_FUZZ_EXAMPLES`` and explores new random examples (and more of them).
+FUZZING = "GITOPS_GEN_FUZZ_EXAMPLES" in os.environ
+settings.register_profile("make-test", derandomize=True, database=None)
+settings.register_profile("make-fuzz", derandomize=False)
+settings.load_profile("make-fuzz" if FUZZING else "make-test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -276,8 +276,6 @@ def _apply(edits: list[tuple[SchemaPath, Any]], base: str) -> dict[str, Any]:
 
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,
-    # make test draws the same examples every run (CI stays deterministic); make fuzz explores.
-    derandomize="GITOPS_GEN_FUZZ_EXAMPLES" not in os.environ,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

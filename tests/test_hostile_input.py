@@ -8,6 +8,7 @@ one), never a traceback, a hang or unbounded memory.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -415,3 +416,37 @@ def test_broken_pipe_is_quiet() -> None:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert err == ""
+
+
+# --- the same errors as machine-readable findings --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "text", "with_line"), [p[1:] for p in PAYLOADS], ids=[p[0] for p in PAYLOADS]
+)
+@pytest.mark.parametrize("command", ["render", "validate"])
+def test_json_shape_of_each_hostile_input_error(
+    rendered_project: Path, cli, command: str, payload: bytes, text: str, with_line: bool
+) -> None:
+    """Under ``--output json`` each class is one finding of the contract's shape, exit 2, stdout only."""
+    from generator.findings import Finding
+    from generator.gate.report.common import finding_to_json
+
+    if command == "render":
+        target = rendered_project / "environments" / "dev.yaml"
+        target.write_bytes(target.read_bytes() + payload)
+        result = cli("render", "--root", str(rendered_project), "--env", "dev", "--output", "json")
+    else:
+        target = rendered_project / "hostile.yaml"
+        target.write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + payload)
+        result = cli("validate", str(target), "--kubernetes-version", "1.33", "--output", "json")
+    assert result.code == 2, (result.out, result.err)
+    doc = json.loads(result.out)
+    (finding,) = doc["findings"]
+    shape = finding_to_json(Finding("f", 1, 1, (), "r", "m"))
+    assert set(finding) == set(shape)
+    assert finding["severity"] == "error"
+    assert finding["rule"]
+    assert text in finding["message"]
+    assert finding["file"].endswith(target.name)
+    assert isinstance(finding["line"], int) or not with_line

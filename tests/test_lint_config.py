@@ -37,3 +37,22 @@ def test_yaml_is_read_through_one_module() -> None:
     }
     assert calls - PARSES_YAML_ITSELF.keys() == set(), "read YAML with generator.yamlread instead"
     assert PARSES_YAML_ITSELF.keys() - calls == set(), "no longer parses YAML itself: drop it from the list"
+
+
+def test_property_tests_are_deterministic_in_make_test() -> None:
+    """A red CI run must reproduce: make test draws fixed examples; only make fuzz explores."""
+    from hypothesis import settings
+
+    from tests.conftest import FUZZING
+
+    assert settings.default.derandomize is not FUZZING
+    uses_hypothesis = [
+        p
+        for p in (ROOT / "tests").rglob("test_*.py")
+        if "from hypothesis" in p.read_text("utf-8") and p != Path(__file__).resolve()
+    ]
+    assert uses_hypothesis, "no property tests found"
+    for p in uses_hypothesis:
+        assert "derandomize=" not in p.read_text("utf-8"), (
+            f"{p.name}: leave randomness to the conftest profiles"
+        )

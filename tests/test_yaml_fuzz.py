@@ -11,7 +11,6 @@ traceback. Example counts as in tests/test_env_fuzz.py (``make fuzz`` runs more)
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -70,7 +69,6 @@ YAML_TEXT = st.one_of(_dumped(), SOUP, _spliced())
 
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,
-    derandomize="GITOPS_GEN_FUZZ_EXAMPLES" not in os.environ,  # as tests/test_env_fuzz.py
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
