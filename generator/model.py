@@ -30,6 +30,7 @@ __all__ = [
     "EfsMount",
     "Eks",
     "Environment",
+    "ExtraMetadata",
     "Images",
     "Karpenter",
     "Kong",
@@ -38,6 +39,8 @@ __all__ = [
     "Owner",
     "QueueSpec",
     "RabbitMq",
+    "SecretRef",
+    "SecretStore",
     "Service",
     "Storage",
     "Topology",
@@ -61,6 +64,8 @@ class Cluster:
     """VPC id, where the environment states it (``${vpcId}`` in operator values); ``None``: not stated."""
     ca_data: str | None
     """Base64 PEM of the API server's CA, where stated (the hub's cluster Secret trusts it)."""
+    extra_manifests: str | None = None
+    """Directory (relative to the project root) of this cluster's extra manifests, where stated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,43 @@ class Topology:
     """Sorted by name."""
     weights: Mapping[str, int]
     """Route 53 weight per cluster name (100 for the single cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraMetadata:
+    """A team's own labels and annotations (``labels``/``annotations`` of the environment or a service).
+
+    Added to what the templates render, never over it: ``semantics`` refuses the platform's label
+    domains, and ``render`` refuses a key a template already set to another value.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Label key → value (Kubernetes syntax, checked by the schema)."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotation key → value."""
+    at: YamlPath = ()
+    """Where in the environment they are written (``()`` or ``("services", i)``), for errors."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where an environment variable's value is kept (``services[].secrets.<VAR>``)."""
+
+    store: str
+    """A store of ``secretStores``."""
+    key: str
+    """The secret's key (name or path) in the store."""
+    property: str | None = None
+    """A property of a JSON secret, where one is named."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretStore:
+    """An External Secrets Operator store the services may read from (``secretStores``)."""
+
+    name: str
+    kind: str
+    """``ClusterSecretStore`` or ``SecretStore`` (then in the services' namespace)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +153,17 @@ class Service:
     """First release version that has this service (``None``: every version has it)."""
     cpu_limit: str | None = None
     """CPU limit, where one is stated (``None``: none; limits cause CFS throttling)."""
+    extra: ExtraMetadata = field(default_factory=ExtraMetadata)
+    """The service's own labels and annotations (on its objects, over the environment's)."""
+    secrets: Mapping[str, SecretRef] = field(default_factory=dict)
+    """Environment variable → where its value is kept (rendered as ExternalSecret + secretKeyRef)."""
+
+    def secrets_by_store(self) -> list[tuple[str, list[tuple[str, SecretRef]]]]:
+        """``secrets`` grouped by store, both sorted: one ExternalSecret (and Secret) per store."""
+        stores = sorted({ref.store for ref in self.secrets.values()})
+        return [
+            (s, [(var, ref) for var, ref in sorted(self.secrets.items()) if ref.store == s]) for s in stores
+        ]
 
     @property
     def is_http(self) -> bool:
@@ -352,6 +405,16 @@ class Environment:
     """The microservices, in file order."""
     release: ReleaseState | None = None
     """dual: the explicit release state (phase, versions per cluster, approval); single: ``None``."""
+    extra: ExtraMetadata = field(default_factory=ExtraMetadata)
+    """The environment's own labels and annotations, on every object it renders."""
+    secret_stores: tuple[SecretStore, ...] = ()
+    """Secret stores the services' secrets read from (created outside or through extraManifests)."""
+    extra_manifests: str | None = None
+    """Directory (relative to the project root) of manifests every cluster gets, where stated."""
+
+    def secret_store(self, name: str) -> SecretStore:
+        """The store called ``name`` (references are validated to exist)."""
+        return next(s for s in self.secret_stores if s.name == name)
 
     def cluster_versions(self) -> dict[str, str]:
         """Cluster name → the version it runs."""
@@ -412,6 +475,7 @@ def _cluster(env: str, name: str, raw: Mapping[str, Any]) -> Cluster:
         eks_cluster_name=raw["eksClusterName"],
         vpc_id=raw.get("vpcId"),
         ca_data=raw.get("caData"),
+        extra_manifests=raw.get("extraManifests"),
     )
 
 
@@ -482,6 +546,10 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
         team=s["team"],
         since=s.get("since"),
         cpu_limit=res.get("cpuLimit"),
+        extra=ExtraMetadata(dict(s["labels"]), dict(s["annotations"]), ("services", i)),
+        secrets={
+            v: SecretRef(r["store"], r["key"], r.get("property")) for v, r in sorted(s["secrets"].items())
+        },
     )
 
 
@@ -689,6 +757,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
     attempt(_check_unique, data["services"], ("services",), error_at)
     attempt(_check_unique, data["karpenter"]["nodePools"], ("karpenter", "nodePools"), error_at)
     attempt(_check_unique, data["rabbitmq"]["queues"], ("rabbitmq", "queues"), error_at)
+    attempt(_check_unique, data["secretStores"], ("secretStores",), error_at)
     topology = attempt(_topology, name, data, error_at)
     operators: tuple[OperatorChart, ...] = ()
     if topology is not None:
@@ -823,4 +892,7 @@ def build_environment(name: str, data: Mapping[str, Any], error_at: ErrorAt) -> 
         ),
         services=services,
         release=state,
+        extra=ExtraMetadata(dict(data["labels"]), dict(data["annotations"])),
+        secret_stores=tuple(SecretStore(s["name"], s["kind"]) for s in data["secretStores"]),
+        extra_manifests=data.get("extraManifests"),
     )

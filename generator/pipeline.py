@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import stamps, yamlread
+from generator.documents import Document
 from generator.errors import EnvFileError, UsageError
 from generator.gate.check import CheckResult, ImageRules, drift_findings, subjects_from_manifests
 from generator.gate.foreign import foreign_subjects
@@ -120,6 +121,22 @@ def _leaves(loaded: LoadedEnv) -> tuple[tuple[tuple[str | int, ...], object, Loc
     return tuple(out)
 
 
+def _extras(project: Project, loaded: LoadedEnv, env: Environment) -> dict[str, tuple[Document, ...]]:
+    """Each cluster's extra manifests: the environment's ``extraManifests``, then the cluster's own."""
+    if env.extra_manifests is None and not any(c.extra_manifests for c in env.topology.clusters):
+        return {}
+    from generator.extras import load_extra_manifests
+
+    def read(rel: str | None, at: tuple[str | int, ...]) -> tuple[Document, ...]:
+        return () if rel is None else load_extra_manifests(project.root, rel, at, loaded.error)
+
+    shared = read(env.extra_manifests, ("extraManifests",))
+    return {
+        c.name: shared + read(c.extra_manifests, ("topology", "clusters", c.name, "extraManifests"))
+        for c in env.topology.clusters
+    }
+
+
 def _render_loaded(
     project: Project,
     names: Sequence[str],
@@ -145,6 +162,7 @@ def _render_loaded(
                 policies=policies,
                 leaves=_leaves(loaded),
                 only=only,
+                extras=_extras(project, loaded, env),
                 compact=compact,
             )
         )
@@ -325,6 +343,7 @@ def check(
     charts_dir: str | None = None,
     progress: Progress = _silent,
     jobs: int | None = None,
+    policy_dirs: Sequence[str] = (),
 ) -> CheckResult:
     """The CI gate: render in memory once, then drift, schema, policies and cross-resource checks.
 
@@ -336,12 +355,16 @@ def check(
     ``crd_dirs=None`` skips schema validation, ``charts_dir=None`` the chart-values check (the
     caller says why). Environments are checked on ``jobs`` processes (default: both cores once the
     fleet is large, as ``render`` does); the result is identical to a serial run.
+
+    ``policy_dirs``: a team's additional Kyverno policy directories (``check --policies``),
+    evaluated with the rendered ClusterPolicies on every cluster, never rendered or deployed.
     """
     names = selected_envs(project, envs)
+    extra_policies = tuple(_team_policies(project, policy_dirs))
     progress(f"checking {len(names)} environment(s): render, drift, schemas, policies, cross-resource")
     loaded = {n: load_env(project, n) for n in names}
     jobs = _jobs(loaded, jobs)
-    options = _CheckOptions(tuple(crd_dirs) if crd_dirs is not None else None, charts_dir)
+    options = _CheckOptions(tuple(crd_dirs) if crd_dirs is not None else None, charts_dir, extra_policies)
     stale = _stale_envs(project) if not envs else []
     parts: list[Part] = []
     if jobs < 2 or len(names) < 2:
@@ -366,6 +389,7 @@ class _CheckOptions:
 
     crd_dirs: tuple[str, ...] | None
     charts_dir: str | None
+    extra_policies: tuple[Document, ...] = ()
 
 
 def _stale_envs(project: Project) -> list[str]:
@@ -409,6 +433,8 @@ def _check_env(
         image_rules={name: ImageRules(env.images.registries, env.images.require_digest)},
         kubernetes_versions={name: env.eks.version},
         charts_dir=options.charts_dir,
+        extra_policies=options.extra_policies,
+        secret_stores={name: tuple((s.kind, s.name) for s in env.secret_stores)},
     )
 
 
@@ -424,7 +450,53 @@ def _check_stale(project: Project, stale: Sequence[str], options: _CheckOptions)
         drift=drift_findings(report.changes),
         foreign=foreign,
         charts_dir=options.charts_dir,
+        extra_policies=options.extra_policies,
     )
+
+
+def _team_policies(project: Project, dirs: Sequence[str]) -> list[Document]:
+    """The Kyverno policies under ``dirs`` (YAML files at any depth; other kinds are skipped).
+
+    Each is compiled once here, so a malformed one stops ``check`` before anything runs.
+
+    Raises:
+        UsageError: a directory that does not exist, holds no Kyverno policy, or names a policy
+            as ``policies/`` does (findings would mix under one ``policy/<name>``).
+        PolicyLoadError: a file that is not YAML, or a malformed policy.
+    """
+    from generator.policy.load import POLICY_KINDS, load_policy_documents, policies_from_documents
+
+    out: list[Document] = []
+    shipped = {p.parent.name for p in project.policies.glob("*/policy.yaml")}
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise UsageError(
+                f"policy directory {d} does not exist (or is not a directory)",
+                path=d,
+                hint="pass --policies DIR with a directory of Kyverno policy YAML files",
+            )
+        docs = [
+            doc
+            for doc in load_policy_documents([d])
+            if doc.kind in POLICY_KINDS and doc.api_version.startswith("kyverno.io/")
+        ]
+        if not docs:
+            raise UsageError(
+                f"policy directory {d} holds no Kyverno ClusterPolicy or Policy",
+                path=d,
+                hint="point --policies at the directory of your policy YAML files",
+            )
+        policies_from_documents(docs)
+        for doc in docs:
+            if doc.name in shipped or doc.name in {o.name for o in out}:
+                raise UsageError(
+                    f"policy {doc.name!r} is named like another one checked beside it",
+                    path=doc.file,
+                    line=doc.line,
+                    hint="give the team's policies names of their own (findings are kept per name)",
+                )
+            out.append(doc)
+    return out
 
 
 def edit_environment(project: Project, name: str, text: str) -> tuple[Environment, WriteReport]:

@@ -17,10 +17,18 @@ from typing import Any
 import jinja2
 
 from generator import yamlread
-from generator.errors import EnvFileError, GeneratorError, RenderError, TemplateError, format_yaml_path
+from generator.documents import Document
+from generator.errors import (
+    EnvFileError,
+    GeneratorError,
+    ManifestLoadError,
+    RenderError,
+    TemplateError,
+    format_yaml_path,
+)
 from generator.location import Location, YamlPath
 from generator.manifest import HUB_CLUSTER, SINCE_ANNOTATION, Identity, Manifest
-from generator.model import Environment, Service
+from generator.model import Environment, ExtraMetadata, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
@@ -152,17 +160,83 @@ def _manifests(
     what: str,
     sources: SourceMap,
     seen: dict[Identity, tuple[str, YamlPath]],
+    service: Service | None = None,
 ) -> list[Manifest]:
-    """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity."""
+    """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity.
+
+    The team's labels and annotations (the environment's, and ``service``'s over them) join each
+    object's own and its pod template's.
+    """
     out = []
     cluster = plan if isinstance(plan, str) else plan.name
-    for body in docs:
+    for parsed in docs:
+        layers = (env.extra, service.extra) if service else (env.extra,)
+        body = _with_extra(parsed, layers, sources, f"the platform (templates/{rel})")
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
         m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
             raise _duplicate(m, what, rel, seen[m.identity], origin)
         seen[m.identity] = (rel, origin.origin)
         out.append(m)
+    return out
+
+
+def _with_extra(
+    body: Mapping[str, Any], layers: tuple[ExtraMetadata, ...], sources: SourceMap, origin: str
+) -> Mapping[str, Any]:
+    """``body`` with the team's labels/annotations added to its metadata (and its pod template's).
+
+    ``layers``: the environment's, then the service's (a key in both takes the service's value). A
+    key the template already set keeps the template's value: the same value is fine, another one
+    is refused at the line that wrote it (selectors, policies and controllers rely on the template's).
+    """
+    if not any(x.labels or x.annotations for x in layers):
+        return body
+    out = dict(body)
+    out["metadata"] = _merged_metadata(body, body["metadata"], layers, sources, origin)
+    spec = body.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    if (
+        isinstance(spec, Mapping)
+        and isinstance(template, Mapping)
+        and isinstance(template.get("metadata"), Mapping)
+    ):
+        pod = {**template, "metadata": _merged_metadata(body, template["metadata"], layers, sources, origin)}
+        out["spec"] = {**spec, "template": pod}
+    return out
+
+
+def _merged_metadata(
+    body: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    layers: tuple[ExtraMetadata, ...],
+    sources: SourceMap,
+    origin: str,
+) -> dict[str, Any]:
+    out = dict(meta)
+    for field_name in ("labels", "annotations"):
+        added = {k: v for x in layers for k, v in getattr(x, field_name).items()}
+        if not added:
+            continue
+        own = dict(meta.get(field_name) or {})
+        for key, value in added.items():
+            if key in own and own[key] != value:
+                path = next(
+                    (*x.at, field_name, key) for x in reversed(layers) if key in getattr(x, field_name)
+                )
+                written = sources.at(path)
+                where = written[1] if written else None
+                raise EnvFileError(
+                    f"{field_name[:-1]} {key}: {value!r} would replace {own[key]!r}, which {origin} sets "
+                    f"on {body['kind']} {body['metadata']['name']}",
+                    path=where.file if where else None,
+                    line=where.line if where else None,
+                    column=where.column if where else None,
+                    yaml_path=path,
+                    hint="the platform's selectors and policies rely on its value: use another key",
+                )
+            own[key] = value
+        out[field_name] = own
     return out
 
 
@@ -224,18 +298,23 @@ def render_environment(
     policies: Sequence[Mapping[str, Any]] = (),
     leaves: Leaves = (),
     only: Collection[str] | None = None,
+    extras: Mapping[str, Sequence[Document]] | None = None,
     compact: bool = False,
 ) -> tuple[Manifest, ...]:
     """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
 
     ``only`` (cluster names, ``HUB_CLUSTER`` for the hub) lets one environment render on two
-    cores; the union of the parts is the whole render. ``compact`` holds each distinct string of
-    the bodies once (a body repeats keys, labels and names thousands of times): about half the
-    memory for some CPU, for a caller that keeps an environment's manifests (the gate).
+    cores; the union of the parts is the whole render.
+    ``extras``: each cluster's extra manifests (``generator.extras``), re-emitted in its ``apps``
+    component like the generated objects (same dumper, same checks), never replacing one.
+    ``compact`` holds each distinct string of the bodies once (a body repeats keys, labels and
+    names thousands of times): about half the memory for some CPU, for a caller that keeps an
+    environment's manifests (the gate).
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
         RenderError: output that is not an object, or two objects with one identity in a cluster.
+        ManifestLoadError: an extra manifest has the identity of a rendered object (or another extra).
     """
     out: list[Manifest] = []
     strings: dict[str, str] | None = {} if compact else None
@@ -265,7 +344,11 @@ def render_environment(
                 docs = _parse(text, rel, what, strings)
                 if service.since is not None:
                     docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
-                out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=origin, seen=seen))
+                out.extend(
+                    _manifests(
+                        env, plan, docs, rel=rel, what=what, sources=origin, seen=seen, service=service
+                    )
+                )
         rendered_policies = [_policy(env, p) for p in policies]
         out.extend(
             _manifests(
@@ -278,7 +361,66 @@ def render_environment(
                 seen=seen,
             )
         )
+        if (extras or {}).get(plan.name):
+            namespaces = sorted({m.name for m in out if m.cluster == plan.name and m.kind == "Namespace"})
+            docs_extra = (extras or {})[plan.name]
+            out.extend(
+                _extra_manifests(
+                    env, plan.name, docs_extra, namespaces=namespaces, env_map=env_map, seen=seen
+                )
+            )
     return tuple(sorted(out, key=sort_key))
+
+
+#: The Argo CD component (and ``rendered/`` directory) extra manifests join: the one the apps
+#: Application syncs, so they deploy with the services.
+EXTRA_COMPONENT = "apps"
+
+
+def _extra_manifests(
+    env: Environment,
+    cluster: str,
+    docs: Sequence[Document],
+    *,
+    namespaces: Sequence[str],
+    env_map: SourceMap,
+    seen: dict[Identity, tuple[str, YamlPath]],
+) -> list[Manifest]:
+    """A cluster's extra manifests as Manifests (with the environment's extra labels/annotations).
+
+    Each must be a namespaced object in one of ``namespaces`` (the platform's own, which its
+    policies cover): elsewhere, or cluster-scoped, no policy would see it. An object with the
+    identity of a rendered one (or of another extra) would replace it in the cluster. Both are
+    refused at the extra file's line, never written.
+    """
+    out = []
+    for doc in docs:
+        namespace = (doc.body.get("metadata") or {}).get("namespace")
+        if namespace not in namespaces:
+            raise ManifestLoadError(
+                f"{doc.kind} {doc.name} is "
+                + (f"in namespace {namespace!r}" if namespace else "not in a namespace (metadata.namespace)")
+                + f": extra manifests add objects to the platform's namespaces ({', '.join(namespaces)}), "
+                "where its policies apply",
+                path=doc.file,
+                line=doc.line,
+                hint="set metadata.namespace to one of them; cluster-wide objects belong in the templates",
+            )
+        body = _with_extra(doc.body, (env.extra,), env_map, doc.file)  # its own values win
+        m = Manifest(env.name, cluster, EXTRA_COMPONENT, body, SourceMap(()))
+        if m.identity in seen:
+            first, _ = seen[m.identity]
+            shown = first if first in {d.file for d in docs} else f"templates/{first}"
+            raise ManifestLoadError(
+                f"{m.kind} {m.namespace or '(cluster-scoped)'}/{m.name} is also rendered from {shown}: "
+                "an extra manifest adds objects, it never replaces one",
+                path=doc.file,
+                line=doc.line,
+                hint="rename it, or change the generated object through the environment file",
+            )
+        seen[m.identity] = (doc.file, ())
+        out.append(m)
+    return out
 
 
 def _annotated(body: Mapping[str, Any], key: str, value: str) -> Mapping[str, Any]:

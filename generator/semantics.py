@@ -16,6 +16,12 @@ together. Reads and writes nothing.
   Service); a queue ``x`` with dead-lettering and a queue ``x-dead``. Any other pair of objects
   with one identity (a service named like a platform object) is caught, located at the service's
   name, by ``render`` as it keys manifests by identity.
+- secrets: every store a service's secret names is declared (``secretStores``), and no variable is
+  both a value (``env``) and a secret.
+- extraManifests directories stay inside the repository (no absolute path, no ``..``); the
+  pipeline checks the files themselves (``generator.extras``).
+- a team's labels and annotations stay off the keys the platform owns (``RESERVED_DOMAINS``,
+  ``RESERVED_LABELS``); ``render`` also refuses one a template sets to another value.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator.errors import EnvFileError, ErrorAt
+from generator.location import YamlPath
 from generator.quantity import parse_quantity
 
-__all__ = ["ISTIO_PORTS", "semantic_errors"]
+__all__ = ["ISTIO_PORTS", "RESERVED_DOMAINS", "RESERVED_LABELS", "reserved_key", "semantic_errors"]
 
 
 #: Ports the Istio sidecar takes inside every meshed pod: Envoy admin 15000, outbound 15001, debug
@@ -110,6 +117,98 @@ def _collisions(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError
     return out
 
 
+#: Label and annotation domains that Kubernetes, the platform and its controllers own: a team's key
+#: there could change what a selector, a policy, a controller or the mesh does (``pod-security.
+#: kubernetes.io/enforce``, ``sidecar.istio.io/inject``, ``argocd.argoproj.io/sync-wave``…).
+RESERVED_DOMAINS = (
+    "kubernetes.io",
+    "k8s.io",
+    "docproc.io",
+    "istio.io",
+    "argoproj.io",
+    "karpenter.sh",
+    "konghq.com",
+    "kyverno.io",
+    "checkov.io",
+    "rabbitmq.com",
+    "amazonaws.com",
+)
+#: Unprefixed label keys others read: Istio's telemetry (``app``, ``version``) and injection switch.
+RESERVED_LABELS = frozenset({"app", "version", "istio-injection"})
+
+
+def reserved_key(key: str, *, label: bool) -> str | None:
+    """Who owns ``key`` (a domain or a reader), or ``None`` when a team may set it."""
+    prefix, _, _name = key.rpartition("/")
+    for domain in RESERVED_DOMAINS:
+        if prefix == domain or prefix.endswith(f".{domain}"):
+            return f"the {domain} domain"
+    if label and not prefix and key in RESERVED_LABELS:
+        return "Istio (telemetry and sidecar injection read it)"
+    return None
+
+
+def _extra_metadata(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    owners: list[tuple[YamlPath, Mapping[str, Any]]] = [((), data)]
+    owners += [(("services", i), s) for i, s in enumerate(data["services"])]
+    out = []
+    for at, owner in owners:
+        for field_name in ("labels", "annotations"):
+            for key in owner[field_name]:
+                who = reserved_key(key, label=field_name == "labels")
+                if who is not None:
+                    out.append(
+                        error_at(
+                            f"{field_name[:-1]} {key!r} is reserved for {who}: the platform's selectors, "
+                            "policies and controllers rely on it",
+                            (*at, field_name, key),
+                            f"use a key under your own domain, e.g. example.com/{key.rpartition('/')[2]}",
+                        )
+                    )
+    return out
+
+
+def _secrets(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    stores = [s["name"] for s in data["secretStores"]]
+    out = []
+    for i, s in enumerate(data["services"]):
+        for var, ref in s["secrets"].items():
+            if var in s["env"]:
+                out.append(
+                    error_at(
+                        f"service {s['name']!r} sets {var} both as a value (env) and from a secret store",
+                        ("services", i, "secrets", var),
+                        f"keep one: drop env.{var} or secrets.{var}",
+                    )
+                )
+            if ref["store"] not in stores:
+                out.append(
+                    error_at(
+                        f"secret store {ref['store']!r} is not declared",
+                        ("services", i, "secrets", var, "store"),
+                        f"declare it under secretStores (known: {', '.join(stores) or 'none'})",
+                    )
+                )
+    return out
+
+
+def _extra_manifest_dirs(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    places: list[tuple[YamlPath, Any]] = [(("extraManifests",), data.get("extraManifests"))]
+    places += [
+        (("topology", "clusters", name, "extraManifests"), c.get("extraManifests"))
+        for name, c in data["topology"]["clusters"].items()
+    ]
+    return [
+        error_at(
+            f"extraManifests {value!r} leaves the repository: it must be a directory inside it",
+            at,
+            "give a path relative to the repository root without '..', e.g. extra/<env>",
+        )
+        for at, value in places
+        if isinstance(value, str) and (value.startswith("/") or ".." in value.split("/"))
+    ]
+
+
 def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     """Every error of the checks above, in a stable order (by check, then file order)."""
     return [
@@ -117,4 +216,7 @@ def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
         *_ports(data, error_at),
         *_unused_queues(data, error_at),
         *_collisions(data, error_at),
+        *_extra_metadata(data, error_at),
+        *_secrets(data, error_at),
+        *_extra_manifest_dirs(data, error_at),
     ]

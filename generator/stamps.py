@@ -129,6 +129,8 @@ def inputs_digest(root: Path, env: str) -> str | None:
     if text is None:
         return None  # missing or not a regular file: the render reports it
     bases = _chain(env_dir, text)
+    if any(b"extraManifests" in (_read_regular(path) or b"") for path in [env_dir / f"{env}.yaml", *bases]):
+        return None  # its render reads a directory of files too: always rendered, never stale
     shared = _shared(root)
     if shared is None:
         return None

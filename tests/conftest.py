@@ -206,3 +206,27 @@ def cluster_weights(data: Mapping[str, Any]) -> dict[str, int]:
     if data["topology"]["type"] == "single":
         return {names[0]: 100}
     return {n: int(data["topology"]["weights"][n]) for n in names}
+
+
+def add_layer(project: Path, env: str, text: str) -> Path:
+    """``text`` (top-level keys) in a layer ``environments/_extra.yaml`` that ``env`` now extends.
+
+    ``env`` must extend nothing yet (its parent is ``_defaults``), so the layer sits between them.
+    """
+    import re
+
+    extra = project / "environments" / "_extra.yaml"
+    extra.write_text(text)
+    path = project / "environments" / f"{env}.yaml"
+    assert not re.search(r"(?m)^extends:", path.read_text())
+    path.write_text("extends: _extra\n" + path.read_text())
+    return extra
+
+
+def render_refused(cli: Callable[..., CliResult], project: Path, env: str) -> str:
+    """Render ``env`` expecting a user error: exit 2, no traceback, nothing written; its message."""
+    result = cli("render", "--root", str(project), "--env", env)
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    assert not (project / "rendered").exists()
+    return result.err

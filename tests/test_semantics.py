@@ -10,7 +10,7 @@ import pytest
 
 from generator.pipeline import Project, render_environments
 from generator.quantity import parse_quantity
-from tests.conftest import SHIPPED_ENVS, CliResult, shipped_data
+from tests.conftest import SHIPPED_ENVS, CliResult, add_layer, render_refused, shipped_data
 
 SINGLE = next(n for n in SHIPPED_ENVS if shipped_data(n)["topology"]["type"] == "single")
 
@@ -20,21 +20,11 @@ def _services() -> list[dict]:
 
 
 def _append(project: Path, text: str) -> Path:
-    """``text`` (top-level keys) in a layer ``_extra.yaml`` the single environment now extends."""
-    extra = project / "environments" / "_extra.yaml"
-    extra.write_text(text)
-    env = project / "environments" / f"{SINGLE}.yaml"
-    assert not re.search(r"(?m)^extends:", env.read_text())
-    env.write_text("extends: _extra\n" + env.read_text())
-    return extra
+    return add_layer(project, SINGLE, text)
 
 
 def _error(cli: Callable[..., CliResult], project: Path) -> str:
-    result = cli("render", "--root", str(project), "--env", SINGLE)
-    assert result.code == 2, result.err
-    assert "Traceback" not in result.err
-    assert not (project / "rendered").exists()
-    return result.err
+    return render_refused(cli, project, SINGLE)
 
 
 def _worker() -> dict:

@@ -1,4 +1,4 @@
-"""``gitops-gen check [--env NAME]... [--crd-dir DIR]... [--charts-dir DIR] [--output FORMAT] [--root DIR]``.
+"""``gitops-gen check [--env NAME]... [--crd-dir DIR]... [--charts-dir DIR] [--policies DIR]... [-o FORMAT]``.
 
 The CI gate.
 
@@ -33,6 +33,7 @@ EXAMPLES = """
 gitops-gen check --crd-dir ../shared/crds                 # what `make check` and CI run
 gitops-gen check --env prod --output github               # annotations on the environment lines
 gitops-gen check --output sarif > gitops-gen.sarif        # for code scanning
+gitops-gen check --policies team-policies/                # also a team's own policies (not deployed)
 """
 EXIT_1 = "a check failed: drift, invalid manifest, Enforce policy or cross-resource error"
 
@@ -45,6 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="pinned Helm charts' values, <DIR>/<chart>/<version>/values.yaml, read in place "
         "(default: $GITOPS_GEN_CHARTS, else ../shared/charts beside the project root)",
+    )
+    parser.add_argument(
+        "--policies",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a team's additional Kyverno policies (YAML files under DIR), evaluated on every cluster "
+        "with the rendered ones but never rendered or deployed (repeatable)",
     )
     parser.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="output format")
 
@@ -77,7 +86,12 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise UsageError(f"CRD directory {d} does not exist", path=d, hint="pass --crd-dir DIR")
     charts_dir = charts_directory(args.charts_dir, args.root)
     result = check(
-        Project(args.root), args.env, crd_dirs=crd_dirs, charts_dir=charts_dir, progress=args.progress
+        Project(args.root),
+        args.env,
+        crd_dirs=crd_dirs,
+        charts_dir=charts_dir,
+        progress=args.progress,
+        policy_dirs=args.policies,
     )
     assert args.output in FORMATS
     summary = result.summary()

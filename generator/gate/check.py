@@ -191,20 +191,24 @@ class _PolicyCache:
     def __init__(self) -> None:
         self._compiled: dict[str, Any] = {}
 
-    def get(self, subject: Subject) -> Any:
-        key = json.dumps(subject.manifest.body, sort_keys=True, default=str)
+    def get(self, document: Document) -> Any:
+        key = json.dumps(document.body, sort_keys=True, default=str)
         if key not in self._compiled:
             from generator.policy.load import policies_from_documents
 
-            (self._compiled[key],) = policies_from_documents([subject.document])
+            (self._compiled[key],) = policies_from_documents([document])
         return self._compiled[key]
 
 
 def policy_findings(
-    subjects: Sequence[Subject], policies: Sequence[Subject], cache: _PolicyCache | None = None
+    subjects: Sequence[Subject],
+    policies: Sequence[Subject],
+    cache: _PolicyCache | None = None,
+    extra: Sequence[Document] = (),
 ) -> dict[str, list[Finding]]:
-    """Findings per policy name: each of ``policies`` applied to every one of ``subjects``.
+    """Findings per policy name: each of ``policies`` (and ``extra``) applied to every one of ``subjects``.
 
+    ``extra``: policy documents that are evaluated but not rendered (``check --policies DIR``).
     Kyverno's message and failing field come from the engine (``anyPattern`` alternatives as the
     finding's context); the severity is ``generator.policy.findings.severity``, as in ``policy apply``.
     """
@@ -212,7 +216,7 @@ def policy_findings(
     from generator.policy.findings import severity
 
     cache = cache or _PolicyCache()
-    compiled = [cache.get(p) for p in policies]
+    compiled = [cache.get(p.document) for p in policies] + [cache.get(d) for d in extra]
     out: dict[str, list[Finding]] = {p.name: [] for p in compiled}
     documents = [s.document for s in subjects]
     for result in evaluate(compiled, documents):
@@ -289,8 +293,13 @@ def cluster_scopes(
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
     hubs: Mapping[str, Sequence[Manifest]] | None = None,
+    extra_policies: Sequence[Document] = (),
+    secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> dict[Scope, tuple[Finding, ...]]:
     """Schema, policy and cluster checks of ``subjects`` (whole clusters), findings located.
+
+    ``extra_policies``: a team's Kyverno policies (``check --policies DIR``), applied to each
+    workload cluster beside the ClusterPolicies rendered into it, never rendered themselves.
 
     ``charts_dir``: pinned charts' values (``<dir>/<chart>/<version>/``) for the ``chart-values``
     check; ``None`` skips it. ``hubs``: each environment's hub objects (``hub_manifests``), whose
@@ -312,12 +321,17 @@ def cluster_scopes(
     cache = _PolicyCache()
     for (env, cluster), members in sorted(clusters.items()):
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
-        for name, found in policy_findings(members, policies, cache).items():
+        extra = extra_policies if cluster != HUB_CLUSTER else ()
+        for name, found in policy_findings(members, policies, cache, extra).items():
             raw[Scope(env, cluster, f"{POLICY}/{name}")] = found
         hub = (hubs if hubs is not None else hub_manifests(subjects)).get(env, ())
         delivered = delivered_to(env, cluster, hub) if cluster != HUB_CLUSTER else ()
         view = ClusterView(env, cluster, tuple(s.manifest for s in members), repo_files, delivered)
-        options = CheckOptions(charts_dir=charts_dir, image_rules=(image_rules or {}).get(env))
+        options = CheckOptions(
+            charts_dir=charts_dir,
+            image_rules=(image_rules or {}).get(env),
+            secret_stores=(secret_stores or {}).get(env),
+        )
         for check, run in CLUSTER_CHECKS.items():
             found_cc = run(view, options)
             if found_cc is not None:
@@ -389,6 +403,8 @@ def check_subjects(
     charts_dir: str | None = None,
     foreign: Iterable[Finding] = (),
     jobs: int = 1,
+    extra_policies: Sequence[Document] = (),
+    secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> CheckResult:
     """Run schema, policy and cross-resource checks over rendered subjects (plus given drift).
 
@@ -406,6 +422,8 @@ def check_subjects(
         foreign: findings about files in ``rendered/`` no environment renders (``foreign`` scope);
             their documents are among ``subjects``.
         jobs: processes for the per-cluster checks (``generator.gate.parallel``); same result.
+        extra_policies: policy documents evaluated on every workload cluster, not rendered.
+        secret_stores: each environment's declared secret stores, (kind, name), for ``secret-refs``.
     """
     files = repo_files if repo_files is not None else frozenset(s.document.file for s in subjects)
     from generator.gate.parallel import parallel_cluster_scopes
@@ -418,6 +436,8 @@ def check_subjects(
         image_rules=image_rules,
         kubernetes_versions=kubernetes_versions,
         charts_dir=charts_dir,
+        extra_policies=extra_policies,
+        secret_stores=secret_stores,
     )
     add_scopes(
         scopes,

@@ -48,6 +48,9 @@ class CheckOptions:
     """Pinned charts' values (``<dir>/<chart>/<version>/``) for ``chart-values``; ``None`` skips it."""
     image_rules: ImageRules | None = None
     """The environment's image rules for ``image-registries``; ``None`` skips it."""
+    secret_stores: tuple[tuple[str, str], ...] | None = None
+    """(kind, name) of the secret stores the environment declares, for ``secret-refs``; ``None``:
+    only the stores the tree renders count."""
 
 
 ClusterCheck = Callable[[ClusterView, CheckOptions], Iterable[Finding] | None]
@@ -68,9 +71,14 @@ def _image_registries(view: ClusterView, options: CheckOptions) -> Iterable[Find
     return None if rules is None else check_image_registries(view, rules.registries, rules.require_digest)
 
 
+def _secret_refs(view: ClusterView, options: CheckOptions) -> Iterable[Finding]:
+    return paths.check_secret_refs(view, options.secret_stores)
+
+
 CLUSTER_CHECKS: Mapping[str, ClusterCheck] = {
     **{name: _plain(check) for name, check in cluster.CLUSTER_CHECKS.items()},
     **{name: _plain(check) for name, check in paths.PATH_CHECKS.items()},
+    "secret-refs": _secret_refs,
     **{name: _plain(check) for name, check in analysis.ANALYSIS_CHECKS.items()},
     **{name: _plain(check) for name, check in mesh.MESH_CHECKS.items()},
     SECRETS: _plain(check_secrets),

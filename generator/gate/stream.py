@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from generator.documents import Document
 from generator.findings import Finding
 from generator.gate.check import (
     CheckResult,
@@ -65,6 +66,8 @@ def check_part(
     image_rules: Mapping[str, ImageRules] | None = None,
     kubernetes_versions: Mapping[str, str] | None = None,
     charts_dir: str | None = None,
+    extra_policies: Sequence[Document] = (),
+    secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> Part:
     """Every check of one environment's ``subjects`` but the fleet-wide steps of ``merge_parts``.
 
@@ -79,6 +82,8 @@ def check_part(
         image_rules=image_rules,
         kubernetes_versions=kubernetes_versions,
         charts_dir=charts_dir,
+        extra_policies=extra_policies,
+        secret_stores=secret_stores,
     )
     by_file = add_scopes(
         scopes,

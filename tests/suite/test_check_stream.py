@@ -48,6 +48,7 @@ def whole_fleet(project: Project, crd_dirs: list[str] | None) -> CheckResult:
         environments=names,
         image_rules={n: ImageRules(e.images.registries, e.images.require_digest) for n, e in envs.items()},
         kubernetes_versions={n: e.eks.version for n, e in envs.items()},
+        secret_stores={n: tuple((s.kind, s.name) for s in e.secret_stores) for n, e in envs.items()},
     )
 
 

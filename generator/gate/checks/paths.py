@@ -10,7 +10,7 @@ never mount, a Kyverno rule that blocks the operators. Network and mesh paths ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from generator import yamlread
@@ -87,8 +87,39 @@ def _secret_refs(m: Manifest) -> Iterator[tuple[tuple[str | int, ...], str, str]
                 yield ("spec", "tls", i, "secretName"), name, "Ingress TLS"
 
 
-def check_secret_refs(view: ClusterView) -> Iterator[Finding]:
+def _store_refs(view: ClusterView, configured: Collection[tuple[str, str]] | None) -> Iterator[Finding]:
+    """Every ExternalSecret reads from a store the tree renders or the environment declares."""
+    cluster_stores = {m.name for m in view.of_kind("ClusterSecretStore")}
+    namespaced = {(m.namespace, m.name) for m in view.of_kind("SecretStore")}
+    for m in view.of_kind("ExternalSecret"):
+        name = get_path(m.body, "spec", "secretStoreRef", "name")
+        if not isinstance(name, str):
+            continue
+        kind = get_path(m.body, "spec", "secretStoreRef", "kind") or "SecretStore"  # the operator's default
+        if kind == "ClusterSecretStore" and name in cluster_stores:
+            continue
+        if kind == "SecretStore" and (m.namespace, name) in namespaced:
+            continue
+        if (kind, name) in (configured or ()):
+            continue
+        declared = ", ".join(f"{k} {n}" for k, n in sorted(configured or ())) or "none"
+        yield finding(
+            m,
+            ("spec", "secretStoreRef", "name"),
+            "secret-refs",
+            f"ExternalSecret reads from {kind} {name!r}, which this cluster's tree does not render and "
+            f"the environment does not declare (secretStores: {declared}): the operator never creates "
+            "its Secret. Declare the store under secretStores (or render it), or name one that exists.",
+        )
+
+
+def check_secret_refs(
+    view: ClusterView, secret_stores: Collection[tuple[str, str]] | None = None
+) -> Iterator[Finding]:
     """Every Secret a pod or an Ingress reads exists in its own namespace once synced.
+
+    ``secret_stores``: (kind, name) of the stores the environment declares (``secretStores``): an
+    ExternalSecret must read from one of them or from a store the tree renders.
 
     A Secret counts when it is rendered or created by a rendered controller object: a cert-manager
     Certificate (``spec.secretName``), an ExternalSecret, a RabbitmqCluster (``<name>-default-user``)
@@ -97,6 +128,7 @@ def check_secret_refs(view: ClusterView) -> Iterator[Finding]:
     An Istio Gateway's ``credentialName`` must live in the gateway workload's namespace.
     """
     producers = _secret_producers(view)
+    yield from _store_refs(view, secret_stores)
     for m in view.manifests:
         for path, name, how in _secret_refs(m):
             if (m.namespace, name) in producers:
