@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from generator.commands.helptext import epilog
-from generator.documents import load_paths
+from generator.documents import Document, iter_manifest_files, load_file
 from generator.dump import dump
 from generator.errors import PolicyLoadError, UsageError
 from generator.exitcode import ExitCode
@@ -111,36 +110,45 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
             "no ClusterPolicy, Policy, ValidatingPolicy or ValidatingAdmissionPolicy found in "
             + ", ".join(args.policy)
         )
-    documents = load_paths(args.resource)
     values = load_values(Path(args.values)) if args.values else Values()
     user = load_user_info(Path(args.userinfo)) if args.userinfo else UserInfo()
     operation = str(values.global_values.get("request.operation") or "CREATE")
     admission = Admission(operation=operation, user=user, values=values)
-    results: list[RuleResult] = []
-    bodies: list[Mapping[str, Any]] = []
-    for index, doc in enumerate(documents):
-        body, mutations = mutate_all(policies, doc.body, admission)
-        bodies.append(body)
-        results += [replace(r, resource_index=index) for r in mutations]
-    results += evaluate(policies, bodies, admission)
     cel_admission = CelAdmission(operation, user, values.namespaces, params=values.params)
-    for index, (doc, body) in enumerate(zip(documents, bodies, strict=True)):
-        for cel_policy in cel_policies:
-            results.extend(
-                evaluate_cel_policy(
-                    cel_policy,
-                    body,
-                    cel_admission,
-                    namespaced=doc.kind not in CLUSTER_SCOPED,
-                    resource_index=index,
-                )
-            )
-    counts = count_statuses(results)
-    findings: list[Finding] = [
-        result_to_finding(r, documents[r.resource_index])
-        for r in results
-        if r.status in ("fail", "warn", "error")
-    ]
+    # One file at a time: a resource is mutated, then validated (``evaluate`` pulls it lazily, so
+    # its results arrive while it is the current one), then CEL-checked, and only findings stay.
+    # Findings keep the order of a whole-set run: mutations, validations, CEL, each by resource.
+    counts = count_statuses(())
+    found: dict[str, list[Finding]] = {"mutate": [], "validate": [], "cel": []}
+    mutated: list[str] = []
+    current: list[Document] = []
+    seen = 0
+
+    def keep(kind: str, results: Iterable[RuleResult], doc: Document) -> None:
+        for r in results:
+            counts[r.status] += 1
+            if r.status in ("fail", "warn", "error"):
+                found[kind].append(result_to_finding(r, doc))
+
+    def resources() -> Iterator[Mapping[str, Any]]:
+        nonlocal seen
+        for file in iter_manifest_files(args.resource):
+            for doc in load_file(file):
+                body, mutations = mutate_all(policies, doc.body, admission)
+                keep("mutate", mutations, doc)
+                for cel_policy in cel_policies:
+                    namespaced = doc.kind not in CLUSTER_SCOPED
+                    cel = evaluate_cel_policy(cel_policy, body, cel_admission, namespaced=namespaced)
+                    keep("cel", cel, doc)
+                if args.mutated:
+                    mutated.append("---\n" + dump(body))
+                current[:] = [doc]
+                seen += 1
+                yield body
+
+    for result in evaluate(policies, resources(), admission):
+        keep("validate", [result], current[0])
+    findings = [*found["mutate"], *found["validate"], *found["cel"]]
     findings += [
         Finding(p.file, p.line, None, (), f"{p.name}/{rule}", reason, kind=p.kind, name=p.name)
         for p in policies
@@ -149,12 +157,12 @@ def _apply(args: argparse.Namespace, stdout: TextIO) -> int:
     counts["error"] += sum(len(p.unsupported_rules) for p in policies)
     summary: dict[str, Any] = {
         "policies": len(policies) + len(cel_policies),
-        "resources": len(documents),
+        "resources": seen,
         **counts,
     }
     stdout.write(get_formatter(args.output)(findings, summary, tool="gitops-gen policy apply"))
     if args.mutated:
-        text = "".join("---\n" + dump(b) for b in bodies)
+        text = "".join(mutated)
         if args.mutated == "-":
             stdout.write(text)
         else:
