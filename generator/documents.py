@@ -22,7 +22,7 @@ from generator.errors import ManifestLoadError
 from generator.location import Location
 from generator.manifest import HEADER_PREFIX
 
-__all__ = ["Document", "iter_manifest_files", "load_file", "load_paths", "locate"]
+__all__ = ["Document", "DocumentSource", "iter_manifest_files", "load_file", "load_paths", "locate"]
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -169,6 +169,17 @@ def locate(doc: Document, yaml_path: tuple[str | int, ...]) -> Location:
         mark, node = found
         best = (mark.line, mark.column)
     return Location(doc.file, doc.line + best[0], best[1] + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSource:
+    """The sources of an object a user wrote (``extraManifests``): each field traces to its own line."""
+
+    document: Document
+
+    def lookup(self, body: Mapping[str, Any], yaml_path: tuple[str | int, ...]) -> Location | None:
+        """Where ``yaml_path`` (or its deepest written ancestor) is in the user's file."""
+        return locate(self.document, yaml_path)
 
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Mark, yaml.Node] | None:

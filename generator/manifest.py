@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from generator.location import Location
-from generator.sourcemap import SourceMap
 
-__all__ = ["CLUSTER_SCOPE_DIR", "HEADER_PREFIX", "HUB_CLUSTER", "SINCE_ANNOTATION", "Identity", "Manifest"]
+__all__ = [
+    "CLUSTER_SCOPE_DIR",
+    "HEADER_PREFIX",
+    "HUB_CLUSTER",
+    "SINCE_ANNOTATION",
+    "Identity",
+    "Manifest",
+    "Sources",
+]
 
 #: First words of every file ``generator.write`` puts in ``rendered/``: it marks a file as generated
 #: (pruned when stale; read with the fast parser of ``generator.yamlread``), never hand-written.
@@ -32,6 +39,18 @@ SINCE_ANNOTATION = "docproc.io/since"
 Identity = tuple[str, str, str, str]
 
 
+class Sources(Protocol):
+    """Where the fields of a manifest were written.
+
+    The environment's source map (``sourcemap.SourceMap``), or the file a user wrote the object in
+    (``documents.DocumentSource``, extra manifests).
+    """
+
+    def lookup(self, body: Mapping[str, Any], yaml_path: tuple[str | int, ...]) -> Location | None:
+        """Where the value at ``yaml_path`` of ``body`` (or its nearest ancestor) was written."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """A rendered object of one cluster of one environment."""
@@ -45,8 +64,9 @@ class Manifest:
     """Argo CD component it belongs to: ``argocd``, ``operators``, ``platform`` or ``apps``."""
     body: Mapping[str, Any]
     """The Kubernetes object."""
-    sources: SourceMap | None = None
-    """Traces fields of ``body`` back to ``environments/<env>.yaml:<line>`` (lazily)."""
+    sources: Sources | None = None
+    """Traces fields of ``body`` back to the line that wrote them (lazily): ``environments/<env>.yaml``,
+    or the extra manifest's own file."""
     _path: str | None = field(default=None, init=False, repr=False, compare=False)
     """``path``, once computed (the gate asks for it hundreds of thousands of times)."""
 

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from generator import yamlread
-from generator.documents import Document
+from generator.documents import Document, DocumentSource
 from generator.errors import (
     EnvFileError,
     GeneratorError,
@@ -407,7 +407,7 @@ def _extra_manifests(
                 hint="set metadata.namespace to one of them; cluster-wide objects belong in the templates",
             )
         body = _with_extra(doc.body, (env.extra,), env_map, doc.file)  # its own values win
-        m = Manifest(env.name, cluster, EXTRA_COMPONENT, body, SourceMap(()))
+        m = Manifest(env.name, cluster, EXTRA_COMPONENT, body, DocumentSource(doc))
         if m.identity in seen:
             first, _ = seen[m.identity]
             shown = first if first in {d.file for d in docs} else f"templates/{first}"

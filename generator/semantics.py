@@ -117,6 +117,9 @@ def _collisions(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError
     return out
 
 
+#: Longest Kubernetes object name (a DNS-1123 label) a rendered name may have.
+MAX_NAME = 63
+
 #: Label and annotation domains that Kubernetes, the platform and its controllers own: a team's key
 #: there could change what a selector, a policy, a controller or the mesh does (``pod-security.
 #: kubernetes.io/enforce``, ``sidecar.istio.io/inject``, ``argocd.argoproj.io/sync-wave``…).
@@ -179,6 +182,15 @@ def _secrets(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
                         f"service {s['name']!r} sets {var} both as a value (env) and from a secret store",
                         ("services", i, "secrets", var),
                         f"keep one: drop env.{var} or secrets.{var}",
+                    )
+                )
+            if len(f"{s['name']}-{ref['store']}") > MAX_NAME:
+                out.append(
+                    error_at(
+                        f"the ExternalSecret of service {s['name']!r} for store {ref['store']!r} would be "
+                        f"named {s['name']}-{ref['store']}, longer than {MAX_NAME} characters",
+                        ("services", i, "secrets", var, "store"),
+                        "give the store (or the service) a shorter name",
                     )
                 )
             if ref["store"] not in stores:

@@ -254,7 +254,9 @@ def test_check_applies_the_platforms_policies_to_extra_objects(
         },
     )
     _use(project)
-    rules = {
-        f["rule"].split("/")[0] for f in _check(cli, project, crd_dir) if "deployment-rogue" in f["file"]
-    }
+    found = [f for f in _check(cli, project, crd_dir) if "deployment-rogue" in f["file"]]
+    rules = {f["rule"].split("/")[0] for f in found}
     assert {"pod-security-restricted", "restrict-images", "require-labels"} <= rules, rules
+    # each finding leads back to the line of the file the team wrote, not to the environment
+    image = next(f for f in found if f["rule"].startswith("restrict-images/"))
+    assert image["source"] == "extra/team/rogue.yaml:10:25", image  # the image key of the container

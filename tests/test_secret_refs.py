@@ -88,6 +88,15 @@ def test_a_variable_both_in_env_and_secrets_is_refused(project: Path, cli: Cli) 
     )
 
 
+def test_a_store_name_that_makes_the_external_secret_name_too_long_is_refused(
+    project: Path, cli: Cli
+) -> None:
+    store = "s" * (63 - len(_service()))  # <service>-<store>: 64 characters
+    add_layer(project, SINGLE, _secrets_layer(store, f"[{{name: {store}}}]"))
+    err = render_refused(cli, project, SINGLE)
+    assert re.search(r"services\[\d+\]\.secrets\.API_TOKEN\.store: .*longer than 63 characters", err), err
+
+
 def test_duplicate_store_names_are_refused(project: Path, cli: Cli) -> None:
     add_layer(project, SINGLE, "secretStores: [{name: s}, {name: s, kind: SecretStore}]\n")
     assert re.search(r"secretStores\[1\]\.name: duplicate name 's'", render_refused(cli, project, SINGLE))

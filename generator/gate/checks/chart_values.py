@@ -39,6 +39,7 @@ from generator.errors import UsageError
 from generator.findings import Finding
 from generator.gate.checks.cluster import ClusterView, finding, get_path, group_of, list_of
 from generator.manifest import Manifest
+from generator.sourcemap import SourceMap
 
 __all__ = [
     "CHECK",
@@ -388,7 +389,7 @@ def _traced(f: Finding, m: Manifest, values_at: int) -> Finding:
     ``valuesObject`` is the path under ``values``; the longest written prefix answers.
     """
     sources = m.sources
-    if sources is None or sources.origin[:2] != ("argocd", "operators"):
+    if not isinstance(sources, SourceMap) or sources.origin[:2] != ("argocd", "operators"):
         return f
     rel = f.yaml_path[values_at:]
     for n in range(len(rel), -1, -1):
