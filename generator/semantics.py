@@ -16,6 +16,8 @@ together. Reads and writes nothing.
   Service); a queue ``x`` with dead-lettering and a queue ``x-dead``. Any other pair of objects
   with one identity (a service named like a platform object) is caught, located at the service's
   name, by ``render`` as it keys manifests by identity.
+- container environment: no service variable (``env`` or ``secrets``) shadows one the workload
+  template sets (``PLATFORM_ENV``: the broker, its credentials, the queues).
 - secrets: every store a service's secret names is declared (``secretStores``), and no variable is
   both a value (``env``) and a secret.
 - extraManifests directories stay inside the repository (no absolute path, no ``..``); the
@@ -171,6 +173,37 @@ def _extra_metadata(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
     return out
 
 
+#: Container environment variables the workload template sets itself (the platform's wiring: where
+#: the service runs, the broker and its credentials, the queues): a service's own would collide.
+PLATFORM_ENV = frozenset(
+    {
+        "DOCPROC_ENVIRONMENT",
+        "DOCPROC_CLUSTER",
+        "DOCPROC_BACKUP_BUCKET",
+        "AMQP_HOST",
+        "AMQP_PORT",
+        "AMQP_USERNAME",
+        "AMQP_PASSWORD",
+        "CONSUME_QUEUES",
+        "PUBLISH_ROUTING_KEYS",
+    }
+)
+
+
+def _env_names(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
+    return [
+        error_at(
+            f"service {s['name']!r} sets {var}, which the platform sets in every container that needs it",
+            ("services", i, section, var),
+            "pick another name: the platform's value (broker, credentials, queues) must not be shadowed",
+        )
+        for i, s in enumerate(data["services"])
+        for section in ("env", "secrets")
+        for var in s[section]
+        if var in PLATFORM_ENV
+    ]
+
+
 def _secrets(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileError]:
     stores = [s["name"] for s in data["secretStores"]]
     out = []
@@ -230,5 +263,6 @@ def semantic_errors(data: Mapping[str, Any], error_at: ErrorAt) -> list[EnvFileE
         *_collisions(data, error_at),
         *_extra_metadata(data, error_at),
         *_secrets(data, error_at),
+        *_env_names(data, error_at),
         *_extra_manifest_dirs(data, error_at),
     ]

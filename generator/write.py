@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from generator.documents import DocumentSource
 from generator.dump import dump
 from generator.errors import WriteError
 from generator.manifest import HEADER_PREFIX, Manifest
@@ -74,7 +75,10 @@ class WriteReport:
 
 def file_text(m: Manifest) -> str:
     """Full text of a manifest's file: generated-file header, canonical YAML, LF, final newline."""
-    header = f"{HEADER_PREFIX} from environments/{m.env}.yaml. Do not edit: run `make render`.\n"
+    source = f"environments/{m.env}.yaml"
+    if isinstance(m.sources, DocumentSource):  # an extra manifest: name the file the team edits
+        source = f"{m.sources.document.file} (extraManifests of {source})"
+    header = f"{HEADER_PREFIX} from {source}. Do not edit: run `make render`.\n"
     return header + dump(m.body)
 
 

@@ -235,3 +235,34 @@ def test_service_named_like_a_platform_object_is_located_at_its_name(
         err,
     ), err
     assert f"rename '{taken}'" in err
+
+
+@pytest.mark.parametrize("section", ["env", "secrets"])
+def test_a_variable_the_platform_sets_is_refused(
+    project: Path, cli: Callable[..., CliResult], section: str
+) -> None:
+    name = _worker()["name"]
+    value = "x" if section == "env" else "{store: s, key: k}"
+    _append(
+        project,
+        f"secretStores: [{{name: s}}]\nservices:\n  - name: {name}\n    {section}: {{AMQP_PASSWORD: {value}}}\n",
+    )
+    err = _error(cli, project)
+    assert re.search(
+        rf"environments/_extra\.yaml:4:\d+: services\[\d+\]\.{section}\.AMQP_PASSWORD: .*which the platform sets",
+        err,
+    ), err
+
+
+def test_platform_env_names_every_variable_the_templates_set(project: Path) -> None:
+    """Every variable the templates add is a refused name: the constant cannot fall behind them."""
+    from generator.semantics import PLATFORM_ENV
+
+    own = {s["name"]: set(s.get("env", {})) for s in _services()}
+    seen: set[str] = set()
+    for m in render_environments(Project(project), [SINGLE]):
+        if m.kind in {"Rollout", "Deployment"} and m.name in own:
+            for container in m.body["spec"]["template"]["spec"]["containers"]:
+                seen |= {e["name"] for e in container.get("env", [])} - own[m.name]
+    assert "DOCPROC_ENVIRONMENT" in seen
+    assert seen <= PLATFORM_ENV, seen - PLATFORM_ENV
