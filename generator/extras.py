@@ -9,7 +9,9 @@ ones, where ``check`` validates and policy-checks it like the rest. Nothing is c
 
 Refused, each as a user error (exit 2): a directory missing or outside the repository (through a
 symlink too), a symlink leaving the repository or naming a directory, anything but regular files
-and directories, a file that is not ``.yaml``/``.yml``, an object without ``metadata.name``. Names
+and directories, a file that is not ``.yaml``/``.yml``, an object without ``metadata.name``, a
+cluster-scoped object (``CLUSTER_SCOPED_KINDS``; ``render`` then keeps the rest to the platform's
+namespaces). Names
 starting with ``.`` are skipped (``.gitkeep``). Reads files; writes nothing.
 """
 
@@ -24,9 +26,43 @@ from generator.documents import Document
 from generator.errors import ErrorAt, GeneratorError, ManifestLoadError
 from generator.location import YamlPath
 
-__all__ = ["load_extra_manifests"]
+__all__ = ["CLUSTER_SCOPED_KINDS", "load_extra_manifests"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+#: Cluster-scoped kinds (Kubernetes' own and the controllers' the platform runs), refused even with a
+#: ``metadata.namespace`` (which the API server ignores for them): a ClusterRoleBinding or a webhook
+#: acts on the whole cluster, beyond the namespaces the platform's policies cover. Any kind whose
+#: name starts with ``Cluster`` is refused too.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "CustomResourceDefinition",
+        "DeviceClass",
+        "EC2NodeClass",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "NodePool",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+    }
+)
 
 
 def _refuse(message: str, shown: str, hint: str) -> GeneratorError:
@@ -105,6 +141,14 @@ def load_extra_manifests(root: Path, rel: str, at: YamlPath, error_at: ErrorAt) 
                     path=shown,
                     line=doc.line,
                     hint="every object needs a name: it is what identifies it in the cluster",
+                )
+            if doc.kind in CLUSTER_SCOPED_KINDS or doc.kind.startswith("Cluster"):
+                raise ManifestLoadError(
+                    f"{doc.kind} {name} is cluster-scoped: extra manifests add namespaced objects to the "
+                    "platform's namespaces, where its policies apply",
+                    path=shown,
+                    line=doc.line,
+                    hint="cluster-wide objects belong in the templates (reviewed with the platform)",
                 )
             out.append(doc)
     return tuple(out)

@@ -192,6 +192,24 @@ def test_two_extra_objects_with_one_identity_are_refused(project: Path, cli: Cli
 
 
 @pytest.mark.parametrize(
+    ("kind", "api"),
+    [
+        ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1"),
+        ("NodePool", "karpenter.sh/v1"),
+        ("Namespace", "v1"),
+    ],
+)
+def test_cluster_scoped_objects_are_refused_even_with_a_namespace(
+    project: Path, cli: Cli, kind: str, api: str
+) -> None:
+    _extra(
+        project, {"c.yaml": f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: x, namespace: docproc}}\n"}
+    )
+    _use(project)
+    assert f"extra/team/c.yaml:1: {kind} x is cluster-scoped" in render_refused(cli, project, SINGLE)
+
+
+@pytest.mark.parametrize(
     ("metadata", "message"),
     [
         ("{name: x, namespace: default}", "in namespace 'default'"),
