@@ -40,3 +40,13 @@ def test_incremental_case_at_a_tiny_size(tmp_path: Path) -> None:
     assert "old" not in text
     assert row in text
     assert text.endswith("<!-- bench:commands:end -->\ntail\n")
+
+
+def test_check_case_is_given_the_charts_directory(tmp_path: Path) -> None:
+    """`check` refuses to run without pinned charts: the harness passes them as `make check` does."""
+    from generator.bench.commands import _cases
+
+    (check,) = [c for c in _cases(tmp_path, tmp_path / "crds", tmp_path / "charts") if c.name == "check"]
+    at = check.argv.index("--charts-dir")
+    assert check.argv[at + 1] == str(tmp_path / "charts")
+    assert check.argv[check.argv.index("--crd-dir") + 1] == str(tmp_path / "crds")

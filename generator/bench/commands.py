@@ -82,9 +82,10 @@ class Case:
     prepare: Callable[[], None] = lambda: None
 
 
-def _cases(project: Path, crd_dir: Path | None) -> list[Case]:
+def _cases(project: Path, crd_dir: Path | None, charts_dir: Path | None = None) -> list[Case]:
     rendered = project / "rendered"
     crd = ["--crd-dir", str(crd_dir)] if crd_dir else []
+    charts = ["--charts-dir", str(charts_dir)] if charts_dir else []
 
     def scratch() -> None:
         shutil.rmtree(rendered, ignore_errors=True)
@@ -108,7 +109,7 @@ def _cases(project: Path, crd_dir: Path | None) -> list[Case]:
             ),
             "floor",
         ),
-        *([Case("check", _gitops("check", *crd, *root), "floor")] if crd_dir else []),
+        *([Case("check", _gitops("check", *crd, *charts, *root), "floor")] if crd_dir else []),
         Case("render after editing one service", _gitops("render", *root), "render", edit_one_service),
         Case("render --check, nothing changed", _gitops("render", "--check", *root), "render"),
     ]
@@ -126,6 +127,7 @@ def run_size(
     *,
     crd_dir: Path | None,
     only: Sequence[str] = (),
+    charts_dir: Path | None = None,
 ) -> list[str]:
     """Markdown table rows for one fleet size (``only``: cases whose name contains one of these)."""
     from generator.bench.fleet import make_fleet_project
@@ -137,7 +139,7 @@ def run_size(
     floor_argv = [sys.executable, "-c", FLOOR, str(rendered)]
     documents = int(subprocess.run(floor_argv, capture_output=True, text=True, check=True).stdout)
     rows = []
-    for case in _cases(project, crd_dir):
+    for case in _cases(project, crd_dir, charts_dir):
         if only and not any(o in case.name for o in only):
             continue
         pairs: list[tuple[Sample, Sample]] = []
@@ -179,12 +181,15 @@ def run_sizes(
     *,
     only: Sequence[str] = (),
     emit: Callable[[str], None] = print,
+    charts_dir: Path | None = None,
 ) -> str:
     """The whole table (also emitted row by row as it is measured)."""
     lines = [HEADER]
     emit(HEADER)
     for services in sizes:
-        for row in run_size(repo_root, out, services, repeat, crd_dir=crd_dir, only=only):
+        for row in run_size(
+            repo_root, out, services, repeat, crd_dir=crd_dir, only=only, charts_dir=charts_dir
+        ):
             lines.append(row)
             emit(row)
     return "\n".join(lines)
@@ -221,13 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--crd-dir", type=Path, default=Path(os.environ.get("GITOPS_GEN_CRDS", "../shared/crds"))
     )
+    parser.add_argument(
+        "--charts-dir",
+        type=Path,
+        default=Path(os.environ.get("GITOPS_GEN_CHARTS", "../shared/charts")),
+        help="pinned charts' values for check (as make check passes them)",
+    )
     parser.add_argument("--only", action="append", default=[], help="only cases whose name contains this")
     parser.add_argument("--doc", type=Path, help="write the table into this Markdown file (between markers)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     repo_root = Path(__file__).resolve().parents[2]
     crd_dir = args.crd_dir.resolve() if args.crd_dir.is_dir() else None
-    table = run_sizes(repo_root, args.out.resolve(), sizes, args.repeat, crd_dir, only=args.only)
+    charts_dir = args.charts_dir.resolve() if args.charts_dir.is_dir() else None
+    table = run_sizes(
+        repo_root, args.out.resolve(), sizes, args.repeat, crd_dir, only=args.only, charts_dir=charts_dir
+    )
     if args.doc:
         command = "python -m generator.bench.commands " + " ".join(argv if argv is not None else sys.argv[1:])
         update_doc(args.doc, table, command.strip())
