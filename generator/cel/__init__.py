@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.cel import _no_repl  # noqa: F401  (first: before anything imports the cel package)
 from generator.cel.activation import Activation
 from generator.cel.errors import (
     CelCostError,
