@@ -426,18 +426,18 @@ def test_broken_pipe_is_quiet() -> None:
 )
 @pytest.mark.parametrize("command", ["render", "validate"])
 def test_json_shape_of_each_hostile_input_error(
-    rendered_project: Path, cli, command: str, payload: bytes, text: str, with_line: bool
+    project: Path, cli, command: str, payload: bytes, text: str, with_line: bool
 ) -> None:
-    """Under ``--output json`` each class is one finding of the contract's shape, exit 2, stdout only."""
+    """Under ``--output json`` each class is one finding of the contract's shape on stdout, exit 2."""
     from generator.findings import Finding
     from generator.gate.report.common import finding_to_json
 
     if command == "render":
-        target = rendered_project / "environments" / "dev.yaml"
+        target = project / "environments" / "dev.yaml"
         target.write_bytes(target.read_bytes() + payload)
-        result = cli("render", "--root", str(rendered_project), "--env", "dev", "--output", "json")
+        result = cli("render", "--root", str(project), "--env", "dev", "--output", "json")
     else:
-        target = rendered_project / "hostile.yaml"
+        target = project / "hostile.yaml"
         target.write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + payload)
         result = cli("validate", str(target), "--kubernetes-version", "1.33", "--output", "json")
     assert result.code == 2, (result.out, result.err)

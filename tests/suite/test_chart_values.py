@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from generator.errors import UsageError
 from generator.gate.checks.chart_values import (
     CHECK,
     REQUIRED,
@@ -209,3 +210,24 @@ def test_a_misspelt_shipped_key_is_named_with_its_environment_line(
     assert source.line is not None
     text = (ROOT / source.file).read_text(encoding="utf-8").splitlines()
     assert "clusterName:" in text[source.line - 1]
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "line"),
+    [
+        ("demo/1.0.0/values.yaml", "replicas: 1\nreplicas: 2\n", 2),  # duplicate key
+        ("wrapper/0.1.0/Chart.yaml", "name: wrapper\ndependencies: [\n", 3),  # truncated
+    ],
+    ids=["values", "chart-metadata"],
+)
+def test_a_malformed_chart_file_is_a_located_user_error(
+    tree: Callable[[Mapping[str, str]], Path], file: str, text: str, line: int
+) -> None:
+    """The charts directory is the user's (--charts-dir): a broken file there is exit 2, at its line."""
+    charts = tree({**CHARTS, file: text})
+    chart, version = file.split("/")[:2]
+    load_chart.cache_clear()
+    with pytest.raises(UsageError) as raised:
+        load_chart(str(charts), chart, version)
+    assert raised.value.path == str(charts / file)
+    assert raised.value.line == line

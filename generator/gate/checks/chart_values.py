@@ -103,13 +103,13 @@ class Chart:
     """Dependencies by alias (or name); ``None`` when their values are not in the charts directory."""
 
 
-def _documented_keys(text: str) -> dict[Path_, frozenset[str]]:
-    """Commented-out keys per mapping: a ``# key:`` line at a mapping's key column, inside its lines."""
+def _documented_keys(text: str, root: yaml.Node | None) -> dict[Path_, frozenset[str]]:
+    """Commented-out keys per mapping: a ``# key:`` line at a mapping's key column, inside its lines.
+
+    ``root``: ``text`` composed (the node tree ``load_chart`` also constructs the values from).
+    """
     lines = text.splitlines()
     out: dict[Path_, set[str]] = {}
-    root = yamlread.compose_or_none(text)
-    if root is None:
-        return {}
 
     def walk(node: Any, path: Path_) -> None:
         if not isinstance(node, yaml.MappingNode) or not node.value:
@@ -140,7 +140,7 @@ def _merge(base: Any, over: Any) -> Any:
 
 
 def _chart_file(path: Path) -> Mapping[str, Any]:
-    """A chart's YAML file (``Chart.yaml``, ``Chart.lock``, ``values.yaml``) as a mapping.
+    """A chart's metadata file (``Chart.yaml``, ``Chart.lock``) as a mapping.
 
     The charts directory is the user's (``--charts-dir``): an unreadable file is a located user
     error, and one that is not a mapping reads as empty.
@@ -180,12 +180,14 @@ def load_chart(charts_dir: str, name: str, version: str, embedded_in: str | None
     directory = next((d for d in candidates if (d / "values.yaml").is_file()), None)
     if directory is None:
         return None
-    text = (directory / "values.yaml").read_text(encoding="utf-8")
-    raw = yamlread.load(text, str(directory / "values.yaml"), UsageError) or {}
+    shown = str(directory / "values.yaml")
+    text = yamlread.read_text(directory / "values.yaml", shown, UsageError)
+    root = yamlread.compose(text, shown, UsageError)
+    documented = _documented_keys(text, root)  # before construct, which may flatten merge keys in place
+    raw = yamlread.construct(root, text, shown, UsageError) or {}
     defaults = dict(raw)
     if isinstance(raw.get(ISTIO_DEFAULTS), Mapping):
         defaults = _merge(raw[ISTIO_DEFAULTS], {k: v for k, v in raw.items() if k != ISTIO_DEFAULTS})
-    documented = _documented_keys(text)
     if ISTIO_DEFAULTS in raw:
         for path, keys in list(documented.items()):
             if path[:1] == (ISTIO_DEFAULTS,):
