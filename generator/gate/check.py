@@ -16,6 +16,7 @@ writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,18 +169,23 @@ def schema_findings(
     Built-in kinds are checked against the schemas of the EKS version each environment declares
     (``kubernetes_versions``: env → ``X.Y``; the nearest shipped one), else the newest shipped.
     """
-    from generator.schema import Engine, Options
     from generator.schema.kube import nearest_shipped
 
-    engines: dict[str | None, Any] = {}
     for subject in subjects:
         declared = (kubernetes_versions or {}).get(subject.manifest.env)
         version = nearest_shipped(declared) if declared else None
-        if version not in engines:
-            engines[version] = Engine(
-                Options(crd_dirs=tuple(crd_dirs), strict=True, kubernetes_version=version)
-            )
-        yield from engines[version].check(subject.document)
+        yield from _engine(tuple(crd_dirs), version).check(subject.document)
+
+
+@functools.cache
+def _engine(crd_dirs: tuple[str, ...], version: str | None) -> Any:
+    """One schema engine per CRD directories and version for the whole process.
+
+    ``check`` streams environment after environment: each kind compiles once, not once per environment.
+    """
+    from generator.schema import Engine, Options
+
+    return Engine(Options(crd_dirs=crd_dirs, strict=True, kubernetes_version=version))
 
 
 # --- policies -----------------------------------------------------------------------------------
@@ -198,6 +204,11 @@ class _PolicyCache:
 
             (self._compiled[key],) = policies_from_documents([document])
         return self._compiled[key]
+
+
+#: Compiled once per process: ``check`` streams environment after environment, whose rendered
+#: ClusterPolicies are mostly identical.
+_POLICIES = _PolicyCache()
 
 
 def policy_findings(
@@ -318,7 +329,7 @@ def cluster_scopes(
     if crd_dirs is not None:
         for f in schema_findings(subjects, crd_dirs, kubernetes_versions):
             raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
-    cache = _PolicyCache()
+    cache = _POLICIES
     for (env, cluster), members in sorted(clusters.items()):
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         extra = extra_policies if cluster != HUB_CLUSTER else ()
