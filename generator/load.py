@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from generator import yamlread
@@ -33,6 +32,9 @@ from generator.envguard import check_values, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 from generator.layering import merge_layers
 from generator.location import Location, YamlPath
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "DEFAULTS_NAME",
@@ -191,9 +193,11 @@ def _schema_errors(loaded: LoadedEnv, errors: Iterable[jsonschema.ValidationErro
     A file with an unknown key, a bad type and a bad pattern gets all three in one run. Alternatives
     of one ``oneOf``/``anyOf`` stay one error (``best_match`` picks the likeliest).
     """
+    from jsonschema.exceptions import best_match  # 40 ms: only commands that check a schema load it
+
     out: list[EnvFileError] = []
     for error in errors:
-        best = jsonschema.exceptions.best_match([error])
+        best = best_match([error])
         if best is not None:
             out.extend(_schema_error(loaded, best))
     unique = {(e.line, e.column, str(e)): e for e in out}

@@ -416,8 +416,17 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     """Split multi-document YAML on ``---`` lines → ``[(first_line, text)]``, blank ones dropped.
 
     Splitting first lets each document be parsed alone (so a field's line is found by parsing only
-    its own document) while keeping a C or Rust parser's speed for the whole file.
+    its own document) while keeping a C or Rust parser's speed for the whole file. A file without a
+    ``---`` at a line start (one manifest per file, as ``rendered/`` holds) is one chunk: two
+    substring tests instead of a regex pass.
     """
+    if not text.startswith("---") and "\n---" not in text:
+        return [(1, text)] if text and not text.isspace() else []
+    return _split_on_markers(text)
+
+
+def _split_on_markers(text: str) -> list[tuple[int, str]]:
+    """``split_documents`` for text that may hold ``---`` lines: one regex pass."""
     chunks: list[tuple[int, str]] = []
     start = 0
     line = 1
@@ -428,7 +437,7 @@ def split_documents(text: str) -> list[tuple[int, str]]:
         start = m.end() + 1 if m.end() < len(text) else m.end()
         line += 1
     chunks.append((line, text[start:]))
-    return [(ln, chunk) for ln, chunk in chunks if chunk.strip()]
+    return [(ln, chunk) for ln, chunk in chunks if chunk and not chunk.isspace()]
 
 
 # Every alternative starts at the character before a token (whitespace or a flow indicator; the

@@ -1,4 +1,8 @@
-"""``yamlread.read_text`` reads what ``fstat`` promised, and on to its limit when the file grew."""
+"""Fast paths of ``generator.yamlread`` give what the general code gives.
+
+``read_text`` reads what ``fstat`` promised, and on to its limit when the file grew;
+``split_documents`` on a text without a ``---`` line equals the regex split.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator import yamlread
 from generator.errors import ManifestLoadError
@@ -51,3 +57,15 @@ def test_read_text_refuses_a_file_that_grew_past_the_limit(
     with pytest.raises(ManifestLoadError, match="grew past the 1000 bytes"):
         yamlread.read_text(path, "a.yaml", ManifestLoadError, max_bytes=1_000)
     assert yamlread.read_text(path, "a.yaml", ManifestLoadError, max_bytes=10_000) == path.read_text()
+
+
+@given(st.text(alphabet="-\n \t\r\x85\u2028a:#.", max_size=40))
+def test_split_documents_equals_the_regex_split(text: str) -> None:
+    assert yamlread.split_documents(text) == yamlread._split_on_markers(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\n", " \n\t", "a: 1\n", "---\na: 1\n", "a: 1\n---\nb: 2\n", "a: 1\n--- x\n"]
+)
+def test_split_documents_examples(text: str) -> None:
+    assert yamlread.split_documents(text) == yamlread._split_on_markers(text)
