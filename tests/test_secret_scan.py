@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.documents import load_file
 from generator.gate.checks.cluster import ClusterView
@@ -158,3 +160,70 @@ def test_check_reports_a_secret_with_the_environment_line(
     assert any(
         f["file"].endswith("secret-by-hand.yaml") and "stringData.password" in f["message"] for f in secrets
     )
+
+
+# --- the prefilter (speed, issue 14) -------------------------------------------------------------
+
+_FRAGMENTS = [
+    PRIVATE_KEY,
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "xoxb-1234567890-abc",
+    "AIzaSyA1234567890abcdefghijklmnopqrstu",
+    "postgres://app:pa55word@db",
+    "https://",
+    "app:pw@",
+    "Bearer",
+    "bearer\tabcdefghijklmnop",
+    "Basic dXNlcjpwYXNzd29yZA==",
+    "Zx8Qw2Lp9Vt4Rk7Ys1Mn6Bc3",
+    "hunter2",
+    "changeme",
+    " ",
+    "\n",
+    "-",
+    "x",
+]
+_TEXT = st.lists(st.sampled_from(_FRAGMENTS), max_size=4).map("".join) | st.text(max_size=30)
+_ENV = st.lists(
+    st.fixed_dictionaries(
+        {"name": st.sampled_from(["DB_PASS", "LOG_LEVEL", "API_KEY", "MODE", ""]), "value": _TEXT}
+    ),
+    max_size=3,
+)
+_BODY = st.recursive(
+    _TEXT | st.integers() | st.booleans() | st.none(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "data", "value", "url"]), inner, max_size=3)
+        | st.fixed_dictionaries({"name": _TEXT, "env": _ENV})
+    ),
+    max_leaves=12,
+)
+
+
+@given(body=_BODY, kind=st.sampled_from(["ConfigMap", "Deployment", "Secret"]))
+def test_prefilter_never_hides_a_finding(body: object, kind: str) -> None:
+    """The one-pass prefilter only skips manifests the exact scan reports nothing in."""
+    from generator.gate.checks import secrets
+
+    manifest = Manifest(
+        "e", "c", "apps", {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}, "x": body}
+    )
+    fast = list(secrets._manifest_findings(manifest))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(secrets, "_may_hold_secret", lambda _body: True)
+        exact = list(secrets._manifest_findings(manifest))
+    assert fast == exact
+
+
+def test_prefilter_skips_a_clean_manifest() -> None:
+    """The fast path is the one taken for a manifest without secrets (else it would save nothing)."""
+    from generator.gate.checks import secrets
+
+    body = {
+        "kind": "Deployment",
+        "spec": {"containers": [{"name": "a", "env": [{"name": "MODE", "value": "x"}]}]},
+    }
+    assert not secrets._may_hold_secret(body)
+    assert secrets._may_hold_secret({"a": ["x", {"b": "AKIAIOSFODNN7EXAMPLE"}]})

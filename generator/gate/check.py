@@ -16,6 +16,7 @@ writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,18 +169,23 @@ def schema_findings(
     Built-in kinds are checked against the schemas of the EKS version each environment declares
     (``kubernetes_versions``: env → ``X.Y``; the nearest shipped one), else the newest shipped.
     """
-    from generator.schema import Engine, Options
     from generator.schema.kube import nearest_shipped
 
-    engines: dict[str | None, Any] = {}
     for subject in subjects:
         declared = (kubernetes_versions or {}).get(subject.manifest.env)
         version = nearest_shipped(declared) if declared else None
-        if version not in engines:
-            engines[version] = Engine(
-                Options(crd_dirs=tuple(crd_dirs), strict=True, kubernetes_version=version)
-            )
-        yield from engines[version].check(subject.document)
+        yield from _engine(tuple(crd_dirs), version).check(subject.document)
+
+
+@functools.cache
+def _engine(crd_dirs: tuple[str, ...], version: str | None) -> Any:
+    """One schema engine per CRD directories and version for the whole process.
+
+    ``check`` streams environment after environment: each kind compiles once, not once per environment.
+    """
+    from generator.schema import Engine, Options
+
+    return Engine(Options(crd_dirs=crd_dirs, strict=True, kubernetes_version=version))
 
 
 # --- policies -----------------------------------------------------------------------------------
@@ -198,6 +204,11 @@ class _PolicyCache:
 
             (self._compiled[key],) = policies_from_documents([document])
         return self._compiled[key]
+
+
+#: Compiled once per process: ``check`` streams environment after environment, whose rendered
+#: ClusterPolicies are mostly identical.
+_POLICIES = _PolicyCache()
 
 
 def policy_findings(
@@ -318,7 +329,7 @@ def cluster_scopes(
     if crd_dirs is not None:
         for f in schema_findings(subjects, crd_dirs, kubernetes_versions):
             raw.setdefault(scope_of(f.file, SCHEMA), []).append(f)
-    cache = _PolicyCache()
+    cache = _POLICIES
     for (env, cluster), members in sorted(clusters.items()):
         policies = [s for s in members if s.manifest.kind == "ClusterPolicy"]
         extra = extra_policies if cluster != HUB_CLUSTER else ()
@@ -460,9 +471,12 @@ def add_scopes(
     environments: Sequence[str],
     expected_clusters: Mapping[str, tuple[str, ...]] | None,
     hub_wide: bool = True,
+    env_wide: bool = True,
 ) -> dict[str, Subject]:
     """Add the drift, foreign and environment-wide scopes to the cluster ``scopes`` (located).
 
+    ``env_wide=False`` leaves the environment-wide checks out: ``subjects`` are some clusters of an
+    environment, whose checks run once all its clusters are known (``generator.gate.stream.join``).
     Returns the subject that locates findings on each file (the last of the file).
     """
     by_file = {s.document.file: s for s in subjects}
@@ -470,6 +484,8 @@ def add_scopes(
         for f in extra:
             scope = scope_of(f.file, check_name)
             scopes[scope] = (*scopes.get(scope, ()), located(f, by_file))
+    if not env_wide:
+        return by_file
     manifests = [s.manifest for s in subjects]
     for scope, found in env_scopes(manifests, environments, expected_clusters, hub_wide=hub_wide).items():
         scopes[scope] = tuple(located(f, by_file) for f in found)

@@ -150,6 +150,7 @@ def test_schema_stage_uses_each_environments_eks_version(
     monkeypatch: pytest.MonkeyPatch, crd_dir: Path
 ) -> None:
     """Built-in kinds are validated against the schemas of the EKS version the environment declares."""
+    from generator.gate.check import _engine
     from generator.pipeline import Project, check
     from generator.schema import Engine
 
@@ -161,6 +162,7 @@ def test_schema_stage_uses_each_environments_eks_version(
         real_init(self, options)
 
     monkeypatch.setattr(Engine, "__init__", spy)
+    _engine.cache_clear()  # engines live for the process: an earlier test may have built this one
     check(
         Project(Path(__file__).resolve().parents[2]),
         ["dev"],

@@ -103,3 +103,51 @@ def test_drift_foreign_stale_and_cross_environment_paths(tmp_path: Path) -> None
     # The Application's path exists only in another environment: checked against one
     # environment's files, it would be reported missing.
     assert not [f for f in reference.findings if f.rule == "argocd-application-path" and "cross" in f.file]
+
+
+def test_an_environment_split_by_clusters_equals_it_whole(
+    tmp_path: Path, crd_dir: Path, charts_dir: Path
+) -> None:
+    """Both cores on one environment: each process checks one group of clusters, ``join`` the rest.
+
+    Drift and foreign files sit in the second group's cluster directory and at the environment's
+    top, where only the first group looks; the result equals a serial check of the environment.
+    """
+    from generator.pipeline import _check_plan, _cluster_parts
+
+    for name in ("environments", "templates", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    defaults = tmp_path / "environments" / "_defaults.yaml"
+    old = "        cni: {enabled: true}\n"
+    assert old in defaults.read_text(encoding="utf-8")
+    # istiod delivered by the hub stops sidecar metrics: a finding in every cluster's analyses
+    # that only a part that knows the hub's Applications can make
+    defaults.write_text(
+        defaults.read_text(encoding="utf-8").replace(
+            old, old + "        meshConfig: {enablePrometheusMerge: false}\n"
+        ),
+        encoding="utf-8",
+    )
+    project = Project(tmp_path)
+    render(project)
+    loaded = {n: load_env(project, n) for n in selected_envs(project, None)}
+    dual = [n for n, (_, env) in loaded.items() if len(_cluster_parts(env, 2)) == 2]
+    assert dual, "no shipped environment has two clusters"
+    name = dual[0]
+    assert _check_plan({name: loaded[name]}, 2) == ([(name, 0)], [(name, 1)])
+    second = _cluster_parts(loaded[name][1], 2)[1]
+    assert second is not None
+    cluster_dir = project.rendered / name / second[0]
+    edited = sorted(cluster_dir.rglob("*.yaml"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
+    stray = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: docproc\ndata: {}\n"
+    (edited.parent / "configmap-stray.yaml").write_text(stray, encoding="utf-8")
+    (project.rendered / name / "notes.yaml").write_text(stray, encoding="utf-8")
+    options = {"crd_dirs": [str(crd_dir)], "charts_dir": str(charts_dir)}
+    serial = check(project, [name], jobs=1, **options)  # type: ignore[arg-type]
+    rules = {f.rule for f in serial.findings}
+    assert {"render-drift", "foreign"} <= rules, rules
+    assert sum(1 for f in serial.findings if f.rule == "foreign") == 2
+    assert any(s.check == "chart-values" and s.cluster == second[0] for s in serial.scopes)
+    assert [f for f in serial.findings if f.rule == "analysis-evidence" and f"/{second[0]}/" in f.file]
+    assert_same(serial, check(project, [name], jobs=2, **options))  # type: ignore[arg-type]

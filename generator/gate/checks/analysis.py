@@ -203,13 +203,41 @@ def _merge_disabled(view: ClusterView) -> Manifest | None:
     return None
 
 
-def _source_findings(view: ClusterView, m: Manifest, i: int, prom: Mapping[str, Any]) -> Iterator[Finding]:
+@dataclass
+class _Sources:
+    """What every analysis of one cluster is judged against, found once per cluster (not per metric)."""
+
+    view: ClusterView
+    _found: list[_Prometheus] | None = None
+    _releases: bool | None = None
+    _istiod: tuple[Manifest | None] | None = None
+
+    @property
+    def prometheus(self) -> list[_Prometheus]:
+        if self._found is None:
+            self._found = _prometheus_sources(self.view)
+        return self._found
+
+    @property
+    def any_release(self) -> bool:
+        if self._releases is None:
+            self._releases = any(helm_releases(self.view))
+        return self._releases
+
+    @property
+    def merge_disabled(self) -> Manifest | None:
+        if self._istiod is None:
+            self._istiod = (_merge_disabled(self.view),)
+        return self._istiod[0]
+
+
+def _source_findings(sources: _Sources, m: Manifest, i: int, prom: Mapping[str, Any]) -> Iterator[Finding]:
     address = prom.get("address")
     if not isinstance(address, str) or "{{" in address:
         return  # an argument: resolved per Rollout, not judged here
     path = ("spec", "metrics", i, "provider", "prometheus", "address")
-    source, why = _resolve(address, m.namespace, _prometheus_sources(view))
-    if source is None and not any(helm_releases(view)):
+    source, why = _resolve(address, m.namespace, sources.prometheus)
+    if source is None and not sources.any_release:
         return  # the tree installs no operator here: its Prometheus is managed elsewhere
     if source is None:
         yield finding(
@@ -233,7 +261,7 @@ def _source_findings(view: ClusterView, m: Manifest, i: int, prom: Mapping[str, 
             "kubernetes-pods job is disabled and no PodMonitor/ServiceMonitor is rendered, so the "
             "query returns no data. Enable the job (it keeps pods Istio annotates prometheus.io/scrape).",
         )
-    elif (istiod := _merge_disabled(view)) is not None:
+    elif (istiod := sources.merge_disabled) is not None:
         yield finding(
             m,
             path,
@@ -251,12 +279,13 @@ def check_analysis_evidence(view: ClusterView) -> Iterator[Finding]:
     or for NaN (0/0) promotes a release on no evidence at all; so does a query against a
     Prometheus that does not exist or does not scrape the sidecars.
     """
+    sources = _Sources(view)
     for m in [*view.of_kind("AnalysisTemplate"), *view.of_kind("ClusterAnalysisTemplate")]:
         for i, metric in enumerate(list_of(get_path(m.body, "spec", "metrics"))):
             prom = get_path(metric, "provider", "prometheus")
             if not isinstance(prom, Mapping):
                 continue
-            yield from _source_findings(view, m, i, prom)
+            yield from _source_findings(sources, m, i, prom)
             condition = metric.get("successCondition")
             if not isinstance(condition, str):
                 continue

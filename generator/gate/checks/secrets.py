@@ -44,9 +44,13 @@ _VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("credentials in a URL", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@[^/\s@]")),
-    ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{12,}=*")),
-    ("basic-auth credentials", re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/]{12,}=*")),
+    ("a bearer token", re.compile(r"(?i:\bbearer\s+[A-Za-z0-9._~+/-]{12,}=*)")),
+    ("basic-auth credentials", re.compile(r"(?i:\bbasic\s+[A-Za-z0-9+/]{12,}=*)")),
 )
+#: Any of ``_VALUE_PATTERNS``: one pass over a manifest's strings joined by newlines finds every string
+#: a pattern matches alone (each pattern starts and ends at a word boundary or a lookaround a newline
+#: satisfies), and a hit across two strings only costs the exact scan (``_manifest_findings``).
+_ANY_VALUE = re.compile("|".join(f"(?:{p.pattern})" for _, p in _VALUE_PATTERNS))
 #: Env var names that say "credential": a literal value under one is a secret in git.
 _CREDENTIAL_NAME = re.compile(
     r"(?i)(?:^|_)(?:PASS|PASSWD|PASSWORD|PWD|SECRET|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|"
@@ -155,7 +159,37 @@ def _secret_data(m: Manifest) -> Iterator[Finding]:
                 )
 
 
+def _may_hold_secret(body: Any) -> bool:
+    """Whether the exact scan could report anything in ``body`` (false alarms only cost time).
+
+    One walk without paths: every string against ``_ANY_VALUE`` at once, and every literal env entry
+    against the rules of ``_manifest_findings``; most manifests end here.
+    """
+    strings: list[str] = []
+    stack: list[Any] = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, dict):
+            env = value.get("env")
+            if isinstance(env, list) and isinstance(value.get("name"), str):
+                for entry in env:
+                    if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+                        name, literal = str(entry.get("name", "")), entry["value"]
+                        if literal.strip().lower() not in _HARMLESS and (
+                            _CREDENTIAL_NAME.search(name) or _looks_random(literal)
+                        ):
+                            return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return _ANY_VALUE.search("\n".join(strings)) is not None
+
+
 def _manifest_findings(m: Manifest) -> Iterator[Finding]:
+    if m.kind != "Secret" and not _may_hold_secret(m.body):
+        return
     if m.kind == "Secret":
         yield from _secret_data(m)
     reported: set[YamlPath] = set()
