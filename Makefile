@@ -45,6 +45,7 @@ checkov-venv:
 
 # The full suite: what CI (.ci/run) runs.
 test: $(STAMP) checkov-venv
+	$(BIN)/python -m compileall -q generator  # the suite starts many CLI processes: none compiles again
 	$(BIN)/pytest -n 2 -q
 
 # The suite without the tests marked slow (tests/conftest.py SLOW): for the edit-test loop. No checkov.

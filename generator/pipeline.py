@@ -6,6 +6,8 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -373,12 +375,18 @@ def check(
         from generator.workers import worker_pool
 
         expected = {n: tuple(c.name for c in env.topology.clusters) for n, (_, env) in loaded.items()}
-        loaded.clear()  # forked workers would inherit it: each process loads what it checks
         mine, theirs = plan
-        with worker_pool(1) as pool:
-            future = pool.submit(_check_tasks, project, theirs, options)
-            done = dict(zip(mine, _check_tasks(project, mine, options), strict=True))
-            done.update(zip(theirs, future.result(), strict=True))
+        for name in {n for n, _ in theirs} - {n for n, _ in mine}:
+            del loaded[name]  # the worker loads what it checks; this process keeps its own
+        _check_templates(project.templates)  # compiled once, shared with the worker
+        gc.freeze()  # the worker's collections must not touch (and so copy) what it inherits
+        try:
+            with worker_pool(1) as pool:
+                future = pool.submit(_check_tasks, project, theirs, options)
+                done = dict(zip(mine, _check_tasks(project, mine, options, loaded), strict=True))
+                done.update(zip(theirs, future.result(), strict=True))
+        finally:
+            gc.unfreeze()
         for name in names:
             if (name, None) in done:
                 parts.append(done[(name, None)])
@@ -418,9 +426,32 @@ def _check_plan(
     return (mine, theirs) if theirs else None
 
 
-def _check_tasks(project: Project, tasks: Sequence[_Task], options: _CheckOptions) -> list[Part]:
+def _check_templates(directory: Path) -> TemplateSet:
+    """The templates compiled once per process while they stay as they are on disk.
+
+    ``check`` renders environment after environment (and its worker forks after this process
+    compiled them): without this, every environment compiles every template again.
+    """
+    stats = []
+    for path in sorted(directory.rglob("*")):  # every file: a template may include another
+        st = path.stat()
+        stats.append((path.as_posix(), st.st_mtime_ns, st.st_size, st.st_ino))
+    return _compiled_templates(directory, tuple(stats))
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled_templates(directory: Path, _stats: tuple[tuple[str, int, int, int], ...]) -> TemplateSet:
+    return load_templates(directory)
+
+
+def _check_tasks(
+    project: Project,
+    tasks: Sequence[_Task],
+    options: _CheckOptions,
+    preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> list[Part]:
     """Worker (and this process): the parts of ``tasks``, in order (picklable in and out)."""
-    return [_check_env(project, name, options, part=part) for name, part in tasks]
+    return [_check_env(project, name, options, preloaded, part=part) for name, part in tasks]
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +507,8 @@ def _check_env(
     only, owns = _part_of(name, env, part)
     digest = stamps.inputs_digest(project.root, name)
     kept_texts = stamps.unchanged_files(project.root, name, digest) if digest else None
-    rendered = _render_loaded(project, [name], preloaded={name: pair}, only=only, compact=True)[0]
+    templates = _check_templates(project.templates)
+    rendered = _render_loaded(project, [name], templates, preloaded={name: pair}, only=only, compact=True)[0]
     del pair
     hubs = {name: [m for m in rendered if m.cluster == HUB_CLUSTER]} if part is not None else None
     manifests = [m for m in rendered if owns(m.path)]

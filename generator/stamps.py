@@ -145,22 +145,30 @@ def inputs_digest(root: Path, env: str) -> str | None:
 
 
 def _on_disk(rendered: Path, env: str) -> dict[str, bytes] | None:
-    """Every file under ``rendered/<env>`` (paths relative to ``rendered/``); ``None`` on a special entry."""
-    base = rendered / env
-    if base.is_symlink() or not base.is_dir():
+    """Every file under ``rendered/<env>`` (paths relative to ``rendered/``); ``None`` on a special entry.
+
+    ``os.scandir`` and string paths: this reads every file of every unchanged environment.
+    """
+    base = os.path.join(rendered, env)
+    if os.path.islink(base) or not os.path.isdir(base):
         return None
     out: dict[str, bytes] = {}
-    for dirpath, dirnames, filenames in os.walk(base):
-        for name in [*dirnames, *filenames]:
-            full = os.path.join(dirpath, name)
-            mode = os.lstat(full).st_mode
-            if stat.S_ISLNK(mode) or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-                return None  # a symlink, FIFO...: the full compare reports it
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            with open(full, "rb") as fh:
-                out[Path(full).relative_to(rendered).as_posix()] = fh.read()
-    return out
+    return out if _read_tree(base, env, out) else None
+
+
+def _read_tree(directory: str, rel: str, out: dict[str, bytes]) -> bool:
+    """Add ``{rel/name: bytes}`` of the files below ``directory`` to ``out``; False on a special entry."""
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                if not _read_tree(entry.path, f"{rel}/{entry.name}", out):
+                    return False
+            elif entry.is_file(follow_symlinks=False):
+                with open(entry.path, "rb") as fh:
+                    out[f"{rel}/{entry.name}"] = fh.read()
+            else:
+                return False  # a symlink, FIFO...: the full compare reports it
+    return True
 
 
 def _stamp_path(root: Path, env: str) -> Path:

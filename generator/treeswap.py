@@ -9,9 +9,10 @@ Used only by ``generator.write``. What it guarantees:
 - ``read_entry``: a regular file's bytes, or a ``Special`` describing a symlink, FIFO, socket or
   device, which is never opened (a FIFO would hang; a symlink to ``/usr/lib`` would be read whole).
 - ``copy_entry`` / ``copy_tree``: hard links (or copies) of files, symlinks copied as symlinks.
-- ``swap``: ``renameat2(RENAME_EXCHANGE)`` where the kernel has it, so a SIGKILL at any instant
-  leaves ``rendered/`` wholly old or wholly new; two renames elsewhere (then ``clean_strays``
-  restores a tree a kill left aside).
+- ``swap``: ``renameat2(RENAME_EXCHANGE)`` of the smallest subtree holding every change (all of
+  ``rendered/`` at worst), where the kernel has it, so a SIGKILL at any instant leaves
+  ``rendered/`` wholly old or wholly new; two renames elsewhere (then ``clean_strays`` restores a
+  subtree a kill left aside). ``retire`` takes a subtree whose every file goes out in one rename.
 - ``clean_strays``: work trees (``.rendered.new-*``) that a killed run left are removed by the next
   writer, under the lock. They are also git-ignored, so they are never committed nor synced.
 """
@@ -35,18 +36,23 @@ from generator.errors import WriteError
 __all__ = [
     "LOCK_NAME",
     "LOCK_WAIT_SECONDS",
+    "TARGET_NAME",
     "WORK_PREFIX",
     "Special",
     "clean_strays",
     "copy_entry",
     "copy_tree",
+    "link_file",
     "read_entry",
+    "retire",
     "swap",
     "tree_lock",
 ]
 
 LOCK_NAME = ".rendered.lock"
 WORK_PREFIX = ".rendered.new-"
+#: In a work tree: which subtree of ``rendered/`` its ``rendered.old`` was taken from (see ``swap``).
+TARGET_NAME = "target"
 #: How long a render waits for another one to finish writing before it gives up.
 LOCK_WAIT_SECONDS = 120.0
 _RENAME_EXCHANGE = 2
@@ -61,7 +67,7 @@ class Special:
     """``a symlink to …``, ``a FIFO``…: for messages."""
 
 
-def read_entry(path: Path) -> bytes | Special:
+def read_entry(path: str | Path) -> bytes | Special:
     """The bytes of a regular file; a ``Special`` for anything else (without opening it)."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
@@ -78,6 +84,14 @@ def copy_entry(src: Path, dst: Path) -> None:
     if src.is_symlink():
         os.symlink(os.readlink(src), dst)
         return
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def link_file(src: str, dst: str) -> None:
+    """Hard-link the regular file ``src`` at ``dst`` (a copy across devices)."""
     try:
         os.link(src, dst, follow_symlinks=False)
     except OSError:
@@ -110,24 +124,54 @@ def _renameat2(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def swap(new: Path, root: Path, aside: Path) -> None:
-    """Put the tree ``new`` at ``root``; the old tree ends at ``aside`` (or at ``new`` if exchanged)."""
-    if not root.exists():
-        os.replace(new, root)
-    elif not _renameat2(new, root):
-        os.replace(root, aside)
-        os.replace(new, root)
+def swap(new: Path, root: Path, aside: Path, rel: str = "") -> None:
+    """Put the tree ``new`` at ``root/rel``; the old one ends at ``aside`` (or at ``new`` if exchanged).
+
+    ``rel`` (``/``-separated, ``""`` for ``root`` itself) is the smallest subtree holding every
+    change: one exchange of it is as atomic as exchanging the whole tree, and the rest is never
+    touched. Without ``renameat2`` the old subtree goes aside first; ``TARGET_NAME`` beside
+    ``aside`` records where it belongs, so ``clean_strays`` can put it back after a kill.
+    """
+    target = root.joinpath(*rel.split("/")) if rel else root
+    if not os.path.lexists(target):
+        os.replace(new, target)
+    elif not _renameat2(new, target):
+        (aside.parent / TARGET_NAME).write_text(rel, encoding="utf-8")
+        os.replace(target, aside)
+        os.replace(new, target)
+
+
+def retire(root: Path, rel: str, aside: Path) -> None:
+    """Take the subtree ``root/rel`` out of the tree in one rename (every file in it is gone)."""
+    os.replace(root.joinpath(*rel.split("/")), aside)
+
+
+def _recorded_target(work: Path) -> str | None:
+    """The subtree a killed run's aside tree belongs to; ``None`` when the record is not sound."""
+    try:
+        rel = (work / TARGET_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    parts = rel.split("/")
+    if rel and any(p in ("", ".", "..") or p.startswith(".") or "\\" in p or "\0" in p for p in parts):
+        return None
+    return rel
 
 
 def clean_strays(root: Path) -> None:
-    """Remove work trees of runs killed before they cleaned up; restore ``root`` if one left it aside.
+    """Remove work trees of runs killed before they cleaned up; restore a subtree one left aside.
 
     Call only while holding the writer lock: no live run owns a work tree then.
     """
     for work in sorted(root.parent.glob(WORK_PREFIX + "*")):
         aside = work / "rendered.old"
-        if not root.exists() and aside.is_dir():
-            os.replace(aside, root)
+        rel = _recorded_target(work)
+        if rel is not None and aside.is_dir() and not os.path.islink(aside):
+            target = root.joinpath(*rel.split("/")) if rel else root
+            if not os.path.lexists(target) and (not rel or target.parent.is_dir()):
+                os.replace(aside, target)
         shutil.rmtree(work, ignore_errors=True)
 
 

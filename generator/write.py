@@ -4,9 +4,12 @@ Compares bytes before writing and reports ``create`` / ``identical`` / ``update`
 path. ``check=True`` writes nothing (the CI and pre-commit gate). Otherwise the complete new tree
 is built aside (``rendered/../.rendered.new-*``) and swapped in atomically, under a lock, by
 ``generator.treeswap``, so a failed, interrupted or concurrent render leaves ``rendered/`` wholly
-old or wholly new. The new tree is incremental: every file whose bytes do not change is a hard
-link to the old one (its inode and mtime stay; editors, ``make`` and ``git status`` see only real
-changes), only changed files are written, and nothing at all happens when nothing changed.
+old or wholly new. Only the smallest subtree holding every change is rebuilt and exchanged
+(``rendered/<env>`` when one environment changed, ``rendered/`` itself when several did): one
+exchange is as atomic as swapping the whole tree, and the rest is not touched at all. The new
+subtree is incremental: every file whose bytes do not change is a hard link to the old one (its
+inode and mtime stay; editors, ``make`` and ``git status`` see only real changes), only changed
+files are written, and nothing at all happens when nothing changed.
 Pruning deletes only files this tool generated (they start with ``HEADER_PREFIX``) inside the
 environments being rendered, or inside environments that no longer exist; anything else is kept
 and reported as ``foreign``. Symlinks and other special entries in
@@ -19,6 +22,7 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +39,9 @@ from generator.treeswap import (
     clean_strays,
     copy_entry,
     copy_tree,
+    link_file,
     read_entry,
+    retire,
     swap,
     tree_lock,
 )
@@ -110,24 +116,31 @@ def plan_files(manifests: Iterable[Manifest]) -> dict[str, str]:
 
 
 def _existing(root: Path, envs: Iterable[str]) -> dict[str, bytes | Special]:
-    """Every entry under ``root/<env>`` for ``envs``; links and special files are never followed."""
+    """Every entry under ``root/<env>`` for ``envs``; links and special files are never followed.
+
+    ``os.scandir`` (its ``d_type`` says symlink, directory or file without a ``stat``) and string
+    paths: this reads every file of the environments being rendered, thousands per run.
+    """
     found: dict[str, bytes | Special] = {}
+    top = os.fspath(root)
     for env in envs:
-        base = root / env
-        if base.is_symlink() or (base.exists() and not base.is_dir()):
-            found[env] = read_entry(base)
-            continue
-        if not base.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
-            for name in [d for d in dirnames if Path(dirpath, d).is_symlink()]:
-                dirnames.remove(name)  # os.walk would not descend, but it must be seen
-                filenames.append(name)
-            for name in sorted(filenames):
-                full = Path(dirpath, name)
-                found[full.relative_to(root).as_posix()] = read_entry(full)
+        base = os.path.join(top, env)
+        if os.path.islink(base) or (os.path.lexists(base) and not os.path.isdir(base)):
+            found[env] = read_entry(Path(base))
+        elif os.path.isdir(base):
+            _scan(base, env, found)
     return found
+
+
+def _scan(directory: str, rel: str, found: dict[str, bytes | Special]) -> None:
+    """``found[rel/name]`` for every entry below ``directory``, in sorted order; links not followed."""
+    with os.scandir(directory) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _scan(entry.path, f"{rel}/{entry.name}", found)
+        else:
+            found[f"{rel}/{entry.name}"] = read_entry(entry.path)
 
 
 def _diff(old: bytes, new: str, path: str) -> str:
@@ -173,11 +186,10 @@ def compare(
     return tuple(sorted(changes, key=lambda c: c.path))
 
 
-def _write_file(path: Path, text: str) -> None:
-    """One file of the new tree (a seam the atomicity tests break on purpose)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
+def _write_file(path: str | Path, text: str) -> None:
+    """One file of the new tree, its directory made already (a seam the atomicity tests break on purpose)."""
+    with open(path, "xb") as fh:
+        fh.write(text.encode("utf-8"))
 
 
 def _copy_tree_except(src: Path, dst: Path, skip_envs: set[str]) -> None:
@@ -189,18 +201,89 @@ def _copy_tree_except(src: Path, dst: Path, skip_envs: set[str]) -> None:
             copy_tree(entry, dst / entry.name)
 
 
-def _no_link_above(top: Path, rel: str) -> None:
-    """A generated file is never written through a symlink a foreign entry put in its way."""
+def _no_link_above(rel: str, specials: set[str]) -> None:
+    """A generated file is never written through a symlink a foreign entry put in its way.
+
+    ``specials``: the foreign entries that are not regular files nor directories (symlinks...),
+    the only ones the new tree can hold above a generated file.
+    """
     parts = rel.split("/")
     for end in range(1, len(parts)):
-        here = top.joinpath(*parts[:end])
-        if here.is_symlink():
-            shown = f"rendered/{'/'.join(parts[:end])}"
+        above = "/".join(parts[:end])
+        if above in specials:
+            shown = f"rendered/{above}"
             raise WriteError(
                 f"{shown} is a symlink; a generated file would be written through it",
                 path=shown,
                 hint="remove the symlink: nothing under rendered/ may point elsewhere",
             )
+
+
+def _changed_top(root: Path, changes: Sequence[Change]) -> str:
+    """The smallest subtree of ``root`` (``/``-separated, ``""`` for all of it) holding every change.
+
+    It is a real directory of ``root``, or a directory that does not exist yet directly under one
+    (a new environment or cluster): one exchange (or rename) of it swaps every change at once.
+    """
+    common: list[str] | None = None
+    for c in changes:
+        if c.action in ("create", "update", "delete"):
+            parts = c.path.split("/")[:-1]
+            if common is None:
+                common = parts
+            else:
+                n = 0
+                while n < min(len(common), len(parts)) and common[n] == parts[n]:
+                    n += 1
+                del common[n:]
+            if not common:
+                return ""
+    here = os.fspath(root)
+    common = common or []
+    if not os.path.isdir(here):
+        return ""
+    for end, part in enumerate(common):
+        here = os.path.join(here, part)
+        try:
+            mode = os.lstat(here).st_mode
+        except FileNotFoundError:
+            return "/".join(common[: end + 1])
+        if not stat.S_ISDIR(mode):
+            return "/".join(common[:end])
+    return "/".join(common)
+
+
+def _fill(new: Path, top: str, root: Path, files: Mapping[str, str], changes: Sequence[Change]) -> None:
+    """Put the subtree ``top`` of the new tree at ``new``: changed files written, the rest linked."""
+    prefix = f"{top}/" if top else ""
+    cut = len(prefix)
+    src, dst = os.fspath(root), os.fspath(new)
+    made = {dst}
+
+    def parent_of(rel: str) -> str:
+        path = os.path.join(dst, rel[cut:])
+        parent = os.path.dirname(path)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        return path
+
+    specials: set[str] = set()
+    for c in changes:
+        if c.action == "foreign" and c.path.startswith(prefix):
+            copy_entry(Path(src, c.path), Path(parent_of(c.path)))
+            if c.note:
+                specials.add(c.path)
+    unchanged = {c.path for c in changes if c.action == "identical"}
+    for rel, text in files.items():
+        if not rel.startswith(prefix):
+            continue  # outside the subtree that changes: it stays as it is, not even linked
+        _no_link_above(rel, specials)
+        path = parent_of(rel)
+        if rel in unchanged:
+            link_file(os.path.join(src, rel), path)  # inode and mtime stay
+        else:
+            _write_file(path, text)
 
 
 def _check_root(root: Path) -> None:
@@ -244,6 +327,16 @@ def write_tree(
     return report
 
 
+def _emptied(root: Path, top: str) -> str:
+    """The highest directory left empty once ``top`` goes: no empty directories are left behind."""
+    while "/" in top:
+        parent = top.rsplit("/", 1)[0]
+        if os.listdir(root.joinpath(*parent.split("/"))) != [top.rsplit("/", 1)[1]]:
+            break
+        top = parent
+    return top
+
+
 def _swap_in(
     root: Path,
     files: Mapping[str, str],
@@ -251,31 +344,33 @@ def _swap_in(
     stale_envs: Sequence[str],
     changes: Sequence[Change],
 ) -> None:
-    """Build the new tree beside ``root`` and swap it in (holding the writer lock)."""
+    """Build the new subtree beside ``root`` and swap it in (holding the writer lock).
+
+    Only the smallest subtree holding every change is rebuilt (``rendered/<env>`` when one
+    environment changed); the rest of ``rendered/`` is not touched at all.
+    """
     try:
         work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=root.parent))
     except OSError as e:
         raise WriteError(
             f"cannot create a work directory beside rendered/: {e}", path=str(root.parent)
         ) from e
-    new = work / "rendered"
+    new, aside = work / "rendered", work / "rendered.old"
+    top = _changed_top(root, changes)
+    target = root.joinpath(*top.split("/")) if top else root
     try:
-        _copy_tree_except(root, new, {*envs, *stale_envs})
-        for rel in (c.path for c in changes if c.action == "foreign"):
-            (new / rel).parent.mkdir(parents=True, exist_ok=True)
-            copy_entry(root / rel, new / rel)
-        unchanged = {c.path for c in changes if c.action == "identical"}
-        for rel, text in files.items():
-            _no_link_above(new, rel)
-            if rel in unchanged:
-                (new / rel).parent.mkdir(parents=True, exist_ok=True)
-                copy_entry(root / rel, new / rel)  # a hard link: inode and mtime stay
-            else:
-                _write_file(new / rel, text)
-        swap(new, root, work / "rendered.old")
+        if top:
+            new.mkdir()
+        else:
+            _copy_tree_except(root, new, {*envs, *stale_envs})
+        _fill(new, top, root, files, changes)
+        if top and not os.listdir(new):
+            retire(root, _emptied(root, top), work / "gone")  # every file in it deleted
+        else:
+            swap(new, root, aside, top)
     except OSError as e:
-        if not root.exists() and (work / "rendered.old").exists():
-            os.replace(work / "rendered.old", root)
+        if not os.path.lexists(target) and aside.exists():
+            os.replace(aside, target)
         raise WriteError(f"writing rendered/ failed, nothing changed: {e}", path=str(root)) from e
     finally:
         shutil.rmtree(work, ignore_errors=True)

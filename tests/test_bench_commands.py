@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from generator.bench.commands import HEADER, measure, run_sizes, update_doc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +52,56 @@ def test_check_case_is_given_the_charts_directory(tmp_path: Path) -> None:
     at = check.argv.index("--charts-dir")
     assert check.argv[at + 1] == str(tmp_path / "charts")
     assert check.argv[check.argv.index("--crd-dir") + 1] == str(tmp_path / "crds")
+
+
+def test_from_scratch_sets_the_old_tree_aside_until_the_case_is_done(tmp_path: Path) -> None:
+    """The timed render starts without rendered/, and nothing is deleted right before it is timed."""
+    from generator.bench import commands
+
+    seen: list[tuple[bool, bool]] = []
+    real = commands.measure
+
+    def spy(argv: list[str], cwd: Path) -> commands.Sample:
+        project = tmp_path / "s1"
+        if "render" in argv and "--check" not in argv:
+            trash = project / commands.TRASH
+            seen.append(((project / "rendered").exists(), trash.is_dir() and any(trash.iterdir())))
+        return real(argv, cwd)
+
+    commands.measure = spy  # type: ignore[assignment]
+    try:
+        run_sizes(ROOT, tmp_path, [1], 2, None, only=["render (from scratch)"], emit=lambda _row: None)
+    finally:
+        commands.measure = real  # type: ignore[assignment]
+    # the first render builds the fleet's tree; each timed one starts with it set aside
+    assert seen[0] == (False, False)
+    assert (False, True) in seen[1:]
+    assert not (tmp_path / "s1" / commands.TRASH).exists()
+    assert (tmp_path / "s1" / "rendered").is_dir()
+
+
+@pytest.mark.needs_shared
+def test_the_fleet_passes_check(tmp_path: Path, crd_dir: Path, charts_dir: Path) -> None:
+    """The benchmark times `check` on a tree that passes it (no finding shortcuts or adds work)."""
+    from generator.bench.fleet import make_fleet_project
+
+    project = make_fleet_project(ROOT, tmp_path / "fleet", 2)
+    assert (
+        measure([sys.executable, "-m", "generator", "render", "--root", str(project), "-q"], ROOT).code == 0
+    )
+    argv = ["check", "--root", str(project), "--crd-dir", str(crd_dir), "--charts-dir", str(charts_dir), "-q"]
+    assert measure([sys.executable, "-m", "generator", *argv], ROOT).code == 0
+
+
+def test_the_package_is_measured_byte_compiled() -> None:
+    """Commands are timed as an installed tool runs: its modules compiled, whatever the environment says."""
+    import importlib.util
+
+    from generator.bench.commands import compile_package
+
+    source = ROOT / "generator" / "pipeline.py"
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    cached.unlink(missing_ok=True)
+    compile_package()
+    assert cached.is_file()
+    assert cached.stat().st_mtime >= source.stat().st_mtime

@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+import generator.treeswap as treeswap
+import generator.write as write
 from generator.pipeline import Project, render
-from generator.write import HEADER_PREFIX, write_tree
+from generator.write import HEADER_PREFIX, Change, write_tree
 from tests.conftest import tree_bytes
 
 
@@ -77,3 +81,171 @@ def test_editing_an_environment_rewrites_only_what_it_renders_differently(projec
         else:
             assert after[path] == before[path], path
     assert not any(n.startswith(".rendered.new-") for n in os.listdir(project))
+
+
+# --- only the subtree that changes is swapped ----------------------------------------------------
+
+
+def _inodes(root: Path) -> dict[str, tuple[int, int]]:
+    """Inode and mtime of every entry (directories too) under ``root``, and of ``root`` itself."""
+    out = {".": (root.stat().st_ino, root.stat().st_mtime_ns)}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        out[p.relative_to(root).as_posix()] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def _under(tree: dict[str, tuple[int, int]], env: str) -> dict[str, tuple[int, int]]:
+    return {k: v for k, v in tree.items() if k == env or k.startswith(f"{env}/")}
+
+
+def _fleet() -> dict[str, str]:
+    return {
+        **_files("dev", a="kind: A", b="kind: B"),
+        **_files("prod", a="kind: A", b="kind: B"),
+        **_files("qa", a="kind: A"),
+    }
+
+
+def test_other_environments_are_not_touched_at_all(tmp_path: Path) -> None:
+    """One environment changed: only rendered/<env> is exchanged; the others keep every inode,
+    their directories included, and rendered/ itself is not replaced."""
+    root = tmp_path / "rendered"
+    files = _fleet()
+    write_tree(root, files, ["dev", "prod", "qa"])
+    before = _inodes(root)
+    files["dev/main/apps/docproc/b.yaml"] = f"{HEADER_PREFIX} test\nkind: B2\n"
+    report = write_tree(root, files, ["dev", "prod", "qa"])
+    assert [c.path for c in report.changes if c.action != "identical"] == ["dev/main/apps/docproc/b.yaml"]
+    after = _inodes(root)
+    assert tree_bytes(root) == {k: v.encode() for k, v in files.items()}
+    assert after["."][0] == before["."][0]
+    for env in ("prod", "qa"):
+        assert _under(after, env) == _under(before, env), env
+    assert after["dev/main/apps/docproc/a.yaml"] == before["dev/main/apps/docproc/a.yaml"]
+    assert after["dev"] == before["dev"]
+    exchanged = "dev/main/apps/docproc"  # the smallest subtree holding the change
+    assert after[exchanged][0] != before[exchanged][0]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rendered.new-")]
+
+
+def test_a_new_environment_is_added_without_touching_the_others(tmp_path: Path) -> None:
+    root = tmp_path / "rendered"
+    files = {k: v for k, v in _fleet().items() if not k.startswith("qa/")}
+    write_tree(root, files, ["dev", "prod"])
+    before = _inodes(root)
+    files.update(_files("qa", a="kind: A"))
+    report = write_tree(root, files, ["dev", "prod", "qa"])
+    assert {c.action for c in report.changes if c.path.startswith("qa/")} == {"create"}
+    assert tree_bytes(root) == {k: v.encode() for k, v in files.items()}
+    after = _inodes(root)
+    for env in ("dev", "prod"):
+        assert _under(after, env) == _under(before, env), env
+
+
+def test_a_removed_environment_leaves_no_directory(tmp_path: Path) -> None:
+    root = tmp_path / "rendered"
+    files = _fleet()
+    write_tree(root, files, ["dev", "prod", "qa"])
+    before = _inodes(root)
+    kept = {k: v for k, v in files.items() if not k.startswith("qa/")}
+    report = write_tree(root, kept, ["dev", "prod"], stale_envs=["qa"])
+    assert {c.path: c.action for c in report.changes if c.action != "identical"} == {
+        "qa/main/apps/docproc/a.yaml": "delete"
+    }
+    assert not (root / "qa").exists()
+    assert tree_bytes(root) == {k: v.encode() for k, v in kept.items()}
+    after = _inodes(root)
+    for env in ("dev", "prod"):
+        assert _under(after, env) == _under(before, env), env
+
+
+def test_changes_in_two_environments_swap_them_together(tmp_path: Path) -> None:
+    """Two environments changed: their smallest common subtree is rendered/ itself, exchanged whole
+    (unchanged files still hard links: inode and mtime kept)."""
+    root = tmp_path / "rendered"
+    files = _fleet()
+    write_tree(root, files, ["dev", "prod", "qa"])
+    before = _inodes(root)
+    for env in ("dev", "prod"):
+        files[f"{env}/main/apps/docproc/a.yaml"] = f"{HEADER_PREFIX} test\nkind: A2\n"
+    write_tree(root, files, ["dev", "prod", "qa"])
+    after = _inodes(root)
+    assert tree_bytes(root) == {k: v.encode() for k, v in files.items()}
+    assert after["."][0] != before["."][0]
+    for path in (
+        "dev/main/apps/docproc/b.yaml",
+        "prod/main/apps/docproc/b.yaml",
+        "qa/main/apps/docproc/a.yaml",
+    ):
+        assert after[path] == before[path], path
+
+
+def test_without_renameat2_the_subtree_swap_is_two_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "rendered"
+    files = _fleet()
+    write_tree(root, files, ["dev", "prod", "qa"])
+    before = _inodes(root)
+    monkeypatch.setattr(treeswap, "_renameat2", lambda a, b: False)
+    files["dev/main/apps/docproc/b.yaml"] = f"{HEADER_PREFIX} test\nkind: B2\n"
+    write_tree(root, files, ["dev", "prod", "qa"])
+    assert tree_bytes(root) == {k: v.encode() for k, v in files.items()}
+    assert _under(_inodes(root), "prod") == _under(before, "prod")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rendered.new-")]
+
+
+def test_a_subtree_a_killed_run_left_aside_is_put_back(tmp_path: Path) -> None:
+    """Without renameat2 a kill can land between the two renames: the old rendered/<env> is aside in
+    the work tree, which records where it belongs; the next writer puts it back before anything."""
+    root = tmp_path / "rendered"
+    files = _fleet()
+    write_tree(root, files, ["dev", "prod", "qa"])
+    before = tree_bytes(root)
+    work = tmp_path / f"{treeswap.WORK_PREFIX}killed"
+    work.mkdir()
+    (work / treeswap.TARGET_NAME).write_text("dev", encoding="utf-8")
+    os.replace(root / "dev", work / "rendered.old")
+    treeswap.clean_strays(root)
+    assert tree_bytes(root) == before
+    assert not work.exists()
+
+
+@pytest.mark.parametrize("recorded", ["../outside", "dev/../../x", ".hidden", "dev\0"])
+def test_an_unsound_target_record_is_never_followed(tmp_path: Path, recorded: str) -> None:
+    root = tmp_path / "rendered"
+    write_tree(root, _fleet(), ["dev", "prod", "qa"])
+    work = tmp_path / f"{treeswap.WORK_PREFIX}killed"
+    (work / "rendered.old").mkdir(parents=True)
+    (work / treeswap.TARGET_NAME).write_text(recorded, encoding="utf-8")
+    treeswap.clean_strays(root)
+    assert not work.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [treeswap.LOCK_NAME, "rendered"]
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        (["dev/main/apps/docproc/a.yaml"], "dev/main/apps/docproc"),
+        (["dev/main/apps/docproc/a.yaml", "dev/main/apps/other/x.yaml"], "dev/main/apps"),
+        (["dev/main/apps/docproc/a.yaml", "prod/main/apps/docproc/a.yaml"], ""),
+        (["new/main/apps/docproc/a.yaml"], "new"),
+    ],
+    ids=["one-directory", "two-directories", "two-environments", "new-environment"],
+)
+def test_the_swapped_subtree_is_the_smallest_holding_every_change(
+    tmp_path: Path, paths: list[str], expected: str
+) -> None:
+    root = tmp_path / "rendered"
+    write_tree(root, _fleet(), ["dev", "prod", "qa"])
+    changes = [Change("update", p) for p in paths] + [Change("identical", "qa/main/apps/docproc/a.yaml")]
+    assert write._changed_top(root, changes) == expected
+
+
+def test_the_swapped_subtree_never_goes_through_a_symlink(tmp_path: Path) -> None:
+    root = tmp_path / "rendered"
+    write_tree(root, _fleet(), ["dev", "prod", "qa"])
+    (root / "dev" / "linked").symlink_to(tmp_path, target_is_directory=True)
+    assert write._changed_top(root, [Change("create", "dev/linked/apps/docproc/a.yaml")]) == "dev"
+    assert write._changed_top(tmp_path / "absent", [Change("create", "dev/main/apps/docproc/a.yaml")]) == ""

@@ -64,6 +64,12 @@ def make_fleet_project(repo_root: Path, out: Path, services: int = SERVICES) -> 
             "queues": [{"name": q, "consumedOutside": not workers} for q in queues],
         }
         env["services"] = [_service(i, queues) for i in range(services)]
+        # each environment its own clusters: one Argo CD hub registers a server once (argocd-hub)
+        clusters = {
+            c: {**spec, "server": f"https://{name}-{c}.eks.docproc.internal"}
+            for c, spec in prod["topology"]["clusters"].items()
+        }
+        env["topology"] = {**prod["topology"], "clusters": clusters}
         env["dns"] = {
             **prod["dns"],
             "hostname": f"api.{name}.example.com",

@@ -57,12 +57,16 @@ def _get(body: Any, *path: str | int) -> Any:
     """The value at ``path`` or ``None``: rendered bodies are untrusted here, never indexed blindly."""
     node = body
     for part in path:
-        if isinstance(part, int):
+        if type(node) is dict and type(part) is str:  # the usual step: a key of a plain mapping
+            node = node.get(part)
+        elif isinstance(part, int):
             if not isinstance(node, list) or not 0 <= part < len(node):
                 return None
-        elif not isinstance(node, Mapping):
+            node = node[part]
+        elif isinstance(node, Mapping):
+            node = node.get(part)
+        else:
             return None
-        node = node[part] if isinstance(part, int) else node.get(part)
     return node
 
 

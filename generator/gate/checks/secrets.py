@@ -51,6 +51,17 @@ _VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 #: a pattern matches alone (each pattern starts and ends at a word boundary or a lookaround a newline
 #: satisfies), and a hit across two strings only costs the exact scan (``_manifest_findings``).
 _ANY_VALUE = re.compile("|".join(f"(?:{p.pattern})" for _, p in _VALUE_PATTERNS))
+#: Text every match of ``_VALUE_PATTERNS`` contains, lower-cased (in order: key, AWS, GitHub, Slack,
+#: Google, URL, bearer, basic); a manifest without any skips even ``_ANY_VALUE``.
+_LITERALS = (
+    "private key",
+    *("akia", "asia", "abia", "acca"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "xox",
+    "aiza",
+    "bearer",
+    "basic",
+)
 #: Env var names that say "credential": a literal value under one is a secret in git.
 _CREDENTIAL_NAME = re.compile(
     r"(?i)(?:^|_)(?:PASS|PASSWD|PASSWORD|PWD|SECRET|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|"
@@ -184,7 +195,11 @@ def _may_hold_secret(body: Any) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-    return _ANY_VALUE.search("\n".join(strings)) is not None
+    text = "\n".join(strings)
+    low = text.lower()
+    if not any(literal in low for literal in _LITERALS) and not ("://" in low and "@" in low):
+        return False
+    return _ANY_VALUE.search(text) is not None
 
 
 def _manifest_findings(m: Manifest) -> Iterator[Finding]:
