@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-import jsonschema
-
 from generator.location import YamlPath
 
 __all__ = ["MAX_NUMBER", "MAX_STRING", "anchor_pattern", "check_values", "strict_validator"]
@@ -94,6 +92,8 @@ def _is_integer(_checker: Any, instance: Any) -> bool:
 
 @cache
 def _validator_class() -> Any:
+    import jsonschema  # 40 ms of start-up that `validate` (which reads only eks.version) need not pay
+
     base = jsonschema.Draft202012Validator
     checker = base.TYPE_CHECKER.redefine("integer", _is_integer)
     return jsonschema.validators.extend(base, type_checker=checker)

@@ -13,6 +13,7 @@ base first (mappings key by key, named lists by ``name``, other lists and scalar
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -21,9 +22,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from generator import yamlread
@@ -33,7 +33,17 @@ from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 from generator.layering import merge_layers
 from generator.location import Location, YamlPath
 
-__all__ = ["DEFAULTS_NAME", "LoadedEnv", "env_schema", "list_environments", "load_environment"]
+if TYPE_CHECKING:
+    import jsonschema
+
+__all__ = [
+    "DEFAULTS_NAME",
+    "LoadedEnv",
+    "env_schema",
+    "list_environments",
+    "load_environment",
+    "load_merged",
+]
 
 DEFAULTS_NAME = "_defaults"
 
@@ -183,9 +193,11 @@ def _schema_errors(loaded: LoadedEnv, errors: Iterable[jsonschema.ValidationErro
     A file with an unknown key, a bad type and a bad pattern gets all three in one run. Alternatives
     of one ``oneOf``/``anyOf`` stay one error (``best_match`` picks the likeliest).
     """
+    from jsonschema.exceptions import best_match  # 40 ms: only commands that check a schema load it
+
     out: list[EnvFileError] = []
     for error in errors:
-        best = jsonschema.exceptions.best_match([error])
+        best = best_match([error])
         if best is not None:
             out.extend(_schema_error(loaded, best))
     unique = {(e.line, e.column, str(e)): e for e in out}
@@ -229,6 +241,29 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
     Raises:
         EnvFileError: unreadable file, YAML error, duplicate key, schema violation.
     """
+    loaded = load_merged(env_dir, name, shown_root=shown_root)
+    data, marks = loaded.data, dict(loaded.marks)
+    check_values(data, loaded.error)  # what the files wrote; then the defaults computed from it
+    if isinstance(data, dict):
+        apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Location(SCHEMA_FILE, line, 1))
+    loaded = dataclasses.replace(loaded, marks=marks)
+    errors = _schema_errors(loaded, _validator().iter_errors(data))
+    written = [e for e in errors if e.path != SCHEMA_FILE]
+    if errors:  # a default computed from a bad value (${key}) is bad too: report the value only
+        raise GeneratorError.collect(written or errors)
+    return loaded
+
+
+def load_merged(env_dir: Path, name: str, *, shown_root: Path | None = None) -> LoadedEnv:
+    """One environment's ``extends`` chain read and merged, before values, defaults and schema checks.
+
+    For a reader of one declared value (``validate`` takes ``eks.version``): the schema check of a
+    200-service environment costs 0.1 s, and the renderer is the place that rejects a bad file.
+    Anything that renders or checks an environment calls ``load_environment``.
+
+    Raises:
+        EnvFileError: unreadable file, YAML error, duplicate key, a broken ``extends`` chain.
+    """
     root = shown_root or env_dir.parent
 
     def shown(p: Path) -> str:
@@ -254,15 +289,7 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
         return probe.error(message, at, hint=hint)
 
     data, marks = merge_layers(layers, env_schema(), removal_error)
-    loaded = LoadedEnv(name=name, file=shown(path), data=data, marks=marks, chain=chain)
-    check_values(data, loaded.error)  # what the files wrote; then the defaults computed from it
-    if isinstance(data, dict):
-        apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Location(SCHEMA_FILE, line, 1))
-    errors = _schema_errors(loaded, _validator().iter_errors(data))
-    written = [e for e in errors if e.path != SCHEMA_FILE]
-    if errors:  # a default computed from a bad value (${key}) is bad too: report the value only
-        raise GeneratorError.collect(written or errors)
-    return loaded
+    return LoadedEnv(name=name, file=shown(path), data=data, marks=marks, chain=chain)
 
 
 @cache

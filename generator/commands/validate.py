@@ -16,7 +16,7 @@ from typing import TextIO
 from generator.errors import EnvFileError
 from generator.findings import exit_code
 from generator.gate.report import FORMATS, get_formatter
-from generator.load import list_environments, load_environment
+from generator.load import list_environments, load_merged
 
 __all__ = [
     "HELP",
@@ -83,8 +83,8 @@ def default_crd_dirs(given: list[str], root: Path = Path(".")) -> tuple[str, ...
 
 
 def _eks_version(env_dir: Path, name: str) -> tuple[int, int] | None:
-    """``eks.version`` of one environment as the load stage sees it (its ``extends`` chain applied)."""
-    data = load_environment(env_dir, name, shown_root=env_dir.parent).data
+    """``eks.version`` of one environment as the load stage merges it (its ``extends`` chain applied)."""
+    data = load_merged(env_dir, name, shown_root=env_dir.parent).data
     eks = data.get("eks")
     head, _, tail = str(eks.get("version", "") if isinstance(eks, Mapping) else "").partition(".")
     return (int(head), int(tail)) if head.isdigit() and tail.isdigit() else None
@@ -94,10 +94,12 @@ def declared_version(env_dir: Path, stderr: TextIO) -> str | None:
     """The EKS version ``environments/`` declares (the newest if they differ), mapped to a shipped one.
 
     Only consulted when ``--kubernetes-version`` is not given and ``env_dir`` exists, so ``validate``
-    stays usable on any manifests. Each environment is read by the load stage (``generator.load``),
-    the one reader of environment files, so a version set in a file it extends counts. An
-    environment that does not load is reported and ignored here: the renderer is the place that
-    rejects it.
+    stays usable on any manifests. Each environment is read and merged by the load stage
+    (``generator.load.load_merged``), the one reader of environment files, so a version set in a
+    file it extends counts; its schema is not checked (that would cost more than validating a
+    200-service fleet's built-in kinds), so a malformed ``eks.version`` counts as none. An
+    environment that does not read or merge is reported and ignored here: the renderer is the
+    place that rejects it.
     """
     if not env_dir.is_dir():
         return None

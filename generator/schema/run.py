@@ -1,10 +1,13 @@
 """Validate many files: serially for small inputs, on every core for large ones.
 
-Parsing YAML is most of the cost (the C loader reads 1,200-3,000 documents/s here; validation
-adds 10-15 %), so large inputs are split into contiguous chunks of similar byte size and handed to
-a process pool: each worker builds one ``Engine`` (compiling each kind once) and returns plain
-``Finding`` records. Chunks are contiguous and results are joined in chunk order, so the output is
-identical to a serial run. Reads the manifests; writes nothing.
+Reading is most of the cost, so large inputs are split into chunks of similar byte size and handed
+to a process pool: each worker reads its own files, builds one ``Engine`` (compiling each kind it
+meets once) and returns only ``Finding`` records, keyed by the file's position in the input. Files
+are grouped by the kind their name suggests (``rendered/`` names each file ``<kind>-<name>.yaml``)
+before chunking, so each worker meets, and compiles, about half of the kinds instead of all of
+them (compiling is ~15 % of a worker's time at 200 services). The grouping is only a hint: any
+names work, and the parent puts the findings back in input order, so the output is identical to a
+serial run. Reads the manifests; writes nothing.
 """
 
 from __future__ import annotations
@@ -63,23 +66,23 @@ def _init_worker(options: Options) -> None:
     _WORKER["engine"] = Engine(options)
 
 
-def _check_chunk(files: Sequence[str]) -> _ChunkResult:
-    return _check_files(_WORKER["engine"], files)
+def _check_chunk(chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
+    return _check_files(_WORKER["engine"], chunk)
 
 
 @dataclass(slots=True)
 class _ChunkResult:
-    """What one chunk of files yields: findings per file, counts, and files that hold CRDs."""
+    """What one chunk of files yields: findings per input position, counts, and files that hold CRDs."""
 
-    per_file: list[tuple[str, list[Finding]]] = field(default_factory=list)
+    per_file: list[tuple[int, str, list[Finding]]] = field(default_factory=list)
     documents: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     crd_files: list[str] = field(default_factory=list)
 
 
-def _check_files(engine: Engine, files: Sequence[str]) -> _ChunkResult:
+def _check_files(engine: Engine, chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
     out = _ChunkResult()
-    for file in files:
+    for position, file in chunk:
         findings: list[Finding] = []
         for doc in load_file(file):
             out.documents += 1
@@ -87,21 +90,27 @@ def _check_files(engine: Engine, files: Sequence[str]) -> _ChunkResult:
             if doc.kind == "CustomResourceDefinition" and file not in out.crd_files:
                 out.crd_files.append(file)
             findings.extend(engine.check(doc))
-        out.per_file.append((file, findings))
+        out.per_file.append((position, file, findings))
     return out
 
 
-def _chunks(files: Sequence[str], sizes: Sequence[int], count: int) -> list[list[str]]:
-    """Contiguous runs of ``files`` of about equal total size (order preserved)."""
+def _kind_hint(file: str) -> str:
+    """The kind a file's name suggests: ``rendered/`` writes ``<kind>-<name>.yaml``; else any word."""
+    return os.path.basename(file).partition("-")[0].lower()
+
+
+def _chunks(files: Sequence[str], sizes: Sequence[int], count: int) -> list[list[tuple[int, str]]]:
+    """``count`` runs of ``(position, file)`` of about equal total size, files of one kind together."""
+    order = sorted(range(len(files)), key=lambda i: (_kind_hint(files[i]), i))
     target = max(sum(sizes) / max(count, 1), 1)
-    out: list[list[str]] = [[]]
+    out: list[list[tuple[int, str]]] = [[]]
     acc = 0
-    for file, size in zip(files, sizes, strict=True):
+    for i in order:
         if acc >= target and len(out) < count:
             out.append([])
             acc = 0
-        out[-1].append(file)
-        acc += size
+        out[-1].append((i, files[i]))
+        acc += sizes[i]
     return [c for c in out if c]
 
 
@@ -117,7 +126,7 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
         jobs = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_MIN_BYTES else 1
     parts: list[_ChunkResult] = []
     if jobs <= 1 or len(files) < 2:
-        parts.append(_check_files(engine, files))
+        parts.append(_check_files(engine, list(enumerate(files))))
     else:
         chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
         with worker_pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
@@ -129,11 +138,11 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
     kinds: Counter[str] = Counter()
     for part in parts:
         kinds.update(part.kinds)
-        for file, found in part.per_file:
-            if crd_files and any(f.rule == "unknown-kind" for f in found):
-                findings.extend(_check_files(engine, [file]).per_file[0][1])
-            else:
-                findings.extend(found)
+    for position, file, found in sorted((p for part in parts for p in part.per_file), key=_position):
+        if crd_files and any(f.rule == "unknown-kind" for f in found):
+            findings.extend(_check_files(engine, [(position, file)]).per_file[0][2])
+        else:
+            findings.extend(found)
     return Result(
         findings=tuple(findings),
         files=len(files),
@@ -158,6 +167,10 @@ def validate_paths(paths: Sequence[str], options: Options, *, jobs: int | None =
             hint="check the path, or run `make render` first",
         )
     return validate_files(files, options, jobs=jobs)
+
+
+def _position(entry: tuple[int, str, list[Finding]]) -> int:
+    return entry[0]
 
 
 def _size(file: str) -> int:

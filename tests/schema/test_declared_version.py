@@ -31,3 +31,19 @@ def test_broken_environment_is_noted_and_ignored(tree, tmp_path):
     err = io.StringIO()
     assert declared_version(tmp_path / "environments", err) is None
     assert "EKS version not read" in err.getvalue()
+
+
+def test_version_from_the_extended_file_counts_without_a_schema_check(tree, tmp_path):
+    """The version is read from the merged chain; a schema error elsewhere is the renderer's to report."""
+    from generator.schema.kube import available_versions
+
+    oldest = available_versions()[0]
+    tree(
+        {
+            "environments/_defaults.yaml": f"eks:\n  version: '{oldest}'\n",
+            "environments/dev.yaml": "notAKnownKey: 1\n",
+        }
+    )
+    err = io.StringIO()
+    assert declared_version(tmp_path / "environments", err) == oldest
+    assert err.getvalue() == ""
