@@ -6,6 +6,7 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
@@ -27,7 +28,7 @@ from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
-from generator.write import Change, WriteReport, plan_files, write_tree
+from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
 
 __all__ = [
     "Progress",
@@ -251,12 +252,12 @@ class _Loaded:
 _inherited: dict[Path, _Loaded] = {}
 
 
-def _share_files(project: Project, share: Share) -> dict[str, str]:
+def _share_files(project: Project, share: Share, staged: Staging | None) -> dict[str, str]:
     """The files of one share (in a worker: picklable in and out); inherited state used when forked."""
     state = _inherited.get(project.root)
     if state is None:
-        return _render_share(project, share, load_templates(project.templates), None, {})
-    return _render_share(project, share, state.templates, state.policies, state.envs)
+        return _render_share(project, share, load_templates(project.templates), None, {}, staged=staged)
+    return _render_share(project, share, state.templates, state.policies, state.envs, staged=staged)
 
 
 def _render_share(
@@ -265,17 +266,23 @@ def _render_share(
     templates: TemplateSet,
     policies: Sequence[Mapping[str, Any]] | None,
     loaded: Mapping[str, tuple[LoadedEnv, Environment]],
+    *,
+    staged: Staging | None = None,
 ) -> dict[str, str]:
     manifests: list[Manifest] = []
     for name, only in share:
         manifests.extend(_render_loaded(project, [name], templates, loaded, only=only, policies=policies)[0])
-    return plan_files(manifests)
+    files = plan_files(manifests)
+    if staged is not None:
+        stage(staged, files)
+    return files
 
 
 def render_files(
     project: Project,
     names: Sequence[str],
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+    staged: Staging | None = None,
 ) -> dict[str, str]:
     """``{path: text}`` for ``names``; rendered on both cores when the fleet is large.
 
@@ -283,6 +290,8 @@ def render_files(
     (the usual incremental render) by its clusters, three as one and a half each. Templates,
     policies and environments are read once, here; the worker is forked after that and inherits
     them (copy-on-write), then renders its share while this process renders the other.
+    With ``staged``, each process also writes the files of its share ahead into the new tree
+    (``write.stage``), so creating them runs on both cores too.
     """
     loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
     services = sum(len(env.services) for _, env in loaded.values())
@@ -291,7 +300,7 @@ def render_files(
     policies = load_policy_sources(project.policies, shown_root=project.root)
     shares = _shares({n: env for n, (_, env) in loaded.items()}, jobs)
     if len(shares) < 2:
-        return _render_share(project, shares[0] if shares else [], templates, policies, loaded)
+        return _render_share(project, shares[0] if shares else [], templates, policies, loaded, staged=staged)
     import multiprocessing
 
     from generator.workers import worker_pool
@@ -299,9 +308,9 @@ def render_files(
     _inherited[project.root] = _Loaded(project.root, templates, policies, loaded)
     try:
         with worker_pool(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_share_files, project, share) for share in shares[1:]]
+            futures = [pool.submit(_share_files, project, share, staged) for share in shares[1:]]
             _inherited.clear()  # forked: this process needs it no longer
-            files = _render_share(project, shares[0], templates, policies, loaded)
+            files = _render_share(project, shares[0], templates, policies, loaded, staged=staged)
             for future in futures:
                 files.update(future.result())
     finally:
@@ -322,14 +331,16 @@ def render(
     todo = [name for name in names if name not in kept]
     progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
     loaded = {name: load_env(project, name) for name in todo}
-    files = render_files(project, todo, loaded) if todo else {}
-    if not check:
-        for name in todo:
-            recorded = _recorded_release(project, name)
-            if recorded is not None:
-                _check_transition(loaded[name], recorded)
-    progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
-    report = _write(project, files, envs, check=check, kept=kept)
+    fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
+    with staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged:
+        files = render_files(project, todo, loaded, staged) if todo else {}
+        if not check:
+            for name in todo:
+                recorded = _recorded_release(project, name)
+                if recorded is not None:
+                    _check_transition(loaded[name], recorded)
+        progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
+        report = _write(project, files, envs, check=check, kept=kept, staged=staged)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
     stamps.record(project.root, stamped, files, inputs)
@@ -384,6 +395,7 @@ def _write(
     *,
     check: bool,
     kept: Mapping[str, Mapping[str, str]] | None = None,
+    staged: Staging | None = None,
 ) -> WriteReport:
     """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone.
 
@@ -397,7 +409,7 @@ def _write(
     kept = kept or {}
     todo = [name for name in names if name not in kept]
     files = {p: t for p, t in files.items() if p.split("/", 1)[0] not in kept}
-    report = write_tree(project.rendered, files, todo, stale_envs=stale, check=check)
+    report = write_tree(project.rendered, files, todo, stale_envs=stale, check=check, staged=staged)
     if not kept:
         return report
     same = [Change("identical", path) for texts in kept.values() for path in texts]
