@@ -77,7 +77,8 @@ class _ChunkResult:
     per_file: list[tuple[int, str, list[Finding]]] = field(default_factory=list)
     documents: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
-    crd_files: list[str] = field(default_factory=list)
+    crd_files: list[tuple[int, str]] = field(default_factory=list)
+    """``(position, file)`` of files holding a CRD: registered in input order (the first one wins)."""
 
 
 def _check_files(engine: Engine, chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
@@ -87,8 +88,8 @@ def _check_files(engine: Engine, chunk: Sequence[tuple[int, str]]) -> _ChunkResu
         for doc in load_file(file):
             out.documents += 1
             out.kinds[f"{doc.api_version} {doc.kind}"] += 1
-            if doc.kind == "CustomResourceDefinition" and file not in out.crd_files:
-                out.crd_files.append(file)
+            if doc.kind == "CustomResourceDefinition" and (position, file) not in out.crd_files[-1:]:
+                out.crd_files.append((position, file))
             findings.extend(engine.check(doc))
         out.per_file.append((position, file, findings))
     return out
@@ -131,7 +132,7 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
         chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
         with worker_pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
             parts.extend(pool.map(_check_chunk, chunks))
-    crd_files = [f for p in parts for f in p.crd_files]
+    crd_files = [file for _, file in sorted(entry for part in parts for entry in part.crd_files)]
     if crd_files:
         engine.register_input_crds(crd_files)
     findings: list[Finding] = []

@@ -174,3 +174,18 @@ def test_parallel_run_keeps_input_order_whatever_the_file_names(cli, tree, tmp_p
     assert report["summary"]["errors"] == 18 + 6 + 1  # bad names, bad sizes, gizmo-3 again
     shown = [f["file"] for f in report["findings"]]
     assert shown == [*sorted(shown[:-1]), shown[-1]]
+
+
+def test_input_crds_are_registered_in_input_order_in_parallel(cli, tree, tmp_path, make_crd):
+    """Two input CRDs define one kind: the first in input order wins, however workers group files."""
+    strict = SCHEMA.replace("type: integer", "type: string")
+    files = {"crds/.keep": "", "m/a/zz-crd.yaml": make_crd("Gizmo", "example.org", SCHEMA)}
+    files["m/b/aa-crd.yaml"] = make_crd("Gizmo", "example.org", strict)
+    for i in range(8):
+        files[f"m/c/gizmo-{i}.yaml"] = f"apiVersion: example.org/v1\nkind: Gizmo\nmetadata: {{name: g{i}}}\n"
+        files[f"m/c/gizmo-{i}.yaml"] += "spec: {size: 3}\n"
+    tree(files)
+    serial = run(cli, tmp_path / "m", "-o", "json", "-j", "1")
+    parallel = run(cli, tmp_path / "m", "-o", "json", "-j", "2")
+    assert serial.out == parallel.out
+    assert (serial.code, json.loads(serial.out)["summary"]["errors"]) == (0, 0)  # zz-crd's integer size
