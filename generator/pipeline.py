@@ -147,10 +147,12 @@ def _render_loaded(
     only: Sequence[str] | None = None,
     *,
     compact: bool = False,
+    policies: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
     """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``."""
     templates = templates or load_templates(project.templates)
-    policies = load_policy_sources(project.policies, shown_root=project.root)
+    if policies is None:
+        policies = load_policy_sources(project.policies, shown_root=project.root)
     manifests: list[Manifest] = []
     loaded_envs: dict[str, Environment] = {}
     for name in names:
@@ -199,9 +201,75 @@ def _cluster_parts(env: Environment, parts: int) -> list[list[str] | None]:
     return [g for g in groups if any(c != HUB_CLUSTER for c in g)] or [None]
 
 
-def _env_part_files(project: Project, name: str, only: Sequence[str] | None) -> dict[str, str]:
-    """Worker: the files of ``only`` (clusters) of one environment (picklable in and out)."""
-    return plan_files(_render_loaded(project, [name], only=only)[0])
+#: One process's share of a render: ``(environment, its clusters or None for all)`` in order.
+Share = list[tuple[str, list[str] | None]]
+
+
+def _shares(envs: Mapping[str, Environment], jobs: int) -> list[Share]:
+    """The clusters of ``envs`` in up to ``jobs`` shares of about equal work, each contiguous.
+
+    Work is counted in services per cluster (every service renders on every cluster), so three
+    environments on two cores split as one and a half each, not one and two. An environment's hub
+    goes with its first cluster; a share holding all of an environment's clusters renders it whole.
+    """
+    units = [
+        (name, plan.name, len(env.services) + 1) for name, env in envs.items() for plan in plan_clusters(env)
+    ]
+    total = sum(weight for _, _, weight in units)
+    shares: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
+    done = 0
+    for name, cluster, weight in units:
+        index = min(jobs - 1, (done * jobs) // total if total else 0)
+        shares[index].append((name, cluster))
+        done += weight
+    out: list[Share] = []
+    for share in shares:
+        tasks: Share = []
+        for name in dict.fromkeys(n for n, _ in share):
+            clusters = [c for n, c in share if n == name]
+            every = [plan.name for plan in plan_clusters(envs[name])]
+            if clusters == every:
+                tasks.append((name, None))
+            else:
+                tasks.append((name, [HUB_CLUSTER, *clusters] if clusters[0] == every[0] else clusters))
+        if tasks:
+            out.append(tasks)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """What a render reads before rendering; a forked worker inherits it instead of reading again."""
+
+    root: Path
+    templates: TemplateSet
+    policies: Sequence[Mapping[str, Any]]
+    envs: Mapping[str, tuple[LoadedEnv, Environment]]
+
+
+#: Filled while a render's workers fork (``render_files``): they inherit it, copy-on-write.
+_inherited: dict[Path, _Loaded] = {}
+
+
+def _share_files(project: Project, share: Share) -> dict[str, str]:
+    """The files of one share (in a worker: picklable in and out); inherited state used when forked."""
+    state = _inherited.get(project.root)
+    if state is None:
+        return _render_share(project, share, load_templates(project.templates), None, {})
+    return _render_share(project, share, state.templates, state.policies, state.envs)
+
+
+def _render_share(
+    project: Project,
+    share: Share,
+    templates: TemplateSet,
+    policies: Sequence[Mapping[str, Any]] | None,
+    loaded: Mapping[str, tuple[LoadedEnv, Environment]],
+) -> dict[str, str]:
+    manifests: list[Manifest] = []
+    for name, only in share:
+        manifests.extend(_render_loaded(project, [name], templates, loaded, only=only, policies=policies)[0])
+    return plan_files(manifests)
 
 
 def render_files(
@@ -209,27 +277,35 @@ def render_files(
     names: Sequence[str],
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
 ) -> dict[str, str]:
-    """``{path: text}`` for ``names``; environments render on both cores when the fleet is large.
+    """``{path: text}`` for ``names``; rendered on both cores when the fleet is large.
 
-    One large environment alone (the usual incremental render) is split by clusters instead. The
-    first part renders in this process (its environment is loaded already), the rest in workers.
+    The clusters are split in two shares of about equal work (``_shares``): one environment alone
+    (the usual incremental render) by its clusters, three as one and a half each. Templates,
+    policies and environments are read once, here; the worker is forked after that and inherits
+    them (copy-on-write), then renders its share while this process renders the other.
     """
     loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
-    jobs = _jobs(loaded, None)
-    tasks: list[tuple[str, list[str] | None]] = [(n, None) for n in names]
-    if len(names) == 1 and len(loaded[names[0]][1].services) >= PARALLEL_MIN_SERVICES:
-        jobs = min(2, os.cpu_count() or 1)
-        tasks = [(names[0], part) for part in _cluster_parts(loaded[names[0]][1], jobs)]
-    if jobs < 2 or len(tasks) < 2:
-        return plan_files(_render_loaded(project, names, preloaded=loaded)[0])
+    services = sum(len(env.services) for _, env in loaded.values())
+    jobs = min(2, os.cpu_count() or 1) if services >= PARALLEL_MIN_SERVICES else 1
+    templates = load_templates(project.templates)
+    policies = load_policy_sources(project.policies, shown_root=project.root)
+    shares = _shares({n: env for n, (_, env) in loaded.items()}, jobs)
+    if len(shares) < 2:
+        return _render_share(project, shares[0] if shares else [], templates, policies, loaded)
+    import multiprocessing
+
     from generator.workers import worker_pool
 
-    (first, first_only), rest = tasks[0], tasks[1:]
-    with worker_pool(min(jobs - 1, len(rest))) as pool:
-        futures = [pool.submit(_env_part_files, project, name, only) for name, only in rest]
-        files = plan_files(_render_loaded(project, [first], preloaded=loaded, only=first_only)[0])
-        for future in futures:
-            files.update(future.result())
+    _inherited[project.root] = _Loaded(project.root, templates, policies, loaded)
+    try:
+        with worker_pool(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_share_files, project, share) for share in shares[1:]]
+            _inherited.clear()  # forked: this process needs it no longer
+            files = _render_share(project, shares[0], templates, policies, loaded)
+            for future in futures:
+                files.update(future.result())
+    finally:
+        _inherited.clear()
     return dict(sorted(files.items()))
 
 

@@ -159,3 +159,42 @@ def test_deleted_environment_is_pruned(project: Path, cli) -> None:
     assert result.code == 0
     assert "delete    staging/main/" in result.out
     assert not list((project / "rendered").glob("staging/**/*.yaml"))
+
+
+def test_many_files_are_written_on_threads_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(*(f"f{i}" for i in range(40)))
+    serial = tmp_path / "serial" / "rendered"
+    write_tree(serial, files, ["dev"])
+    monkeypatch.setattr(write, "THREADED_FROM", 2)
+    threaded = tmp_path / "threaded" / "rendered"
+    report = write_tree(threaded, files, ["dev"])
+    assert {c.action for c in report.changes} == {"create"}
+    assert tree_bytes(threaded) == tree_bytes(serial)
+    files["dev/main/apps/docproc/f3.yaml"] += "changed: true\n"
+    before = {p.name: p.stat().st_ino for p in threaded.rglob("*.yaml")}
+    write_tree(threaded, files, ["dev"])
+    after = {p.name: p.stat().st_ino for p in threaded.rglob("*.yaml")}
+    assert {n for n in after if after[n] != before[n]} == {"f3.yaml"}  # the rest hard-linked
+
+
+def test_a_failure_on_a_write_thread_leaves_rendered_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "rendered"
+    write_tree(root, _files("a", "b"), ["dev"])
+    before = tree_bytes(root)
+    real = write._write_file
+
+    def failing(path: Path, text: str) -> None:
+        if str(path).endswith("f7.yaml"):
+            raise OSError("disk full (injected)")
+        real(path, text)
+
+    monkeypatch.setattr(write, "THREADED_FROM", 2)
+    monkeypatch.setattr(write, "_write_file", failing)
+    with pytest.raises(WriteError, match="injected"):
+        write_tree(root, _files(*(f"f{i}" for i in range(40))), ["dev"])
+    assert tree_bytes(root) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rendered.new-")]
