@@ -26,6 +26,7 @@ import fcntl
 import os
 import shutil
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from generator.errors import WriteError
 __all__ = [
     "LOCK_NAME",
     "LOCK_WAIT_SECONDS",
+    "OWNER_NAME",
     "TARGET_NAME",
     "WORK_PREFIX",
     "Special",
@@ -47,10 +49,13 @@ __all__ = [
     "retire",
     "swap",
     "tree_lock",
+    "work_tree",
 ]
 
 LOCK_NAME = ".rendered.lock"
 WORK_PREFIX = ".rendered.new-"
+#: In a work tree: locked by the run that owns it while that run lives (``work_tree``).
+OWNER_NAME = "owner.lock"
 #: In a work tree: which subtree of ``rendered/`` its ``rendered.old`` was taken from (see ``swap``).
 TARGET_NAME = "target"
 #: How long a render waits for another one to finish writing before it gives up.
@@ -160,12 +165,54 @@ def _recorded_target(work: Path) -> str | None:
     return rel
 
 
+@contextlib.contextmanager
+def work_tree(root: Path) -> Iterator[Path]:
+    """A new work directory beside ``root``, owned by this run while the context lasts, then removed.
+
+    The owner lock (``OWNER_NAME`` inside, ``flock``-ed) tells ``clean_strays`` the tree is alive;
+    the kernel releases it when the run dies, however it dies. Create one under the writer lock
+    (``clean_strays`` runs under it too), so no writer sees it before it is owned.
+    """
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=root.parent))
+    try:
+        fd = os.open(work / OWNER_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def _owned(work: Path) -> bool:
+    """True while the run that made ``work`` lives (it holds the owner lock)."""
+    try:
+        fd = os.open(work / OWNER_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def clean_strays(root: Path) -> None:
     """Remove work trees of runs killed before they cleaned up; restore a subtree one left aside.
 
-    Call only while holding the writer lock: no live run owns a work tree then.
+    Call only while holding the writer lock. A work tree whose owner still lives (files a render
+    writes ahead, ``generator.write.staging``) is left alone.
     """
     for work in sorted(root.parent.glob(WORK_PREFIX + "*")):
+        if _owned(work):
+            continue
         aside = work / "rendered.old"
         rel = _recorded_target(work)
         if rel is not None and aside.is_dir() and not os.path.islink(aside):

@@ -14,9 +14,10 @@ import pytest
 
 import generator.treeswap as treeswap
 import generator.write as write
+from generator.errors import WriteError
 from generator.pipeline import Project, render
 from generator.write import HEADER_PREFIX, Change, write_tree
-from tests.conftest import tree_bytes
+from tests.conftest import SHIPPED_ENVS, tree_bytes
 
 
 def _files(env: str, **texts: str) -> dict[str, str]:
@@ -249,3 +250,84 @@ def test_the_swapped_subtree_never_goes_through_a_symlink(tmp_path: Path) -> Non
     (root / "dev" / "linked").symlink_to(tmp_path, target_is_directory=True)
     assert write._changed_top(root, [Change("create", "dev/linked/apps/docproc/a.yaml")]) == "dev"
     assert write._changed_top(tmp_path / "absent", [Change("create", "dev/main/apps/docproc/a.yaml")]) == ""
+
+
+# --- files written ahead by the render's processes (write.staging / write.stage) ---------------
+
+
+def test_a_from_scratch_render_writes_ahead_and_gives_the_same_tree(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rendered/ absent: every process writes the files of its share into the new tree as soon as
+    it has rendered them (both cores, beside the rendering); the tree is the files rendered in memory."""
+    import generator.pipeline as pipeline
+
+    expected = {k: v.encode() for k, v in pipeline.render_files(Project(project), list(SHIPPED_ENVS)).items()}
+    staged: list[frozenset[str]] = []
+    real = pipeline.stage
+
+    def spy(where: write.Staging, files: dict[str, str]) -> None:
+        staged.append(where.envs)
+        real(where, files)
+
+    monkeypatch.setattr(pipeline, "stage", spy)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SERVICES", 1)
+    report = render(Project(project))
+    assert {c.action for c in report.changes} == {"create"}
+    assert tree_bytes(project / "rendered") == expected
+    assert staged  # this process's calls (the worker's are its own)
+    assert staged[0] == frozenset(SHIPPED_ENVS)
+    assert not any(n.startswith(".rendered.new-") for n in os.listdir(project))
+
+
+def test_a_new_environment_is_written_ahead_beside_an_existing_one(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = SHIPPED_ENVS[0]
+    render(Project(project), [first])
+    before = _stamps(project / "rendered")
+    monkeypatch.setattr(write, "THREADED_FROM", 2)  # the threaded path too
+    report = render(Project(project))
+    assert {c.action for c in report.changes if not c.path.startswith(f"{first}/")} == {"create"}
+    after = _stamps(project / "rendered")
+    assert {k: v for k, v in after.items() if k.startswith(f"{first}/")} == before
+    assert render(Project(project), check=True).drift is False
+
+
+def test_a_failure_while_writing_ahead_changes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = SHIPPED_ENVS[0]
+    render(Project(project), [first])
+    before = tree_bytes(project / "rendered")
+    calls = {"n": 0}
+    real = write._write_file
+
+    def failing(path: str, text: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError("disk full (injected)")
+        real(path, text)
+
+    monkeypatch.setattr(write, "_write_file", failing)
+    with pytest.raises(WriteError, match="injected"):
+        render(Project(project))
+    assert tree_bytes(project / "rendered") == before
+    assert not any(n.startswith(".rendered.new-") for n in os.listdir(project))
+
+
+def test_a_work_tree_whose_owner_lives_is_left_alone(tmp_path: Path) -> None:
+    """A render writing ahead owns its work tree; a concurrent writer's cleanup must not remove it,
+    and removes it once the owner is gone (killed)."""
+    root = tmp_path / "rendered"
+    write_tree(root, _files("dev", a="kind: A"), ["dev"])
+    with treeswap.work_tree(root) as work:
+        (work / "rendered").mkdir()
+        treeswap.clean_strays(root)
+        assert work.is_dir()
+    assert not work.exists()  # its owner removes it
+    stray = tmp_path / f"{treeswap.WORK_PREFIX}dead"
+    (stray / "rendered").mkdir(parents=True)
+    (stray / treeswap.OWNER_NAME).touch()  # an owner lock nobody holds: its run is gone
+    treeswap.clean_strays(root)
+    assert not stray.exists()
