@@ -20,7 +20,7 @@ from generator.documents import Document
 from generator.errors import EnvFileError, UsageError
 from generator.gate.check import CheckResult, ImageRules, drift_findings, subjects_from_manifests
 from generator.gate.foreign import foreign_subjects
-from generator.gate.stream import Part, check_part, join, merge_parts
+from generator.gate.stream import Part, check_part, merge_parts
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.location import Location
 from generator.manifest import HUB_CLUSTER, Manifest
@@ -455,63 +455,50 @@ def check(
     loaded = {n: load_env(project, n) for n in names}
     options = _CheckOptions(tuple(crd_dirs) if crd_dirs is not None else None, charts_dir, extra_policies)
     stale = _stale_envs(project) if not envs else []
-    plan = _check_plan(loaded, jobs)
+    mine, theirs, last = _check_plan(loaded, jobs)
     parts: list[Part] = []
-    if plan is None:
-        parts = [_check_env(project, n, options, loaded) for n in names]
-    else:
+    if theirs:
         from generator.workers import worker_pool
 
-        expected = {n: tuple(c.name for c in env.topology.clusters) for n, (_, env) in loaded.items()}
-        mine, theirs = plan
-        for name in {n for n, _ in theirs} - {n for n, _ in mine}:
+        for name in theirs:
             del loaded[name]  # the worker loads what it checks; this process keeps its own
         _check_templates(project.templates)  # compiled once, shared with the worker
         gc.freeze()  # the worker's collections must not touch (and so copy) what it inherits
         try:
             with worker_pool(1) as pool:
                 future = pool.submit(_check_tasks, project, theirs, options)
-                done = dict(zip(mine, _check_tasks(project, mine, options, loaded), strict=True))
-                done.update(zip(theirs, future.result(), strict=True))
+                parts = _check_tasks(project, mine, options, loaded)
+                parts += future.result()
         finally:
             gc.unfreeze()
-        for name in names:
-            if (name, None) in done:
-                parts.append(done[(name, None)])
-            else:
-                parts.append(join([done[(name, 0)], done[(name, 1)]], name, expected))
+    else:
+        parts = _check_tasks(project, mine, options, loaded)
+    if last is not None:  # the odd one out, on both cores: its clusters' checks split between them
+        parts.append(_check_env(project, last, options, loaded, jobs=2))
     if stale:
         parts.append(_check_stale(project, stale, options))
     return merge_parts(parts, names)
 
 
-#: A unit of ``check`` work: an environment, whole (``None``) or one of its two cluster groups.
-_Task = tuple[str, int | None]
-
-
 def _check_plan(
     loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None
-) -> tuple[list[_Task], list[_Task]] | None:
-    """The tasks of this process and of one worker, or ``None`` to check serially.
+) -> tuple[list[str], list[str], str | None]:
+    """The environments this process checks, those one worker checks meanwhile, and the last one.
 
     Whole environments alternate between the two processes; an odd one out (or a single large
-    environment) is split into two groups of clusters, one per process (``_cluster_parts``: the hub
-    goes with the first), so both cores stay busy to the end. ``jobs`` as in ``_jobs``, except
-    that one large environment is enough.
+    environment) comes last, when the worker is done, and its per-cluster checks (most of the cost)
+    are split between two processes by whole clusters (``generator.gate.parallel``), so both cores
+    stay busy to the end. ``jobs`` as in ``_jobs``, except that one large environment is enough.
     """
-    total = sum(len(env.services) for _, env in loaded.values())
-    if jobs is None:
-        jobs = min(2, os.cpu_count() or 1) if total >= PARALLEL_MIN_SERVICES else 1
     names = list(loaded)
+    if jobs is None:
+        total = sum(len(env.services) for _, env in loaded.values())
+        jobs = min(2, os.cpu_count() or 1) if total >= PARALLEL_MIN_SERVICES else 1
     if jobs < 2 or not names:
-        return None
-    mine: list[_Task] = [(n, None) for n in names[0::2]]
-    theirs: list[_Task] = [(n, None) for n in names[1::2]]
-    last = names[-1]
-    if len(names) % 2 and len(_cluster_parts(loaded[last][1], 2)) == 2:
-        mine[-1] = (last, 0)
-        theirs.append((last, 1))
-    return (mine, theirs) if theirs else None
+        return names, [], None
+    last = names[-1] if len(names) % 2 else None
+    whole = names[:-1] if last else names
+    return whole[0::2], whole[1::2], last
 
 
 def _check_templates(directory: Path) -> TemplateSet:
@@ -534,12 +521,12 @@ def _compiled_templates(directory: Path, _stats: tuple[tuple[str, int, int, int]
 
 def _check_tasks(
     project: Project,
-    tasks: Sequence[_Task],
+    names: Sequence[str],
     options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
 ) -> list[Part]:
-    """Worker (and this process): the parts of ``tasks``, in order (picklable in and out)."""
-    return [_check_env(project, name, options, preloaded, part=part) for name, part in tasks]
+    """Worker (and this process): the parts of ``names``, in order (picklable in and out)."""
+    return [_check_env(project, name, options, preloaded) for name in names]
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,60 +546,35 @@ def _stale_envs(project: Project) -> list[str]:
     return sorted(p.name for p in project.rendered.iterdir() if p.is_dir() and p.name not in names)
 
 
-def _part_of(name: str, env: Environment, part: int | None) -> tuple[list[str] | None, Callable[[str], bool]]:
-    """What part ``part`` of ``env`` renders (its clusters and the hub) and which paths it owns.
-
-    Group 0 owns every path of the environment but the other group's cluster directories (so a
-    foreign file anywhere else is found once); group 1 owns its cluster directories.
-    """
-    if part is None:
-        return None, lambda _path: True
-    groups = [g or [] for g in _cluster_parts(env, 2)]
-    own = tuple(f"{name}/{c}/" for c in groups[part] if c != HUB_CLUSTER)
-    others = tuple(f"{name}/{c}/" for i, g in enumerate(groups) if i != part for c in g if c != HUB_CLUSTER)
-    only = sorted({HUB_CLUSTER, *groups[part]})
-    if part == 0:
-        return only, lambda path: not path.startswith(others)
-    return only, lambda path: path.startswith(own)
-
-
 def _check_env(
     project: Project,
     name: str,
     options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
-    part: int | None = None,
+    jobs: int = 1,
 ) -> Part:
     """Render, compare and check one environment; keep what ``merge_parts`` needs (picklable).
 
     ``preloaded`` environments are taken out of it (popped): nothing keeps an environment's
-    loaded file and its marks while its checks run. ``part``: only the clusters of that group of
-    ``_cluster_parts(env, 2)`` (the hub is rendered by both, as it deploys into every cluster, but
-    belongs to group 0), compared and checked; ``join`` completes the environment.
+    loaded file and its marks while its checks run. ``jobs``: processes for its per-cluster checks.
     """
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
     env = pair[1]
-    only, owns = _part_of(name, env, part)
     digest = stamps.inputs_digest(project.root, name)
     kept_texts = stamps.unchanged_files(project.root, name, digest) if digest else None
     templates = _check_templates(project.templates)
-    rendered = _render_loaded(project, [name], templates, preloaded={name: pair}, only=only, compact=True)[0]
+    manifests = _render_loaded(project, [name], templates, preloaded={name: pair}, compact=True)[0]
     del pair
-    hubs = {name: [m for m in rendered if m.cluster == HUB_CLUSTER]} if part is not None else None
-    manifests = [m for m in rendered if owns(m.path)]
-    if kept_texts is not None:
-        files = {path: text for path, text in kept_texts.items() if owns(path)}
-    else:
-        files = plan_files(manifests)
+    files = dict(kept_texts) if kept_texts is not None else plan_files(manifests)
     kept = {name: files} if kept_texts is not None else None
-    changes = [c for c in _write(project, files, [name], check=True, kept=kept).changes if owns(c.path)]
+    report = _write(project, files, [name], check=True, kept=kept)
     extra, foreign = foreign_subjects(
-        project.rendered, [(c.path, c.note) for c in changes if c.action == "foreign"]
+        project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
     return check_part(
         [*subjects_from_manifests(manifests, files), *extra],
         crd_dirs=options.crd_dirs,
-        drift=drift_findings(changes),
+        drift=drift_findings(report.changes),
         foreign=foreign,
         environments=[name],
         expected_clusters={name: tuple(c.name for c in env.topology.clusters)},
@@ -621,8 +583,7 @@ def _check_env(
         charts_dir=options.charts_dir,
         extra_policies=options.extra_policies,
         secret_stores={name: tuple((s.kind, s.name) for s in env.secret_stores)},
-        hubs=hubs,
-        env_wide=part is None,
+        jobs=jobs,
     )
 
 

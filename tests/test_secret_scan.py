@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.documents import load_file
@@ -202,6 +202,7 @@ _BODY = st.recursive(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # slow to draw on a loaded machine
 @given(body=_BODY, kind=st.sampled_from(["ConfigMap", "Deployment", "Secret"]))
 def test_prefilter_never_hides_a_finding(body: object, kind: str) -> None:
     """The one-pass prefilter only skips manifests the exact scan reports nothing in."""

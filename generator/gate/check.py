@@ -471,12 +471,9 @@ def add_scopes(
     environments: Sequence[str],
     expected_clusters: Mapping[str, tuple[str, ...]] | None,
     hub_wide: bool = True,
-    env_wide: bool = True,
 ) -> dict[str, Subject]:
     """Add the drift, foreign and environment-wide scopes to the cluster ``scopes`` (located).
 
-    ``env_wide=False`` leaves the environment-wide checks out: ``subjects`` are some clusters of an
-    environment, whose checks run once all its clusters are known (``generator.gate.stream.join``).
     Returns the subject that locates findings on each file (the last of the file).
     """
     by_file = {s.document.file: s for s in subjects}
@@ -484,8 +481,6 @@ def add_scopes(
         for f in extra:
             scope = scope_of(f.file, check_name)
             scopes[scope] = (*scopes.get(scope, ()), located(f, by_file))
-    if not env_wide:
-        return by_file
     manifests = [s.manifest for s in subjects]
     for scope, found in env_scopes(manifests, environments, expected_clusters, hub_wide=hub_wide).items():
         scopes[scope] = tuple(located(f, by_file) for f in found)

@@ -22,17 +22,15 @@ from generator.gate.check import (
     Scope,
     Subject,
     add_scopes,
-    cluster_scopes,
-    env_scopes,
     hub_scopes,
     located,
 )
 from generator.gate.checks.argocd import forget_index, is_hub_object
 from generator.gate.checks.cluster import ClusterView
+from generator.gate.parallel import parallel_cluster_scopes
 from generator.gate.registry import CLUSTER_CHECKS, CheckOptions, ImageRules
-from generator.manifest import Manifest
 
-__all__ = ["APP_PATHS", "Part", "check_part", "join", "merge_parts"]
+__all__ = ["APP_PATHS", "Part", "check_part", "merge_parts"]
 
 #: The cluster check that reads the whole repository's file list.
 APP_PATHS = "argocd-application-path"
@@ -55,9 +53,6 @@ class Part:
     by_file: dict[str, Subject]
     """The subject that locates findings on each file of ``hub_subjects`` (as ``check_subjects``
     does: the last subject of the file)."""
-    subjects: tuple[Subject, ...] = ()
-    """Every subject, kept only by a part of some clusters of an environment (``env_wide=False``):
-    ``join`` runs the environment-wide checks over all its parts' subjects."""
 
 
 def check_part(
@@ -73,25 +68,23 @@ def check_part(
     charts_dir: str | None = None,
     extra_policies: Sequence[Document] = (),
     secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
-    hubs: Mapping[str, Sequence[Manifest]] | None = None,
-    env_wide: bool = True,
+    jobs: int = 1,
 ) -> Part:
     """Every check of one environment's ``subjects`` but the fleet-wide steps of ``merge_parts``.
 
     Arguments as ``check_subjects``'; ``environments``: the one environment (or none, for files
-    of a directory no environment renders any more). ``env_wide=False``: ``subjects`` are some of
-    the environment's clusters (``hubs``: its hub objects, which deploy into them); the part keeps
-    its subjects for ``join``, which runs the environment-wide checks once every part is in.
+    of a directory no environment renders any more). ``jobs``: processes for its per-cluster
+    checks (``generator.gate.parallel``: whole clusters to forked workers; same result).
     """
     files = frozenset(s.document.file for s in subjects)
-    scopes = cluster_scopes(
+    scopes = parallel_cluster_scopes(
         subjects,
+        jobs=jobs,
         crd_dirs=crd_dirs,
         repo_files=files,
         image_rules=image_rules,
         kubernetes_versions=kubernetes_versions,
         charts_dir=charts_dir,
-        hubs=hubs,
         extra_policies=extra_policies,
         secret_stores=secret_stores,
     )
@@ -103,41 +96,12 @@ def check_part(
         environments=environments,
         expected_clusters=expected_clusters,
         hub_wide=False,
-        env_wide=env_wide,
     )
     forget_index()  # the environment's manifests go once this returns
     hub = tuple(s for s in subjects if is_hub_object(s.manifest))
     clusters = tuple(dict.fromkeys((s.manifest.env, s.manifest.cluster) for s in subjects))
-    by_hub_file = {s.document.file: by_file[s.document.file] for s in hub}
-    kept = () if env_wide else tuple(subjects)
-    return Part(scopes, len(subjects), files, clusters, hub, by_hub_file, kept)
-
-
-def join(
-    parts: Sequence[Part], env: str, expected_clusters: Mapping[str, tuple[str, ...]] | None = None
-) -> Part:
-    """One environment's ``Part`` from parts that checked some of its clusters each (``env_wide=False``).
-
-    The environment-wide checks run here, over every part's subjects in part order (the order of a
-    whole render when the parts hold the hub and the clusters in plan order), located as
-    ``add_scopes`` locates them; then the subjects are dropped. Equal to checking the environment
-    in one part (tested).
-    """
-    subjects = [s for p in parts for s in p.subjects]
-    by_file = {s.document.file: s for s in subjects}
-    scopes: dict[Scope, tuple[Finding, ...]] = {}
-    for part in parts:
-        scopes.update(part.scopes)
-    manifests = [s.manifest for s in subjects]
-    for scope, found in env_scopes(manifests, [env], expected_clusters, hub_wide=False).items():
-        scopes[scope] = tuple(located(f, by_file) for f in found)
     return Part(
-        scopes,
-        sum(p.documents for p in parts),
-        frozenset().union(*(p.files for p in parts)),
-        tuple(c for p in parts for c in p.clusters),
-        tuple(s for p in parts for s in p.hub_subjects),
-        {file: s for p in parts for file, s in p.by_file.items()},
+        scopes, len(subjects), files, clusters, hub, {s.document.file: by_file[s.document.file] for s in hub}
     )
 
 

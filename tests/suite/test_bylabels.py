@@ -61,3 +61,37 @@ def test_selected_pods_alike(
     assert [i for i in index.candidates(ns, selector) if selected(i)] == [
         i for i in range(len(pods)) if selected(i)
     ]
+
+
+@given(st.lists(st.tuples(NAMESPACES, SELECTORS), max_size=12), NAMESPACES, LABELS)
+def test_istio_policies_by_selector_alike(
+    items: list[tuple[str, Any]], ns: str, labels: dict[str, str]
+) -> None:
+    """``ClusterView.selecting`` (the kong-route-plugins lookup) keeps every policy a scan selects."""
+    from generator.gate.checks.cluster import ClusterView, _selects
+    from generator.manifest import Manifest
+
+    policies = [
+        Manifest(
+            "e",
+            "c",
+            "apps",
+            {
+                "apiVersion": "security.istio.io/v1",
+                "kind": "RequestAuthentication",
+                "metadata": {"name": f"p{i}", "namespace": n},
+                "spec": {"selector": sel},
+            },
+        )
+        for i, (n, sel) in enumerate(items)
+    ]
+    view = ClusterView("e", "c", tuple(policies))
+
+    def selects(m: Manifest) -> bool:
+        try:
+            return m.namespace == ns and _selects(m.body["spec"]["selector"], labels)
+        except AttributeError:  # a malformed selector the scan trips on: so must the index
+            return True
+
+    found = [m for m in view.selecting("RequestAuthentication").candidates([ns], labels) if selects(m)]
+    assert found == [m for m in policies if selects(m)]

@@ -108,11 +108,15 @@ def test_drift_foreign_stale_and_cross_environment_paths(tmp_path: Path) -> None
 def test_an_environment_split_by_clusters_equals_it_whole(
     tmp_path: Path, crd_dir: Path, charts_dir: Path
 ) -> None:
-    """Both cores on one environment: each process checks one group of clusters, ``join`` the rest.
+    """Both cores on one environment: its clusters' checks split between two processes.
 
-    Drift and foreign files sit in the second group's cluster directory and at the environment's
-    top, where only the first group looks; the result equals a serial check of the environment.
+    The odd one out of a fleet (here: one environment alone) is checked last, its per-cluster
+    checks split by whole clusters; drift, foreign files and a finding that needs the hub's
+    Applications sit in the forked worker's cluster. The result equals a serial check.
     """
+    from generator.gate.check import subjects_from_manifests as subjects
+    from generator.gate.parallel import cluster_groups
+    from generator.manifest import HUB_CLUSTER
     from generator.pipeline import _check_plan, _cluster_parts
 
     for name in ("environments", "templates", "policies"):
@@ -134,9 +138,13 @@ def test_an_environment_split_by_clusters_equals_it_whole(
     dual = [n for n, (_, env) in loaded.items() if len(_cluster_parts(env, 2)) == 2]
     assert dual, "no shipped environment has two clusters"
     name = dual[0]
-    assert _check_plan({name: loaded[name]}, 2) == ([(name, 0)], [(name, 1)])
-    second = _cluster_parts(loaded[name][1], 2)[1]
-    assert second is not None
+    assert _check_plan({name: loaded[name]}, 2) == ([], [], name)
+    rendered = subjects(render_environments(project, [name]))
+    groups = cluster_groups(rendered, 2)
+    assert len(groups) == 2
+    # a workload cluster the forked worker checks
+    second = sorted({rendered[i].manifest.cluster for i in groups[1]} - {HUB_CLUSTER})
+    assert second
     cluster_dir = project.rendered / name / second[0]
     edited = sorted(cluster_dir.rglob("*.yaml"))[0]
     edited.write_text(edited.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from generator.findings import Finding, finding_on
+from generator.gate.checks.bylabels import ByLabels
 from generator.location import Location
 from generator.manifest import Manifest
 
@@ -106,6 +107,22 @@ class ClusterView:
     Argo CD path check; empty means "unknown" and that check reports nothing."""
     delivered_by: tuple[Manifest, ...] = ()
     """Argo CD Applications held elsewhere (the environment's hub) that deploy into this cluster."""
+
+    def selecting(self, kind: str) -> ByLabels[Manifest]:
+        """The objects of ``kind`` (Istio policies) by the pod labels their ``spec.selector`` can select.
+
+        One index per kind and cluster, instead of a scan of every policy per workload.
+        """
+        index = self._selecting.get(kind)
+        if index is None:
+            index = self._selecting[kind] = ByLabels(
+                (m.namespace, _get(m.body, "spec", "selector"), m) for m in self.of_kind(kind)
+            )
+        return index
+
+    @cached_property
+    def _selecting(self) -> dict[str, ByLabels[Manifest]]:
+        return {}
 
     def applications(self) -> list[Manifest]:
         """Every Application that deploys into this cluster: its own and its hub's."""
@@ -532,13 +549,13 @@ def mesh_jwt_protected(view: ClusterView, namespace: str, service: str) -> bool:
         return False
     if not any(
         ra.namespace == namespace and _selects(_get(ra.body, "spec", "selector"), labels)
-        for ra in view.of_kind("RequestAuthentication")
+        for ra in view.selecting("RequestAuthentication").candidates([namespace], labels)
         if _list(_get(ra.body, "spec", "jwtRules"))
     ):
         return False
     allows = [
         ap
-        for ap in view.of_kind("AuthorizationPolicy")
+        for ap in view.selecting("AuthorizationPolicy").candidates([namespace], labels)
         if ap.namespace == namespace
         and _get(ap.body, "spec", "action") in (None, "ALLOW")
         and _selects(_get(ap.body, "spec", "selector"), labels)
