@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 
 from generator.errors import GeneratorError
+from generator.linear_re import compile_re
 
 try:
     import yaml_rs as _yaml_rs
@@ -444,7 +445,24 @@ def _split_on_markers(text: str) -> list[tuple[int, str]]:
 # Every alternative starts at the character before a token (whitespace or a flow indicator; the
 # text is searched with a newline in front), so the regex engine skips other positions fast. A
 # whole-token match must end the line, a flow item or a key (``on:``), or precede a comment.
-_END = r"(?=[ \t]*$|[ \t]*[,\]}]|:[ \t]|:$|[ \t]+\#)"
+_END_BODY = r"[ \t]*$|[ \t]*[,\]}]|:[ \t]|:$|[ \t]+\#"
+_END = rf"(?={_END_BODY})"
+#: YAML 1.1 booleans, the merge key and the value key (``=``), as whole tokens.
+_BOOL_WORDS = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[yYnN]|<<|=)"
+#: Number-like plain scalars the two versions read differently, matched on their prefix.
+_NUMBER_FORMS = (
+    r"[-+]?(?:"
+    r"0[0-9_]"  # 1.1 octal / 1.2 decimal
+    r"|0[oObBxX]"  # radix prefixes (0o is 1.2 only)
+    r"|[0-9][0-9_]*_"  # digit separators (1.1 only)
+    r"|[0-9][0-9_]*(?:\.[0-9_]*)?[eE]"  # exponents (1.1 needs a dot and a sign)
+    r"|\.[0-9]"  # leading dot (1.1: no sign allowed)
+    r"|[0-9][0-9_]*:[0-5]?[0-9]"  # sexagesimal (1.1 only)
+    r"|\.(?:inf|Inf|INF|nan|NaN|NAN)"  # special floats
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"  # timestamps (1.1 only)
+    r"|[0-9]{19}"  # integers past 64 bits
+    r")"
+)
 #: Text that YAML 1.1 (PyYAML) and 1.2 (yaml-rs) may read differently, or that lies outside the
 #: plain subset the fast path takes. False alarms only cost speed; a miss would change data, so
 #: number-like forms match on their prefix (a plain ``1.2.3`` or ``10.0.0.0/16`` does not start one).
@@ -454,26 +472,47 @@ _DIVERGENT = re.compile(
     | ![!\w./:-]*(?=\s|$)                                  # tag (not a "!x(" inside a plain scalar)
     | (?<=\n)(?:%|\.\.\.|---)                                # directive, document end/start
     | \?(?:[ \t]|$)                                         # complex key
-    | (?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[yYnN]|<<|=){_END}  # 1.1 bools, merge, value
-    | [-+]?(?:
-        0[0-9_]                                           # 1.1 octal / 1.2 decimal
-        | 0[oObBxX]                                       # radix prefixes (0o is 1.2 only)
-        | [0-9][0-9_]*_                                   # digit separators (1.1 only)
-        | [0-9][0-9_]*(?:\.[0-9_]*)?[eE]                   # exponents (1.1 needs a dot and a sign)
-        | \.[0-9]                                         # leading dot (1.1: no sign allowed)
-        | [0-9][0-9_]*:[0-5]?[0-9]                         # sexagesimal (1.1 only)
-        | \.(?:inf|Inf|INF|nan|NaN|NAN)                    # special floats
-        | [0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}                 # timestamps (1.1 only)
-        | [0-9]{{19}}                                       # integers past 64 bits
-    ))
+    | {_BOOL_WORDS}{_END}                                   # 1.1 bools, merge, value
+    | {_NUMBER_FORMS}
+    )
     """,
     re.MULTILINE | re.VERBOSE,
+)
+
+#: What Python's ``\s`` matches in a ``str`` pattern: every character ``str.isspace`` accepts
+#: (RE2's ``\s`` is ASCII only; tests/test_yamlread_fast_paths.py checks the list is complete).
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _escaped(chars: str) -> str:
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
+
+
+def _ascii_not_word(keep: str) -> str:
+    """ASCII characters that are neither word characters nor in ``keep``, escaped for an RE2 class."""
+    return _escaped("".join(chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in "_" + keep)))
+
+
+#: ``_DIVERGENT`` loosened into what RE2 (linear, no lookaround) can say: every text it matches, this
+#: matches too (lookaheads become consumed characters, ``\w`` any non-ASCII character), so a text
+#: this does not match needs no Python regex pass at all. RE2 runs 4x faster over a rendered tree.
+_DIVERGENT_HINT = compile_re(
+    rf"(?m)\n(?:%|\.\.\.|---)|[{_escaped(_SPACES)}\[{{,](?:"
+    rf"[&*][^{_ascii_not_word('-')}]"
+    rf"|![^{_ascii_not_word('!./:-')}]*(?:[{_escaped(_SPACES)}]|$)"
+    r"|\?(?:[ \t]|$)"
+    rf"|{_BOOL_WORDS}(?:{_END_BODY})"
+    rf"|{_NUMBER_FORMS})"
 )
 
 
 def divergent(text: str) -> bool:
     """Whether ``text`` may hold YAML that yaml-rs and PyYAML read differently (then PyYAML reads it)."""
-    return _DIVERGENT.search("\n" + text) is not None
+    text = "\n" + text
+    return _DIVERGENT_HINT.search(text) is not None and _DIVERGENT.search(text) is not None
 
 
 class _NotFast(Exception):

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator import yamlread
@@ -69,3 +69,56 @@ def test_split_documents_equals_the_regex_split(text: str) -> None:
 )
 def test_split_documents_examples(text: str) -> None:
     assert yamlread.split_documents(text) == yamlread._split_on_markers(text)
+
+
+def test_spaces_are_what_python_calls_whitespace() -> None:
+    """The RE2 hint stands in for Python's ``\\s`` with this list: it must hold every such character."""
+    assert set(yamlread._SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+#: Characters every alternative of the divergence pattern turns on, plus non-ASCII word and space ones.
+_YAMLISH = "\n \t,[]{}:#&*!?%.-+_0123456789eEoOxXbBaAfFlLsSyYnN<=/é٣\xa0\u2028\u3000\x85\x0b\x0c\r("
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_YAMLISH, max_size=24))
+def test_divergence_hint_never_misses_what_the_full_pattern_finds(text: str) -> None:
+    """``divergent`` asks RE2 first and Python's regex only on a hit: the hint must be a superset."""
+    full = yamlread._DIVERGENT.search("\n" + text) is not None
+    if full:
+        assert yamlread._DIVERGENT_HINT.search("\n" + text) is not None
+    assert yamlread.divergent(text) == full
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\n",
+        "a: *x\n",
+        "a: !!str 1\n",
+        "a: !é x\n",
+        "%YAML 1.1\n",
+        "a\n...\n",
+        "? a\n: b\n",
+        "a: yes\n",
+        "a: [On, b]\n",
+        "a: {b: NO}\n",
+        "<<: x\n",
+        "a: =\n",
+        "a: 017\n",
+        "a: 0x1f\n",
+        "a: 1_000\n",
+        "a: 1e3\n",
+        "a: .5\n",
+        "a: 1:20\n",
+        "a: .inf\n",
+        "a: 2001-12-14\n",
+        "a: 1234567890123456789\n",
+        "a:\u3000yes\n",
+        "a:\x85on\n",
+        "a: &é x\n",
+    ],
+)
+def test_divergence_hint_finds_each_form(text: str) -> None:
+    assert yamlread._DIVERGENT.search("\n" + text) is not None
+    assert yamlread.divergent(text)

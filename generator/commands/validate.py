@@ -125,13 +125,17 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # imported here: `gitops-gen --help` and the other commands need not load the schema engine
     from generator.schema import Options, validate_paths
 
-    version = args.kubernetes_version or declared_version(args.root / "environments", stderr)
     options = Options(
         crd_dirs=default_crd_dirs(args.crd_dir, args.root),
-        kubernetes_version=version,
+        kubernetes_version=args.kubernetes_version,
         strict=args.strict,
     )
-    result = validate_paths(args.paths, options, jobs=args.jobs)
+
+    def declared() -> str | None:  # decided while the workers read the manifests
+        return declared_version(args.root / "environments", stderr)
+
+    version = None if args.kubernetes_version else declared
+    result = validate_paths(args.paths, options, jobs=args.jobs, version=version)
     summary = result.summary(options)
     assert args.output in FORMATS
     stdout.write(get_formatter(args.output)(result.findings, summary, tool="gitops-gen validate"))

@@ -81,7 +81,7 @@ def compile_rule(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> Check | 
     convert = celenv.converter(schema)
     fallback = str(message) if message else f"failed rule: {text}"
 
-    def check(value: Any) -> Iterator[tuple[Path, str, str, bool]]:
+    def evaluate(value: Any) -> Iterator[tuple[Path, str, str, bool]]:
         try:
             result = celenv.execute(program, value, convert)
         except Exception as e:
@@ -103,5 +103,41 @@ def compile_rule(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> Check | 
             except Exception:
                 shown = fallback
         yield rel, name, shown, False
+
+    return _memoized(evaluate)
+
+
+#: Results kept per rule; a fleet repeats few distinct values at each rule's node (7,848 evaluations
+#: of 705 distinct values at 200 services), and each costs 15-50 us of CEL plus a cost estimate.
+MEMO_SIZE = 512
+#: Characters of keys kept per rule (a rule on a whole large object must not hold many copies of it).
+MEMO_CHARS = 1 << 20
+
+
+def _memoized(evaluate: Check) -> Check:
+    """``evaluate`` with its results remembered by ``repr(value)``.
+
+    A rule's outcome depends on ``self`` alone (CEL is pure; the cost estimate and the schema's
+    type conversion read only the value), and ``repr`` of YAML data (dicts, lists, str, int,
+    float, bool, None, dates, bytes) tells apart every two values that differ, in type, order or
+    content; equal values may still miss (``{a, b}`` and ``{b, a}``), which only costs time. The
+    memo is dropped whole when full (``MEMO_SIZE`` entries or ``MEMO_CHARS`` of keys), so memory
+    stays bounded.
+    """
+    memo: dict[str, tuple[tuple[Path, str, str, bool], ...]] = {}
+    chars = 0
+
+    def check(value: Any) -> Iterator[tuple[Path, str, str, bool]]:
+        nonlocal chars
+        key = repr(value)
+        found = memo.get(key)
+        if found is None:
+            found = tuple(evaluate(value))
+            if len(memo) >= MEMO_SIZE or chars + len(key) > MEMO_CHARS:
+                memo.clear()
+                chars = 0
+            memo[key] = found
+            chars += len(key)
+        return iter(found)
 
     return check

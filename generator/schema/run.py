@@ -12,14 +12,16 @@ serial run. Reads the manifests; writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.documents import iter_manifest_files, load_file
-from generator.errors import ManifestLoadError
+from generator.documents import Document, iter_manifest_files, load_file
+from generator.errors import GeneratorError, ManifestLoadError
 from generator.findings import Finding
 from generator.schema.cel_rules import EVALUATION_ERROR, NOT_COMPILED
 from generator.schema.engine import Engine, Options
@@ -30,6 +32,8 @@ __all__ = ["Result", "validate_files", "validate_paths"]
 #: Inputs smaller than this many bytes are validated in-process: a pool costs ~0.2 s to start.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 CHUNKS_PER_WORKER = 4
+#: How long a worker waits for the parent to decide the Kubernetes version (it takes 0.2 s).
+VERSION_WAIT_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +62,57 @@ class Result:
         }
 
 
-#: The worker process's engine: kinds compile once per process, not once per chunk.
-_WORKER: dict[str, Engine] = {}
+class _PendingVersion:
+    """The Kubernetes version, decided by the parent while the workers already read their files.
+
+    ``validate`` reads ``environments/`` for the EKS version (0.15 s at 200 services): parsing
+    manifests needs no version, so the pool starts first and each worker waits here only before
+    building its ``Engine``. Shared memory of the pool's own (default) ``multiprocessing`` context.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context()
+        self._ready = context.Event()
+        self._value = context.Array("c", 64, lock=False)
+
+    def set(self, version: str) -> None:
+        """Publish the version (``""``: the parent failed, the workers give up at once)."""
+        self._value.value = version.encode()
+        self._ready.set()
+
+    def abandoned(self) -> bool:
+        return self._ready.is_set() and not self._value.value
+
+    def wait(self) -> str:
+        if not self._ready.wait(VERSION_WAIT_SECONDS) or self.abandoned():
+            raise RuntimeError("the parent process decided no Kubernetes version")
+        return bytes(self._value.value).decode()
 
 
-def _init_worker(options: Options) -> None:
-    _WORKER["engine"] = Engine(options)
+#: The worker process's options and engine: kinds compile once per process, not once per chunk.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(options: Options, version: _PendingVersion | None) -> None:
+    _WORKER["options"] = options
+    _WORKER["version"] = version
+
+
+def _worker_engine() -> Engine:
+    if "engine" not in _WORKER:
+        options, version = _WORKER["options"], _WORKER["version"]
+        if version is not None:
+            options = dataclasses.replace(options, kubernetes_version=version.wait())
+        _WORKER["engine"] = Engine(options)
+    engine: Engine = _WORKER["engine"]
+    return engine
 
 
 def _check_chunk(chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
-    return _check_files(_WORKER["engine"], chunk)
+    version: _PendingVersion | None = _WORKER["version"]
+    if version is not None and version.abandoned():  # the parent is failing: let its pool close fast
+        return _ChunkResult()
+    return _check_files(_worker_engine, chunk)
 
 
 @dataclass(slots=True)
@@ -77,19 +122,50 @@ class _ChunkResult:
     per_file: list[tuple[int, str, list[Finding]]] = field(default_factory=list)
     documents: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
-    crd_files: list[str] = field(default_factory=list)
+    crd_files: list[tuple[int, str]] = field(default_factory=list)
+    """``(position, file)`` of files holding a CRD: registered in input order (the first one wins)."""
+    error: tuple[int, GeneratorError] | None = None
+    """The error of the earliest file (in input order) that failed: the one a serial run raises."""
+
+    def failed_before(self, position: int) -> bool:
+        return self.error is not None and self.error[0] < position
+
+    def fail(self, position: int, error: GeneratorError) -> None:
+        if self.error is None or position < self.error[0]:
+            self.error = (position, error)
 
 
-def _check_files(engine: Engine, chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
+def _check_files(engine: Callable[[], Engine], chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
+    """Read every file of ``chunk``, then check each document with ``engine()``.
+
+    Reading comes first because it needs no engine (see ``_PendingVersion``). A file that fails
+    records its error and the files after it in input order are skipped, so the error kept is the
+    one a serial run stops at, whatever order the chunk is in.
+    """
     out = _ChunkResult()
+    loaded: list[tuple[int, str, list[Document]]] = []
     for position, file in chunk:
+        if out.failed_before(position):
+            continue
+        try:
+            loaded.append((position, file, load_file(file)))
+        except GeneratorError as e:
+            out.fail(position, e)
+    checker = engine() if loaded else None
+    for position, file, docs in loaded:
+        if checker is None or out.failed_before(position):
+            continue
         findings: list[Finding] = []
-        for doc in load_file(file):
-            out.documents += 1
-            out.kinds[f"{doc.api_version} {doc.kind}"] += 1
-            if doc.kind == "CustomResourceDefinition" and file not in out.crd_files:
-                out.crd_files.append(file)
-            findings.extend(engine.check(doc))
+        try:
+            for doc in docs:
+                if doc.kind == "CustomResourceDefinition" and (position, file) not in out.crd_files[-1:]:
+                    out.crd_files.append((position, file))
+                findings.extend(checker.check(doc))
+        except GeneratorError as e:
+            out.fail(position, e)
+            continue
+        out.documents += len(docs)
+        out.kinds.update(f"{doc.api_version} {doc.kind}" for doc in docs)
         out.per_file.append((position, file, findings))
     return out
 
@@ -114,33 +190,49 @@ def _chunks(files: Sequence[str], sizes: Sequence[int], count: int) -> list[list
     return [c for c in out if c]
 
 
-def validate_files(files: Sequence[str], options: Options, *, jobs: int | None = None) -> Result:
+def validate_files(
+    files: Sequence[str],
+    options: Options,
+    *,
+    jobs: int | None = None,
+    version: Callable[[], str | None] | None = None,
+) -> Result:
     """Validate ``files``; ``jobs`` workers (default: every core when the input is large).
+
+    ``version``, when given, decides ``options.kubernetes_version`` (``validate`` reads it from
+    ``environments/``); on every core it runs while the workers read their files.
 
     CRDs among the input define kinds too. Rather than parse every file twice, documents of kinds
     no schema knows are validated again at the end, once every input CRD has been registered.
+
+    Raises:
+        GeneratorError: the first file (in input order) that cannot be read, as a serial run
+            raises it; bad options (version, CRD directories).
     """
     sizes = [_size(f) for f in files]
-    engine = Engine(options)  # validates options (version, CRD dirs) before any worker starts
     if jobs is None:
         jobs = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_MIN_BYTES else 1
-    parts: list[_ChunkResult] = []
     if jobs <= 1 or len(files) < 2:
-        parts.append(_check_files(engine, list(enumerate(files))))
+        engine = Engine(_decided(options, version))
+        parts = [_check_files(lambda: engine, list(enumerate(files)))]
     else:
-        chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
-        with worker_pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
-            parts.extend(pool.map(_check_chunk, chunks))
-    crd_files = [f for p in parts for f in p.crd_files]
+        parts, engine = _in_workers(files, sizes, jobs, options, version)
+    failures = [part.error for part in parts if part.error is not None]
+    if failures:
+        raise min(failures, key=_first)[1]
+    crd_files = [file for _, file in sorted(entry for part in parts for entry in part.crd_files)]
     if crd_files:
         engine.register_input_crds(crd_files)
     findings: list[Finding] = []
     kinds: Counter[str] = Counter()
     for part in parts:
         kinds.update(part.kinds)
-    for position, file, found in sorted((p for part in parts for p in part.per_file), key=_position):
+    for position, file, found in sorted((p for part in parts for p in part.per_file), key=_first):
         if crd_files and any(f.rule == "unknown-kind" for f in found):
-            findings.extend(_check_files(engine, [(position, file)]).per_file[0][2])
+            again = _check_files(lambda: engine, [(position, file)])
+            if again.error is not None:
+                raise again.error[1]
+            findings.extend(again.per_file[0][2])
         else:
             findings.extend(found)
     return Result(
@@ -152,7 +244,43 @@ def validate_files(files: Sequence[str], options: Options, *, jobs: int | None =
     )
 
 
-def validate_paths(paths: Sequence[str], options: Options, *, jobs: int | None = None) -> Result:
+def _in_workers(
+    files: Sequence[str],
+    sizes: Sequence[int],
+    jobs: int,
+    options: Options,
+    version: Callable[[], str | None] | None,
+) -> tuple[list[_ChunkResult], Engine]:
+    """Every chunk's result from ``jobs`` workers, and the parent's engine for the same options."""
+    chunks = _chunks(files, sizes, jobs * CHUNKS_PER_WORKER)
+    if version is None:
+        engine = Engine(options)  # validates the options before any worker starts
+        shared, pending = dataclasses.replace(options, kubernetes_version=engine.version), None
+    else:
+        shared, pending = options, _PendingVersion()
+    with worker_pool(jobs, initializer=_init_worker, initargs=(shared, pending)) as pool:
+        results = pool.map(_check_chunk, chunks)  # all submitted: the workers start reading
+        if pending is not None:
+            decided = ""
+            try:
+                engine = Engine(_decided(options, version))
+                decided = engine.version
+            finally:  # on an error too: the pool waits for its running chunks before it closes
+                pending.set(decided)
+        return list(results), engine
+
+
+def _decided(options: Options, version: Callable[[], str | None] | None) -> Options:
+    return options if version is None else dataclasses.replace(options, kubernetes_version=version())
+
+
+def validate_paths(
+    paths: Sequence[str],
+    options: Options,
+    *,
+    jobs: int | None = None,
+    version: Callable[[], str | None] | None = None,
+) -> Result:
     """Validate every manifest file under ``paths`` (files or directories, recursively).
 
     Raises:
@@ -166,10 +294,11 @@ def validate_paths(paths: Sequence[str], options: Options, *, jobs: int | None =
             path=", ".join(paths),
             hint="check the path, or run `make render` first",
         )
-    return validate_files(files, options, jobs=jobs)
+    return validate_files(files, options, jobs=jobs, version=version)
 
 
-def _position(entry: tuple[int, str, list[Finding]]) -> int:
+def _first(entry: tuple[int, Any] | tuple[int, str, list[Finding]]) -> int:
+    """The input position an entry is about (sort key)."""
     return entry[0]
 
 

@@ -174,3 +174,64 @@ def test_parallel_run_keeps_input_order_whatever_the_file_names(cli, tree, tmp_p
     assert report["summary"]["errors"] == 18 + 6 + 1  # bad names, bad sizes, gizmo-3 again
     shown = [f["file"] for f in report["findings"]]
     assert shown == [*sorted(shown[:-1]), shown[-1]]
+
+
+def test_input_crds_are_registered_in_input_order_in_parallel(cli, tree, tmp_path, make_crd):
+    """Two input CRDs define one kind: the first in input order wins, however workers group files."""
+    strict = SCHEMA.replace("type: integer", "type: string")
+    files = {"crds/.keep": "", "m/a/zz-crd.yaml": make_crd("Gizmo", "example.org", SCHEMA)}
+    files["m/b/aa-crd.yaml"] = make_crd("Gizmo", "example.org", strict)
+    for i in range(8):
+        files[f"m/c/gizmo-{i}.yaml"] = f"apiVersion: example.org/v1\nkind: Gizmo\nmetadata: {{name: g{i}}}\n"
+        files[f"m/c/gizmo-{i}.yaml"] += "spec: {size: 3}\n"
+    tree(files)
+    serial = run(cli, tmp_path / "m", "-o", "json", "-j", "1")
+    parallel = run(cli, tmp_path / "m", "-o", "json", "-j", "2")
+    assert serial.out == parallel.out
+    assert (serial.code, json.loads(serial.out)["summary"]["errors"]) == (0, 0)  # zz-crd's integer size
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--kubernetes-version", "1.2"), "--kubernetes-version 1.2: no schemas shipped"),
+        (("--crd-dir", "absent"), "absent: CRD directory not found"),
+    ],
+    ids=["bad-version", "missing-crd-dir"],
+)
+def test_bad_options_exit_2_with_workers_too(cli, tree, tmp_path, jobs, extra, message):
+    """With ``environments/`` to read, workers start before the options are checked: none is left."""
+    files = {"environments/dev.yaml": "eks: {version: '1.30'}\n"}
+    files.update({f"m/{i}.yaml": GOOD for i in range(4)})
+    tree(files)
+    extra = tuple(str(tmp_path / e) if e == "absent" else e for e in extra)
+    r = cli("validate", str(tmp_path / "m"), "--root", str(tmp_path), "-j", jobs, *extra)
+    assert (r.code, r.out) == (2, "")
+    assert message in r.err
+    assert "Traceback" not in r.err
+
+
+def test_declared_version_is_used_by_every_worker(cli, tree, tmp_path):
+    """The EKS version ``environments/`` declares reaches the workers (decided while they read)."""
+    from generator.schema.kube import available_versions
+
+    oldest = available_versions()[0]
+    files = {"crds/.keep": "", "environments/dev.yaml": f"eks: {{version: '{oldest}'}}\n"}
+    files.update({f"m/{i:02d}.yaml": BAD.replace("A_B", f"A_{i}") for i in range(12)})
+    tree(files)
+    out = {j: run(cli, tmp_path / "m", "--root", str(tmp_path), "-o", "json", "-j", j).out for j in "12"}
+    assert out["1"] == out["2"]
+    assert json.loads(out["2"])["summary"]["kubernetes_version"] == oldest
+
+
+def test_first_unreadable_file_in_input_order_is_reported_in_parallel(cli, tree, tmp_path):
+    """Workers take files grouped by name; the error shown is still the one a serial run stops at."""
+    files = {"crds/.keep": "", "m/00/zz-broken.yaml": "a: [\n", "m/01/aa-broken.yaml": "b: {\n"}
+    files.update({f"m/{i:02d}/configmap-{i}.yaml": GOOD for i in range(2, 10)})
+    tree(files)
+    serial = run(cli, tmp_path / "m", "-j", "1")
+    parallel = run(cli, tmp_path / "m", "-j", "2")
+    assert (serial.code, serial.err) == (parallel.code, parallel.err)
+    assert serial.code == 2
+    assert "zz-broken.yaml" in serial.err
