@@ -7,6 +7,8 @@ break the YAML structure. Templates are loaded once, up front, by ``load_templat
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import TemplateError
+from generator.stamps import cache_dir
 
 __all__ = ["TemplateSet", "jinja_env", "load_templates"]
 
@@ -50,15 +54,50 @@ def suffix(value: str, text: str) -> str:
     return f"{value}{text}"
 
 
-def jinja_env(template_dir: Path) -> SandboxedEnvironment:
-    """The sandboxed environment every template renders in."""
+#: How templates are compiled (besides the sandbox and ``StrictUndefined``): part of the cache key.
+_OPTIONS: Mapping[str, bool] = {
+    "keep_trailing_newline": True,
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs (``.gitops-gen/jinja``, git-ignored; only a cache).
+
+    Compiling the templates is 0.1 s of every ``render``; jinja2 checks each entry against the
+    template's source (a checksum) and its own bytecode format, and the key adds what jinja2's
+    does not: its version and the options and class of our environment. An entry that cannot be
+    read or written means "compile".
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory), "%s.cache")
+        self.salt = (
+            f"{jinja2.__version__}|{SandboxedEnvironment.__name__}|StrictUndefined|{sorted(_OPTIONS.items())}"
+        )
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        key = super().get_cache_key(name, filename)
+        return hashlib.sha256(f"{self.salt}|{key}".encode()).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def jinja_env(template_dir: Path, *, cache: Path | None = None) -> SandboxedEnvironment:
+    """The sandboxed environment every template renders in (``cache``: a bytecode cache directory)."""
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        bytecode_cache=_BytecodeCache(cache) if cache is not None else None,
+        **_OPTIONS,
     )
     env.filters["q"] = q
     env.filters["prefix"] = prefix
@@ -87,12 +126,14 @@ class TemplateSet:
 
 
 def load_templates(template_dir: Path) -> TemplateSet:
-    """Compile every template once.
+    """Compile every template once (in a project, through the bytecode cache: ``_BytecodeCache``).
 
     Raises:
         TemplateError: a template with a syntax error (names template and line).
     """
-    env = jinja_env(template_dir)
+    project = template_dir.parent
+    cache = cache_dir(project, "jinja") if (project / "environments").is_dir() else None
+    env = jinja_env(template_dir, cache=cache)
     cluster: dict[str, jinja2.Template] = {}
     service: dict[str, jinja2.Template] = {}
     hub: dict[str, jinja2.Template] = {}
