@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["STAMP_DIR", "cache_dir", "inputs_digest", "record", "unchanged_files"]
+__all__ = ["STAMP_DIR", "inputs_digest", "record", "unchanged_files"]
 
 #: Where stamps live, relative to the project root.
 STAMP_DIR = Path(".gitops-gen") / "stamps"
@@ -200,26 +200,6 @@ def unchanged_files(root: Path, env: str, inputs: str) -> dict[str, str] | None:
         return None
 
 
-def cache_dir(root: Path, name: str) -> Path | None:
-    """``.gitops-gen/<name>`` under ``root``, made if need be, git-ignored; ``None`` if it cannot be.
-
-    A ``.gitignore`` keeps the whole cache out of git. A symlinked cache is not used: it would
-    put what is written, and what is read back, elsewhere.
-    """
-    top = root / STAMP_DIR.parent
-    directory = top / name
-    try:
-        if top.is_symlink() or directory.is_symlink():
-            return None
-        directory.mkdir(parents=True, exist_ok=True)
-        ignore = top / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
-    except OSError:
-        return None
-    return directory
-
-
 def record(
     root: Path, envs: Iterable[str], files: Mapping[str, str], inputs: Mapping[str, str | None]
 ) -> None:
@@ -227,10 +207,12 @@ def record(
 
     Best effort: a stamp that cannot be written only means the next run renders.
     """
-    directory = cache_dir(root, STAMP_DIR.name)
-    if directory is None:
-        return
+    directory = root / STAMP_DIR
     try:
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
         for env in envs:
             digest = inputs.get(env)
             if digest is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,6 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import TemplateError
-from generator.stamps import cache_dir
 
 __all__ = ["TemplateSet", "jinja_env", "load_templates"]
 
@@ -64,23 +65,24 @@ _OPTIONS: Mapping[str, bool] = {
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between runs (``.gitops-gen/jinja``, git-ignored; only a cache).
+    """Compiled templates kept between runs, in the user's cache (only a cache).
 
-    Compiling the templates is 0.1 s of every ``render``; jinja2 checks each entry against the
-    template's source (a checksum) and its own bytecode format, and the key adds what jinja2's
-    does not: its version and the options and class of our environment. An entry that cannot be
-    read or written means "compile".
+    Compiling the templates is 0.1 s of every ``render`` and ``check`` process. jinja2 checks each
+    entry against the template's source (a checksum) and its own bytecode format; the key adds what
+    it does not: jinja2's version and the class and options of our environment. The key is the
+    template's name, not its path, so the cache holds one entry per template whatever the number
+    of checkouts (another project's template of that name is compiled and replaces it). It lives
+    outside the repository on purpose: bytecode runs unsandboxed, so a commit must never be able to
+    plant it. An entry that cannot be read or written means "compile".
     """
 
     def __init__(self, directory: Path) -> None:
         super().__init__(str(directory), "%s.cache")
-        self.salt = (
-            f"{jinja2.__version__}|{SandboxedEnvironment.__name__}|StrictUndefined|{sorted(_OPTIONS.items())}"
-        )
+        options = sorted(_OPTIONS.items())
+        self.salt = f"{jinja2.__version__}|{SandboxedEnvironment.__name__}|StrictUndefined|{options}"
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        key = super().get_cache_key(name, filename)
-        return hashlib.sha256(f"{self.salt}|{key}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.salt}|{name}".encode()).hexdigest()
 
     def load_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -89,6 +91,20 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+
+def _cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/gitops-gen/jinja`` (default ``~/.cache``): private to the user, else ``None``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(base, "gitops-gen", "jinja")
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None  # a symlink, or a directory others may write: not trusted
+    return directory
 
 
 def jinja_env(template_dir: Path, *, cache: Path | None = None) -> SandboxedEnvironment:
@@ -131,9 +147,7 @@ def load_templates(template_dir: Path) -> TemplateSet:
     Raises:
         TemplateError: a template with a syntax error (names template and line).
     """
-    project = template_dir.parent
-    cache = cache_dir(project, "jinja") if (project / "environments").is_dir() else None
-    env = jinja_env(template_dir, cache=cache)
+    env = jinja_env(template_dir, cache=_cache_dir())
     cluster: dict[str, jinja2.Template] = {}
     service: dict[str, jinja2.Template] = {}
     hub: dict[str, jinja2.Template] = {}

@@ -1,4 +1,4 @@
-"""The templates' bytecode cache (``.gitops-gen/jinja``): used when valid, never trusted blindly.
+"""The templates' bytecode cache (the user's cache directory): used when valid, never trusted blindly.
 
 Compiling every template is part of every ``render``; compiled templates are kept between runs.
 The output never depends on the cache: cold, warm, corrupt or unusable, the files are the same.
@@ -7,14 +7,21 @@ The output never depends on the cache: cold, warm, corrupt or unusable, the file
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
 
 from generator import templating
 from generator.pipeline import Project, render_files
-from generator.stamps import STAMP_DIR
 from tests.conftest import SHIPPED_ENVS
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private user cache for the test (``XDG_CACHE_HOME``); returns where templates go."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache" / "gitops-gen" / "jinja"
 
 
 def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -22,27 +29,23 @@ def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     names: list[str] = []
     real = jinja2.Environment.compile
 
-    def spy(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def spy(self: jinja2.Environment, source: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
         names.append(str(name))
-        return real(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+        return real(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", spy)
     return names
 
 
-def _cache(project: Path) -> Path:
-    return project / STAMP_DIR.parent / "jinja"
-
-
 def test_templates_compile_once_then_load_from_the_cache(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compiled = _compiles(monkeypatch)
     cold = templating.load_templates(project / "templates")
     count = len(compiled)
     assert count == len(cold.cluster) + len(cold.service) + len(cold.hub)
-    assert len(list(_cache(project).glob("*.cache"))) == count
-    assert (project / STAMP_DIR.parent / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert len(list(cache.glob("*.cache"))) == count
+    assert cache.stat().st_mode & 0o077 == 0
     templating.load_templates(project / "templates")
     assert len(compiled) == count, "a warm cache compiles nothing"
     tpl = next((project / "templates").rglob("*.yaml.j2"))
@@ -51,25 +54,34 @@ def test_templates_compile_once_then_load_from_the_cache(
     assert compiled[count:] == [tpl.relative_to(project / "templates").as_posix()], (
         "only the edited one again"
     )
+    assert len(list(cache.glob("*.cache"))) == count, "one entry per template name"
 
 
-def test_output_is_the_same_with_a_cold_warm_or_corrupt_cache(project: Path) -> None:
+def test_output_is_the_same_with_a_cold_warm_or_corrupt_cache(project: Path, cache: Path) -> None:
     names = list(SHIPPED_ENVS)
     cold = render_files(Project(project), names)
     assert render_files(Project(project), names) == cold
-    for entry in _cache(project).glob("*.cache"):
+    entries = list(cache.glob("*.cache"))
+    assert entries
+    for entry in entries:
         entry.write_bytes(b"not bytecode")
     assert render_files(Project(project), names) == cold
 
 
-def test_a_symlinked_cache_is_not_used(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("how", ["symlink", "writable-by-others"])
+def test_an_untrusted_cache_directory_is_not_used(
+    project: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (project / STAMP_DIR.parent).symlink_to(elsewhere, target_is_directory=True)
+    cache.parent.mkdir(parents=True)
+    if how == "symlink":
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        cache.symlink_to(elsewhere, target_is_directory=True)
+    else:
+        cache.mkdir()
+        cache.chmod(0o777)
     compiled = _compiles(monkeypatch)
     templating.load_templates(project / "templates")
     templating.load_templates(project / "templates")
-    assert list(elsewhere.iterdir()) == []
     assert len(compiled) == 2 * len(set(compiled))
+    assert list(cache.iterdir()) == []
