@@ -7,13 +7,18 @@ break the YAML structure. Templates are loaded once, up front, by ``load_templat
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import TemplateError
@@ -50,15 +55,65 @@ def suffix(value: str, text: str) -> str:
     return f"{value}{text}"
 
 
-def jinja_env(template_dir: Path) -> SandboxedEnvironment:
-    """The sandboxed environment every template renders in."""
+#: How templates are compiled (besides the sandbox and ``StrictUndefined``): part of the cache key.
+_OPTIONS: Mapping[str, bool] = {
+    "keep_trailing_newline": True,
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, in the user's cache (only a cache).
+
+    Compiling the templates is 0.1 s of every ``render`` and ``check`` process. jinja2 checks each
+    entry against the template's source (a checksum) and its own bytecode format; the key adds what
+    it does not: jinja2's version and the class and options of our environment. The key is the
+    template's name, not its path, so the cache holds one entry per template whatever the number
+    of checkouts (another project's template of that name is compiled and replaces it). It lives
+    outside the repository on purpose: bytecode runs unsandboxed, so a commit must never be able to
+    plant it. An entry that cannot be read or written means "compile".
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory), "%s.cache")
+        options = sorted(_OPTIONS.items())
+        self.salt = f"{jinja2.__version__}|{SandboxedEnvironment.__name__}|StrictUndefined|{options}"
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha256(f"{self.salt}|{name}".encode()).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/gitops-gen/jinja`` (default ``~/.cache``): private to the user, else ``None``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(base, "gitops-gen", "jinja")
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None  # a symlink, or a directory others may write: not trusted
+    return directory
+
+
+def jinja_env(template_dir: Path, *, cache: Path | None = None) -> SandboxedEnvironment:
+    """The sandboxed environment every template renders in (``cache``: a bytecode cache directory)."""
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        bytecode_cache=_BytecodeCache(cache) if cache is not None else None,
+        **_OPTIONS,
     )
     env.filters["q"] = q
     env.filters["prefix"] = prefix
@@ -87,12 +142,12 @@ class TemplateSet:
 
 
 def load_templates(template_dir: Path) -> TemplateSet:
-    """Compile every template once.
+    """Compile every template once (in a project, through the bytecode cache: ``_BytecodeCache``).
 
     Raises:
         TemplateError: a template with a syntax error (names template and line).
     """
-    env = jinja_env(template_dir)
+    env = jinja_env(template_dir, cache=_cache_dir())
     cluster: dict[str, jinja2.Template] = {}
     service: dict[str, jinja2.Template] = {}
     hub: dict[str, jinja2.Template] = {}

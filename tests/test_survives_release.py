@@ -33,6 +33,7 @@ SHIPPED_DATA_TESTS = (
     "tests/test_render.py",
     "tests/test_render_shares.py",
     "tests/test_write_incremental.py",
+    "tests/test_template_cache.py",
     "tests/test_env_errors.py",
     "tests/test_secret_scan.py",
     "tests/test_golden.py",
