@@ -53,6 +53,9 @@ SLOW: Mapping[str, str] = {
     "tests/test_docs.py::test_quick_start_works_verbatim_in_a_copy": "make render and make test in a copy (~31 s)",
     "tests/test_write_hardening.py::test_sigkill_at_random_points_leaves_old_or_new": "kills renders (~22 s)",
     "tests/test_write_hardening.py::test_two_renders_at_once_lose_no_update": "concurrent renders (~9 s)",
+    "tests/test_write_hardening.py::test_sigkill_while_writing_ahead_leaves_nothing_or_everything": (
+        "kills from-scratch renders (~3-6 s)"
+    ),
     "tests/test_render.py::test_render_is_deterministic_across_runs_and_hash_seeds": "subprocess renders (~13 s)",
     "tests/test_rendered_valid.py": "every shipped environment against the CRDs and Kubernetes schemas (5-25 s)",
     "tests/test_write.py::test_render_check_cli_lists_drift_and_exits_1": "renders every environment twice (~16 s)",

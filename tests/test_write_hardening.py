@@ -108,6 +108,36 @@ def test_sigkill_at_random_points_leaves_old_or_new(project: Path, cli) -> None:
     print(f"kills: {seen}")
 
 
+def test_sigkill_while_writing_ahead_leaves_nothing_or_everything(project: Path, cli) -> None:
+    """From scratch, the render processes write their files ahead into an owned work tree; a kill
+    at any instant leaves rendered/ absent or complete, and the next run removes the dead run's tree."""
+    expected = project.parent / "expected"
+    shutil.copytree(project, expected)
+    assert cli("render", "--root", str(expected), "-q").code == 0
+    new = tree_bytes(expected / "rendered")
+    rng = random.Random(14)
+    seen = {"nothing": 0, "everything": 0, "mid-write": 0}
+    slow = 0.002
+    for _ in range(2):
+        proc = _gitops_gen("render", "--root", str(project), "-q", slow=slow)
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == b"writing\n"  # the first file written ahead
+        time.sleep(rng.uniform(0, len(new) * slow / 2))
+        proc.send_signal(signal.SIGKILL)
+        _finish(proc, timeout=60)
+        now = tree_bytes(project / "rendered")
+        assert now in ({}, new), f"a killed render left a partial tree: {len(now)} of {len(new)} files"
+        seen["nothing" if not now else "everything"] += 1
+        seen["mid-write"] += bool(_strays(project))
+        if now:
+            shutil.rmtree(project / "rendered")
+    assert seen["mid-write"] >= 1, f"no kill landed while files were written ahead: {seen}"
+    code, _ = _finish(_gitops_gen("render", "--root", str(project), "-q"))
+    assert code == 0
+    assert tree_bytes(project / "rendered") == new
+    assert _strays(project) == [], "the next run must remove the work trees of killed runs"
+
+
 def test_work_trees_and_the_lock_are_never_committed() -> None:
     """What a killed run leaves beside rendered/ is git-ignored: never committed, never synced."""
     names = [f"{treeswap.WORK_PREFIX}abc/rendered/x.yaml", ".rendered.lock"]
