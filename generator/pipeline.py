@@ -452,16 +452,23 @@ def check(
     names = selected_envs(project, envs)
     extra_policies = tuple(_team_policies(project, policy_dirs))
     progress(f"checking {len(names)} environment(s): render, drift, schemas, policies, cross-resource")
-    loaded = {n: load_env(project, n) for n in names}
     options = _CheckOptions(tuple(crd_dirs) if crd_dirs is not None else None, charts_dir, extra_policies)
     stale = _stale_envs(project) if not envs else []
-    mine, theirs, last = _check_plan(loaded, jobs)
+    loaded: dict[str, tuple[LoadedEnv, Environment]] = {}
+    if jobs is None:  # both cores once the fleet is large: load until that is known, no further
+        jobs = 1
+        for name in names:
+            loaded[name] = load_env(project, name)
+            if sum(len(env.services) for _, env in loaded.values()) >= PARALLEL_MIN_SERVICES:
+                jobs = min(2, os.cpu_count() or 1)
+                break
+    mine, theirs, last = _check_plan(names, jobs)
     parts: list[Part] = []
     if theirs:
         from generator.workers import worker_pool
 
         for name in theirs:
-            del loaded[name]  # the worker loads what it checks; this process keeps its own
+            loaded.pop(name, None)  # the worker loads what it checks; this process keeps its own
         _check_templates(project.templates)  # compiled once, shared with the worker
         gc.freeze()  # the worker's collections must not touch (and so copy) what it inherits
         try:
@@ -480,20 +487,15 @@ def check(
     return merge_parts(parts, names)
 
 
-def _check_plan(
-    loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None
-) -> tuple[list[str], list[str], str | None]:
+def _check_plan(names: Sequence[str], jobs: int) -> tuple[list[str], list[str], str | None]:
     """The environments this process checks, those one worker checks meanwhile, and the last one.
 
     Whole environments alternate between the two processes; an odd one out (or a single large
     environment) comes last, when the worker is done, and its per-cluster checks (most of the cost)
     are split between two processes by whole clusters (``generator.gate.parallel``), so both cores
-    stay busy to the end. ``jobs`` as in ``_jobs``, except that one large environment is enough.
+    stay busy to the end.
     """
-    names = list(loaded)
-    if jobs is None:
-        total = sum(len(env.services) for _, env in loaded.values())
-        jobs = min(2, os.cpu_count() or 1) if total >= PARALLEL_MIN_SERVICES else 1
+    names = list(names)
     if jobs < 2 or not names:
         return names, [], None
     last = names[-1] if len(names) % 2 else None

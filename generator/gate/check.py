@@ -171,10 +171,13 @@ def schema_findings(
     """
     from generator.schema.kube import nearest_shipped
 
+    versions: dict[str, str | None] = {}  # per environment: nearest_shipped lists the shipped ones
     for subject in subjects:
-        declared = (kubernetes_versions or {}).get(subject.manifest.env)
-        version = nearest_shipped(declared) if declared else None
-        yield from _engine(tuple(crd_dirs), version).check(subject.document)
+        env = subject.manifest.env
+        if env not in versions:
+            declared = (kubernetes_versions or {}).get(env)
+            versions[env] = nearest_shipped(declared) if declared else None
+        yield from _engine(tuple(crd_dirs), versions[env]).check(subject.document)
 
 
 @functools.cache

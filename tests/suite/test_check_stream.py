@@ -138,7 +138,7 @@ def test_an_environment_split_by_clusters_equals_it_whole(
     dual = [n for n, (_, env) in loaded.items() if len(_cluster_parts(env, 2)) == 2]
     assert dual, "no shipped environment has two clusters"
     name = dual[0]
-    assert _check_plan({name: loaded[name]}, 2) == ([], [], name)
+    assert _check_plan([name], 2) == ([], [], name)
     rendered = subjects(render_environments(project, [name]))
     groups = cluster_groups(rendered, 2)
     assert len(groups) == 2
@@ -159,3 +159,32 @@ def test_an_environment_split_by_clusters_equals_it_whole(
     assert any(s.check == "chart-values" and s.cluster == second[0] for s in serial.scopes)
     assert [f for f in serial.findings if f.rule == "analysis-evidence" and f"/{second[0]}/" in f.file]
     assert_same(serial, check(project, [name], jobs=2, **options))  # type: ignore[arg-type]
+
+
+def test_plan_alternates_and_keeps_an_odd_one_for_both_cores() -> None:
+    from generator.pipeline import _check_plan
+
+    assert _check_plan(["a", "b", "c"], 1) == (["a", "b", "c"], [], None)
+    assert _check_plan(["a", "b"], 2) == (["a"], ["b"], None)
+    assert _check_plan(["a", "b", "c"], 2) == (["a"], ["b"], "c")
+    assert _check_plan(["a", "b", "c", "d", "e"], 2) == (["a", "c"], ["b", "d"], "e")
+
+
+def test_a_broken_environment_in_the_workers_share_is_the_users_error(tmp_path: Path) -> None:
+    """Environments load where they are checked: one the worker loads fails as it would serially."""
+    from generator.errors import EnvFileError
+
+    for name in ("environments", "templates", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    project = Project(tmp_path)
+    names = selected_envs(project, None)
+    assert len(names) >= 2
+    broken = tmp_path / "environments" / f"{names[1]}.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\nnot_a_key: 1\n", encoding="utf-8")
+    errors = []
+    for jobs in (1, 2):
+        with pytest.raises(EnvFileError) as caught:
+            check(project, crd_dirs=None, jobs=jobs)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+    assert "not_a_key" in errors[0]
