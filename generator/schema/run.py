@@ -83,10 +83,17 @@ class _PendingVersion:
     def abandoned(self) -> bool:
         return self._ready.is_set() and not self._value.value
 
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
     def wait(self) -> str:
         if not self._ready.wait(VERSION_WAIT_SECONDS) or self.abandoned():
             raise RuntimeError("the parent process decided no Kubernetes version")
         return bytes(self._value.value).decode()
+
+
+#: ``engine(block)``: the engine, or ``None`` while its version is undecided and ``block`` is false.
+EngineSource = Callable[[bool], Engine | None]
 
 
 #: The worker process's options and engine: kinds compile once per process, not once per chunk.
@@ -98,10 +105,12 @@ def _init_worker(options: Options, version: _PendingVersion | None) -> None:
     _WORKER["version"] = version
 
 
-def _worker_engine() -> Engine:
+def _worker_engine(block: bool) -> Engine | None:
     if "engine" not in _WORKER:
         options, version = _WORKER["options"], _WORKER["version"]
         if version is not None:
+            if not (block or version.ready()):
+                return None
             options = dataclasses.replace(options, kubernetes_version=version.wait())
         _WORKER["engine"] = Engine(options)
     engine: Engine = _WORKER["engine"]
@@ -135,39 +144,51 @@ class _ChunkResult:
             self.error = (position, error)
 
 
-def _check_files(engine: Callable[[], Engine], chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
-    """Read every file of ``chunk``, then check each document with ``engine()``.
+def _check_files(engine: EngineSource, chunk: Sequence[tuple[int, str]]) -> _ChunkResult:
+    """Read each file of ``chunk`` and check its documents, streaming once the engine exists.
 
-    Reading comes first because it needs no engine (see ``_PendingVersion``). A file that fails
-    records its error and the files after it in input order are skipped, so the error kept is the
-    one a serial run stops at, whatever order the chunk is in.
+    Until its version is decided (see ``_PendingVersion``) files are read ahead, so the wait is
+    spent reading. A file that fails records its error and the files after it in input order are
+    skipped, so the error kept is the one a serial run stops at, whatever order the chunk is in.
     """
     out = _ChunkResult()
-    loaded: list[tuple[int, str, list[Document]]] = []
+    waiting: list[tuple[int, str, list[Document]]] = []
     for position, file in chunk:
         if out.failed_before(position):
             continue
         try:
-            loaded.append((position, file, load_file(file)))
+            waiting.append((position, file, load_file(file)))
         except GeneratorError as e:
             out.fail(position, e)
-    checker = engine() if loaded else None
-    for position, file, docs in loaded:
-        if checker is None or out.failed_before(position):
+            continue
+        checker = engine(False)
+        if checker is not None:
+            _check_read(checker, waiting, out)
+    if waiting:
+        checker = engine(True)
+        assert checker is not None, "a blocking engine source always gives one"
+        _check_read(checker, waiting, out)
+    return out
+
+
+def _check_read(engine: Engine, waiting: list[tuple[int, str, list[Document]]], out: _ChunkResult) -> None:
+    """Check the documents of the files read so far into ``out`` (``waiting`` is emptied)."""
+    for position, file, docs in waiting:
+        if out.failed_before(position):
             continue
         findings: list[Finding] = []
         try:
             for doc in docs:
                 if doc.kind == "CustomResourceDefinition" and (position, file) not in out.crd_files[-1:]:
                     out.crd_files.append((position, file))
-                findings.extend(checker.check(doc))
+                findings.extend(engine.check(doc))
         except GeneratorError as e:
             out.fail(position, e)
             continue
         out.documents += len(docs)
         out.kinds.update(f"{doc.api_version} {doc.kind}" for doc in docs)
         out.per_file.append((position, file, findings))
-    return out
+    waiting.clear()
 
 
 def _kind_hint(file: str) -> str:
@@ -214,7 +235,7 @@ def validate_files(
         jobs = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_MIN_BYTES else 1
     if jobs <= 1 or len(files) < 2:
         engine = Engine(_decided(options, version))
-        parts = [_check_files(lambda: engine, list(enumerate(files)))]
+        parts = [_check_files(lambda _: engine, list(enumerate(files)))]
     else:
         parts, engine = _in_workers(files, sizes, jobs, options, version)
     failures = [part.error for part in parts if part.error is not None]
@@ -229,7 +250,7 @@ def validate_files(
         kinds.update(part.kinds)
     for position, file, found in sorted((p for part in parts for p in part.per_file), key=_first):
         if crd_files and any(f.rule == "unknown-kind" for f in found):
-            again = _check_files(lambda: engine, [(position, file)])
+            again = _check_files(lambda _: engine, [(position, file)])
             if again.error is not None:
                 raise again.error[1]
             findings.extend(again.per_file[0][2])
