@@ -14,10 +14,10 @@ editing one service of one environment, and ``render --check`` with nothing chan
 pre-commit hook). Figures only: nothing here fails on a number.
 
 "From scratch" means ``rendered/`` is absent, as in a fresh clone: the old tree is moved aside and
-deleted after the size's cases, not right before a timed run. On ext4 without a journal (this
-project's CI machines), every file created within minutes of a mass deletion pays for a scan of the
-freed inodes (the kernel's ``recently_deleted()``): that is the file system's cost of the deletion,
-not of rendering (docs/benchmarks.md measures it apart).
+deleted after the last timed run (so is an earlier run's fleet), never right before one. On ext4
+without a journal (this project's CI machines), every file created within minutes of a mass
+deletion pays for a scan of the freed inodes (the kernel's ``recently_deleted()``): that is the file
+system's cost of the deletion, not of rendering (docs/benchmarks.md measures it apart).
 """
 
 from __future__ import annotations
@@ -121,21 +121,22 @@ def _cases(project: Path, crd_dir: Path | None, charts_dir: Path | None = None) 
     ]
 
 
-#: Where trees set aside wait until the size's cases are done (``set_aside``, ``empty_trash``).
+#: Where trees set aside wait until every timed run is done (``set_aside``, ``empty_trash``).
 TRASH = ".bench-trash"
 
 
-def set_aside(tree: Path) -> None:
-    """Move ``tree`` into the trash beside it (deleted by ``empty_trash``, after the timed runs)."""
+def set_aside(tree: Path, trash: Path | None = None) -> None:
+    """Move ``tree`` into ``trash`` (default: beside it), deleted by ``empty_trash`` after the timed runs."""
     if not tree.exists():
         return
-    trash = tree.parent / TRASH
-    trash.mkdir(exist_ok=True)
+    trash = trash or tree.parent / TRASH
+    trash.mkdir(parents=True, exist_ok=True)
     tree.rename(trash / f"{tree.name}-{time.monotonic_ns()}")
 
 
-def empty_trash(project: Path) -> None:
-    shutil.rmtree(project / TRASH, ignore_errors=True)
+def empty_trash(directory: Path) -> None:
+    """Delete what was set aside under ``directory`` (a fleet project, or the output directory)."""
+    shutil.rmtree(directory / TRASH, ignore_errors=True)
 
 
 def compile_package() -> None:
@@ -167,6 +168,7 @@ def run_size(
     """Markdown table rows for one fleet size (``only``: cases whose name contains one of these)."""
     from generator.bench.fleet import make_fleet_project
 
+    set_aside(out / f"s{services}", out / TRASH)  # an earlier run's fleet, deleted at the very end
     project = make_fleet_project(repo_root, out / f"s{services}", services)
     rendered = project / "rendered"
     render_argv = _gitops("render", "--root", str(project), "-q")
@@ -187,7 +189,6 @@ def run_size(
             case.prepare()
             pairs.append((base, measure(case.argv, repo_root)))
         measure(render_argv, repo_root)  # leave rendered/ current for the next case
-        empty_trash(project)
         ratios = [c.wall / b.wall for b, c in pairs]
         cpu_ratios = [c.cpu / b.cpu for b, c in pairs]
         cmd = [c for _, c in pairs]
@@ -229,6 +230,9 @@ def run_sizes(
         ):
             lines.append(row)
             emit(row)
+    for services in sizes:  # deletions only now: files created after one cost more (module docstring)
+        empty_trash(out / f"s{services}")
+    empty_trash(out)
     return "\n".join(lines)
 
 
