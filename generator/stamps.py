@@ -12,6 +12,9 @@ Stamps live in ``.gitops-gen/stamps/`` at the project root (git-ignored by a ``.
 inside it): never under ``rendered/``, which Argo CD syncs. They are only a cache: a missing,
 corrupt or foreign stamp means "render it". The rendered files are always re-read and hashed, so
 a hand edit, a deleted or added file or a symlink under ``rendered/<env>/`` is seen as before.
+Each stamp is sealed with a key only this user on this machine holds (``stamp.key`` in the private
+cache, ``generator.usercache``): a stamp committed to the repository, or rewritten to match a hand
+edit, never holds, so CI's ``check`` on a clean clone compares every file.
 Reads files; writes only its own directory (never ``rendered/``).
 """
 
@@ -26,6 +29,8 @@ import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from generator.usercache import private_dir
 
 __all__ = ["STAMP_DIR", "inputs_digest", "record", "unchanged_files"]
 
@@ -171,6 +176,33 @@ def _read_tree(directory: str, rel: str, out: dict[str, bytes]) -> bool:
     return True
 
 
+def _key() -> bytes | None:
+    """This user's stamp key (created on first use); ``None``: no private cache, so no stamps."""
+    directory = private_dir("stamps")
+    return _read_key(directory / "key") if directory is not None else None
+
+
+@functools.cache
+def _read_key(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    else:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+    data = _read_regular(path)
+    return data if data is not None and len(data) == 32 else None
+
+
+def _seal(key: bytes, inputs: str, files: Mapping[str, str]) -> str:
+    """The stamp's MAC: only a holder of ``key`` can write a stamp that holds."""
+    text = json.dumps({"files": files, "inputs": inputs}, sort_keys=True)
+    return hashlib.blake2b(text.encode(), key=key, digest_size=20).hexdigest()
+
+
 def _stamp_path(root: Path, env: str) -> Path:
     return root / STAMP_DIR / f"{env}.json"
 
@@ -182,13 +214,16 @@ def unchanged_files(root: Path, env: str, inputs: str) -> dict[str, str] | None:
     recorded digest and the files on disk are exactly the recorded ones, byte for byte (every file
     is read and hashed).
     """
+    key = _key()
     try:
         stamp = json.loads(_stamp_path(root, env).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(stamp, dict) or stamp.get("inputs") != inputs:
+    if key is None or not isinstance(stamp, dict) or stamp.get("inputs") != inputs:
         return None
     recorded = stamp.get("files")
+    if not isinstance(recorded, dict) or stamp.get("seal") != _seal(key, inputs, recorded):
+        return None  # not written by this user here: committed, copied or edited
     disk = _on_disk(root / "rendered", env)
     if not isinstance(recorded, dict) or disk is None or disk.keys() != recorded.keys():
         return None
@@ -208,6 +243,9 @@ def record(
     Best effort: a stamp that cannot be written only means the next run renders.
     """
     directory = root / STAMP_DIR
+    key = _key()
+    if key is None:
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
         ignore = directory.parent / ".gitignore"
@@ -218,10 +256,8 @@ def record(
             if digest is None:
                 continue
             prefix = f"{env}/"
-            stamp = {
-                "inputs": digest,
-                "files": {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)},
-            }
+            hashes = {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)}
+            stamp = {"inputs": digest, "files": hashes, "seal": _seal(key, digest, hashes)}
             fd, tmp = tempfile.mkstemp(prefix=f".{env}.", dir=directory)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(stamp, fh, sort_keys=True)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from jinja2.bccache import Bucket
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import TemplateError
+from generator.usercache import private_dir
 
 __all__ = ["TemplateSet", "jinja_env", "load_templates"]
 
@@ -94,17 +93,8 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
 
 def _cache_dir() -> Path | None:
-    """``$XDG_CACHE_HOME/gitops-gen/jinja`` (default ``~/.cache``): private to the user, else ``None``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base, "gitops-gen", "jinja")
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(directory)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
-        return None  # a symlink, or a directory others may write: not trusted
-    return directory
+    """Where compiled templates are kept: the user's private cache (``generator.usercache``)."""
+    return private_dir("jinja")
 
 
 def jinja_env(template_dir: Path, *, cache: Path | None = None) -> SandboxedEnvironment:

@@ -159,3 +159,37 @@ def test_check_with_stamps_finds_what_it_finds_without(project: Path) -> None:
     assert with_stamps.documents == without.documents
     assert with_stamps.findings == without.findings
     assert sorted(with_stamps.scopes) == sorted(without.scopes)
+
+
+def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> None:
+    """A commit that edits rendered/ and forges the stamp (digests of the edited files) is caught."""
+    from generator.stamps import _digest
+
+    render(Project(project))
+    env = SHIPPED_ENVS[0]
+    target = _a_file(project, env)
+    edited = target.read_text(encoding="utf-8") + "extra: 1\n"
+    target.write_text(edited, encoding="utf-8")
+    stamp = project / STAMP_DIR / f"{env}.json"
+    data = json.loads(stamp.read_text(encoding="utf-8"))
+    rel = target.relative_to(project / "rendered").as_posix()
+    data["files"][rel] = _digest(edited.encode("utf-8"))
+    stamp.write_text(json.dumps(data), encoding="utf-8")
+    assert [c.path for c in render(Project(project), check=True).changes if c.action == "update"] == [rel]
+    found = pipeline.check(Project(project), crd_dirs=None, jobs=1).findings
+    assert [f.file for f in found if f.rule == "render-drift"] == [f"rendered/{rel}"]
+
+
+def test_stamps_from_another_user_cache_do_not_hold(
+    project: Path, rendered_names: list[list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Stamps are sealed with this user's key: ones written elsewhere (a commit, a copy) render again."""
+    monkeypatch.setenv("GITOPS_GEN_CACHE", str(tmp_path / "cache-a"))
+    render(Project(project))
+    start = len(rendered_names)
+    render(Project(project))
+    assert _since(rendered_names, start) == []
+    monkeypatch.setenv("GITOPS_GEN_CACHE", str(tmp_path / "cache-b"))
+    start = len(rendered_names)
+    assert not render(Project(project), check=True).drift
+    assert _since(rendered_names, start) == sorted(SHIPPED_ENVS)

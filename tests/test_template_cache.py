@@ -20,6 +20,7 @@ from tests.conftest import SHIPPED_ENVS
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private user cache for the test (``XDG_CACHE_HOME``); returns where templates go."""
+    monkeypatch.delenv("GITOPS_GEN_CACHE", raising=False)  # it overrides XDG_CACHE_HOME (usercache)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     return tmp_path / "user-cache" / "gitops-gen" / "jinja"
 

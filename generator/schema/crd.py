@@ -21,6 +21,7 @@ from typing import Any
 from generator import yamlread
 from generator.documents import iter_manifest_files
 from generator.errors import SchemaLoadError
+from generator.usercache import cache_root
 
 __all__ = ["CrdCatalog", "CrdVersion", "cache_dir", "crd_versions", "load_yaml_cached"]
 
@@ -94,11 +95,8 @@ def crd_versions(body: Mapping[str, Any], source: str) -> list[CrdVersion]:
 
 
 def cache_dir() -> Path:
-    """``$GITOPS_GEN_CACHE``, else ``$XDG_CACHE_HOME/gitops-gen``, else ``~/.cache/gitops-gen``."""
-    if os.environ.get("GITOPS_GEN_CACHE"):
-        return Path(os.environ["GITOPS_GEN_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gitops-gen"
+    """The user's cache (``generator.usercache.cache_root``): CRDs parsed once, kept as JSON."""
+    return cache_root()
 
 
 def load_yaml_cached(file: str) -> list[Any]:
