@@ -7,7 +7,6 @@ The only module ``generator.commands`` calls for rendering, and the only one all
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -183,23 +182,6 @@ def render_environments(
 
 #: Below this many services in total, rendering stays in-process (a pre-commit hook must start fast).
 PARALLEL_MIN_SERVICES = 100
-
-
-def _jobs(loaded: Mapping[str, tuple[LoadedEnv, Environment]], jobs: int | None) -> int:
-    """Processes to use: ``jobs`` when given, else both cores once the fleet is large."""
-    if jobs is not None:
-        return max(1, jobs)
-    if len(loaded) < 2 or sum(len(env.services) for _, env in loaded.values()) < PARALLEL_MIN_SERVICES:
-        return 1
-    return min(2, os.cpu_count() or 1)
-
-
-def _cluster_parts(env: Environment, parts: int) -> list[list[str] | None]:
-    """``env``'s clusters (the hub with the first) in up to ``parts`` groups to render apart."""
-    names = [plan.name for plan in plan_clusters(env)]
-    groups = [names[i::parts] for i in range(parts)]
-    groups[0].insert(0, HUB_CLUSTER)
-    return [g for g in groups if any(c != HUB_CLUSTER for c in g)] or [None]
 
 
 #: One process's share of a render: ``(environment, its clusters or None for all)`` in order.
@@ -469,7 +451,6 @@ def check(
 
         for name in theirs:
             loaded.pop(name, None)  # the worker loads what it checks; this process keeps its own
-        _check_templates(project.templates)  # compiled once, shared with the worker
         gc.freeze()  # the worker's collections must not touch (and so copy) what it inherits
         try:
             with worker_pool(1) as pool:
@@ -501,24 +482,6 @@ def _check_plan(names: Sequence[str], jobs: int) -> tuple[list[str], list[str], 
     last = names[-1] if len(names) % 2 else None
     whole = names[:-1] if last else names
     return whole[0::2], whole[1::2], last
-
-
-def _check_templates(directory: Path) -> TemplateSet:
-    """The templates compiled once per process while they stay as they are on disk.
-
-    ``check`` renders environment after environment (and its worker forks after this process
-    compiled them): without this, every environment compiles every template again.
-    """
-    stats = []
-    for path in sorted(directory.rglob("*")):  # every file: a template may include another
-        st = path.stat()
-        stats.append((path.as_posix(), st.st_mtime_ns, st.st_size, st.st_ino))
-    return _compiled_templates(directory, tuple(stats))
-
-
-@functools.lru_cache(maxsize=4)
-def _compiled_templates(directory: Path, _stats: tuple[tuple[str, int, int, int], ...]) -> TemplateSet:
-    return load_templates(directory)
 
 
 def _check_tasks(
@@ -564,8 +527,7 @@ def _check_env(
     env = pair[1]
     digest = stamps.inputs_digest(project.root, name)
     kept_texts = stamps.unchanged_files(project.root, name, digest) if digest else None
-    templates = _check_templates(project.templates)
-    manifests = _render_loaded(project, [name], templates, preloaded={name: pair}, compact=True)[0]
+    manifests = _render_loaded(project, [name], preloaded={name: pair}, compact=True)[0]
     del pair
     files = dict(kept_texts) if kept_texts is not None else plan_files(manifests)
     kept = {name: files} if kept_texts is not None else None
