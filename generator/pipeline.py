@@ -16,9 +16,18 @@ from typing import Any
 
 from generator import stamps, yamlread
 from generator.documents import Document
-from generator.errors import EnvFileError, UsageError
-from generator.gate.check import CheckResult, ImageRules, drift_findings, subjects_from_manifests
+from generator.errors import EnvFileError, GeneratorError, UsageError
+from generator.findings import Finding
+from generator.gate.check import (
+    CheckResult,
+    ImageRules,
+    Subject,
+    cluster_scopes,
+    drift_findings,
+    subjects_from_manifests,
+)
 from generator.gate.foreign import foreign_subjects
+from generator.gate.parallel import Checked, Elsewhere
 from generator.gate.stream import Part, check_part, merge_parts
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.location import Location
@@ -444,44 +453,59 @@ def check(
             if sum(len(env.services) for _, env in loaded.values()) >= PARALLEL_MIN_SERVICES:
                 jobs = min(2, os.cpu_count() or 1)
                 break
-    mine, theirs, last = _check_plan(names, jobs)
-    parts: list[Part] = []
-    if theirs:
+    lanes, last = _check_plan(names, jobs)
+    others = [lane for lane in lanes[1:] if lane]
+    alone: list[Part] = []
+    if others:
         from generator.workers import worker_pool
 
-        for name in theirs:
-            loaded.pop(name, None)  # the worker loads what it checks; this process keeps its own
-        gc.freeze()  # the worker's collections must not touch (and so copy) what it inherits
+        for name in (n for lane in others for n in lane):
+            loaded.pop(name, None)  # a worker loads what it checks; this process keeps its own
+        gc.freeze()  # the workers' collections must not touch (and so copy) what they inherit
         try:
-            with worker_pool(1) as pool:
-                future = pool.submit(_check_tasks, project, theirs, options)
-                parts = _check_tasks(project, mine, options, loaded)
-                parts += future.result()
+            with worker_pool(len(others)) as pool:
+                futures = [pool.submit(_check_tasks, project, lane, options) for lane in others]
+                done = [_check_tasks(project, lanes[0], options, loaded)]
+                if last is not None and done[0][1] is None:  # while the worker finishes its share
+                    try:
+                        alone.append(_check_alone(project, last, options, loaded))
+                    except GeneratorError as error:
+                        done.append(([], (last, error)))
+                done += [future.result() for future in futures]
         finally:
             gc.unfreeze()
     else:
-        parts = _check_tasks(project, mine, options, loaded)
-    if last is not None:  # the odd one out, on both cores: its clusters' checks split between them
-        parts.append(_check_env(project, last, options, loaded, jobs=2))
+        done = [_check_tasks(project, lanes[0], options, loaded)]
+    failed = [failure for _, failure in done if failure is not None]
+    if failed:  # the first environment by name that fails, as a serial run reports
+        raise min(failed, key=lambda failure: names.index(failure[0]))[1]
+    parts = [part for lane_parts, _ in done for part in lane_parts]
+    if last is not None:
+        parts += alone or [_check_alone(project, last, options, loaded)]
     if stale:
         parts.append(_check_stale(project, stale, options))
     return merge_parts(parts, names)
 
 
-def _check_plan(names: Sequence[str], jobs: int) -> tuple[list[str], list[str], str | None]:
-    """The environments this process checks, those one worker checks meanwhile, and the last one.
+def _check_plan(names: Sequence[str], jobs: int) -> tuple[list[list[str]], str | None]:
+    """The environments each process checks (the first list: this process's), and the last one.
 
-    Whole environments alternate between the two processes; an odd one out (or a single large
-    environment) comes last, when the worker is done, and its per-cluster checks (most of the cost)
-    are split between two processes by whole clusters (``generator.gate.parallel``), so both cores
-    stay busy to the end.
+    Whole environments alternate between this process and one worker (memory: one environment
+    per process). An odd one out (or a single large environment) comes last: this process loads
+    and renders it while the worker finishes its share, then its per-cluster checks (most of the
+    cost) are split between two processes by whole clusters (``generator.gate.parallel``), so both
+    cores stay busy to the end. (A third process for it instead costs a quarter more CPU on two
+    cores: three processes evict each other's caches; measured, docs/benchmarks.md.)
     """
     names = list(names)
     if jobs < 2 or not names:
-        return names, [], None
+        return [names], None
     last = names[-1] if len(names) % 2 else None
     whole = names[:-1] if last else names
-    return whole[0::2], whole[1::2], last
+    return [whole[0::2], whole[1::2]], last
+
+
+_Failure = tuple[str, GeneratorError]
 
 
 def _check_tasks(
@@ -489,9 +513,19 @@ def _check_tasks(
     names: Sequence[str],
     options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
-) -> list[Part]:
-    """Worker (and this process): the parts of ``names``, in order (picklable in and out)."""
-    return [_check_env(project, name, options, preloaded) for name in names]
+) -> tuple[list[Part], _Failure | None]:
+    """A process's share: the parts of ``names`` in order, up to the first that fails (picklable).
+
+    A user error (a broken environment) ends the share and is returned with the environment's
+    name, so the caller raises the one a serial run would: the first by name.
+    """
+    parts = []
+    for name in names:
+        try:
+            parts.append(_check_env(project, name, options, preloaded))
+        except GeneratorError as error:
+            return parts, (name, error)
+    return parts, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,12 +550,32 @@ def _check_env(
     name: str,
     options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
-    jobs: int = 1,
 ) -> Part:
-    """Render, compare and check one environment; keep what ``merge_parts`` needs (picklable).
+    """Render, compare and check one environment; keep what ``merge_parts`` needs (picklable)."""
+    return _checked(_prepare_env(project, name, options, preloaded), options)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One environment rendered and compared with ``rendered/``, ready for its checks."""
+
+    name: str
+    env: Environment
+    subjects: list[Subject]
+    changes: tuple[Change, ...]
+    foreign: list[Finding]
+
+
+def _prepare_env(
+    project: Project,
+    name: str,
+    options: _CheckOptions,
+    preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> _Prepared:
+    """Load, render and compare one environment: the serial part of its check.
 
     ``preloaded`` environments are taken out of it (popped): nothing keeps an environment's
-    loaded file and its marks while its checks run. ``jobs``: processes for its per-cluster checks.
+    loaded file and its marks while its checks run.
     """
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
     env = pair[1]
@@ -535,20 +589,102 @@ def _check_env(
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
+    subjects = [*subjects_from_manifests(manifests, files), *extra]
+    return _Prepared(name, env, subjects, report.changes, list(foreign))
+
+
+def _checked(
+    prepared: _Prepared, options: _CheckOptions, jobs: int = 1, elsewhere: Elsewhere | None = None
+) -> Part:
+    """The checks of a prepared environment; ``jobs``: processes for its per-cluster checks."""
+    name = prepared.name
     return check_part(
-        [*subjects_from_manifests(manifests, files), *extra],
+        prepared.subjects,
         crd_dirs=options.crd_dirs,
-        drift=drift_findings(report.changes),
-        foreign=foreign,
+        drift=drift_findings(prepared.changes),
+        foreign=prepared.foreign,
         environments=[name],
-        expected_clusters={name: tuple(c.name for c in env.topology.clusters)},
-        image_rules={name: ImageRules(env.images.registries, env.images.require_digest)},
-        kubernetes_versions={name: env.eks.version},
-        charts_dir=options.charts_dir,
-        extra_policies=options.extra_policies,
-        secret_stores={name: tuple((s.kind, s.name) for s in env.secret_stores)},
+        expected_clusters={name: tuple(c.name for c in prepared.env.topology.clusters)},
         jobs=jobs,
+        elsewhere=elsewhere,
+        **_env_options(prepared.env, options),
     )
+
+
+def _env_options(env: Environment, options: _CheckOptions) -> dict[str, Any]:
+    """What the per-cluster checks of ``env`` need beyond its subjects (``cluster_scopes`` arguments)."""
+    return {
+        "image_rules": {env.name: ImageRules(env.images.registries, env.images.require_digest)},
+        "kubernetes_versions": {env.name: env.eks.version},
+        "charts_dir": options.charts_dir,
+        "extra_policies": options.extra_policies,
+        "secret_stores": {env.name: tuple((s.kind, s.name) for s in env.secret_stores)},
+    }
+
+
+#: The environment ``_check_alone``'s forked worker renders part of: set around its fork, inherited.
+_forked: dict[str, tuple[LoadedEnv, Environment]] = {}
+
+
+def _check_alone(
+    project: Project,
+    name: str,
+    options: _CheckOptions,
+    preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
+) -> Part:
+    """One environment on both cores: a forked worker checks its later clusters meanwhile.
+
+    Loading it is serial; then a worker forked with the loaded environment renders the hub and the
+    second half of its clusters and runs their per-cluster checks (most of the cost), while this
+    process renders it whole (drift, the environment-wide checks and locating need every cluster)
+    and checks the rest. The worker's scopes are taken only if it checked exactly this process's
+    subjects of those clusters (``generator.gate.parallel.Elsewhere``); a foreign file among them
+    is checked here. Without two clusters or ``fork``, the per-cluster checks are split after the
+    render instead.
+    """
+    import multiprocessing
+
+    pair = (preloaded or {}).pop(name, None) or load_env(project, name)
+    clusters = [plan.name for plan in plan_clusters(pair[1])]
+    theirs = clusters[(len(clusters) + 1) // 2 :]
+    if not theirs or "fork" not in multiprocessing.get_all_start_methods():
+        return _checked(_prepare_env(project, name, options, {name: pair}), options, jobs=2)
+    from generator.workers import worker_pool
+
+    _forked[name] = pair
+    try:
+        with worker_pool(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            future = pool.submit(_clusters_checked, project, name, theirs, options)
+            _forked.clear()  # forked: this process needs it no longer
+            prepared = _prepare_env(project, name, options, {name: pair})
+            del pair
+            elsewhere = Elsewhere(frozenset((name, c) for c in theirs), future.result)
+            return _checked(prepared, options, elsewhere=elsewhere)
+    finally:
+        _forked.clear()
+
+
+def _clusters_checked(
+    project: Project, name: str, clusters: Sequence[str], options: _CheckOptions
+) -> Checked:
+    """Worker of ``_check_alone``: render ``clusters`` of ``name`` (and its hub), run their checks.
+
+    ``repo_files`` stays empty: the Argo CD path check it serves is run again over the whole
+    repository's files by ``merge_parts``.
+    """
+    pair = _forked[name]
+    manifests = _render_loaded(project, [name], preloaded={name: pair}, only=[HUB_CLUSTER, *clusters])[0]
+    own = [m for m in manifests if m.cluster in clusters]
+    subjects = subjects_from_manifests(own, plan_files(own))
+    hubs = {name: [m for m in manifests if m.cluster == HUB_CLUSTER]}
+    scopes = cluster_scopes(
+        subjects,
+        crd_dirs=options.crd_dirs,
+        repo_files=frozenset(),
+        hubs=hubs,
+        **_env_options(pair[1], options),
+    )
+    return tuple((s.document.file, s.document.text) for s in subjects), scopes
 
 
 def _check_stale(project: Project, stale: Sequence[str], options: _CheckOptions) -> Part:

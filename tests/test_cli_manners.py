@@ -197,3 +197,24 @@ def test_no_color_and_dumb_terminals() -> None:
     assert colour_enabled(_Tty(), {"NO_COLOR": "1"}) is False
     assert colour_enabled(_Tty(), {"TERM": "dumb"}) is False
     assert colour_enabled(io.StringIO(), {}) is False
+
+
+def test_console_entry_tunes_the_collector_and_run_does_not() -> None:
+    """``main`` (a process of its own) sets the batch collector; ``run``, which tests call, leaves it."""
+    import gc
+
+    from generator.cli import BATCH_GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    assert run(["--version"], io.StringIO(), io.StringIO()) == 0
+    assert gc.get_threshold() == before
+    probe = (
+        "import gc, sys\n"
+        "from generator import cli\n"
+        "cli.run = lambda *args: 0\n"
+        "sys.argv = ['gitops-gen']\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print(*gc.get_threshold(), gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [*map(str, BATCH_GC_THRESHOLDS), "True"]

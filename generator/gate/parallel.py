@@ -11,17 +11,34 @@ therefore from one worker, in the order a serial run produces them: results are 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from generator.findings import Finding
 from generator.gate.check import Scope, Subject, cluster_scopes, hub_manifests
 from generator.workers import worker_pool
 
-__all__ = ["cluster_groups", "parallel_cluster_scopes"]
+__all__ = ["Elsewhere", "cluster_groups", "parallel_cluster_scopes"]
 
 #: What forked workers inherit: ``subjects`` and ``kwargs`` (of ``cluster_scopes``), set around a pool.
 _STATE: dict[str, Any] = {}
+
+
+#: What a process that checked some clusters from its own render of them sends back: the (file, text)
+#: of every subject it checked, in order, and the scopes it found.
+Checked = tuple[tuple[tuple[str, str], ...], dict[Scope, tuple[Finding, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """Clusters another process checks meanwhile, from its own render of them (``check``'s last one)."""
+
+    clusters: frozenset[tuple[str, str]]
+    """(environment, cluster) of each."""
+    result: Callable[[], Checked]
+    """Waits for them. Used only if the subjects it checked are exactly this process's subjects of
+    those clusters (same files, same texts, same order); otherwise they are checked here."""
 
 
 def cluster_groups(subjects: Sequence[Subject], jobs: int) -> list[list[int]]:
@@ -42,11 +59,17 @@ def _run_group(indices: Sequence[int]) -> dict[Scope, tuple[Finding, ...]]:
 
 
 def parallel_cluster_scopes(
-    subjects: Sequence[Subject], *, jobs: int, **kwargs: Any
+    subjects: Sequence[Subject], *, jobs: int, elsewhere: Elsewhere | None = None, **kwargs: Any
 ) -> dict[Scope, tuple[Finding, ...]]:
-    """``cluster_scopes(subjects, **kwargs)`` on up to ``jobs`` processes (same result)."""
-    groups = cluster_groups(subjects, jobs)
+    """``cluster_scopes(subjects, **kwargs)`` on up to ``jobs`` processes (same result).
+
+    ``elsewhere``: clusters whose scopes another process is computing; the rest are checked here
+    meanwhile (serially: the other process has the second core).
+    """
     kwargs = {"hubs": hub_manifests(subjects), **kwargs}  # a hub's Applications serve other groups
+    if elsewhere is not None:
+        return _with_elsewhere(subjects, elsewhere, kwargs)
+    groups = cluster_groups(subjects, jobs)
     if len(groups) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return cluster_scopes(subjects, **kwargs)
     _STATE.update(subjects=subjects, kwargs=kwargs)
@@ -61,4 +84,20 @@ def parallel_cluster_scopes(
     scopes: dict[Scope, tuple[Finding, ...]] = {}
     for part in parts:
         scopes.update(part)
+    return scopes
+
+
+def _with_elsewhere(
+    subjects: Sequence[Subject], elsewhere: Elsewhere, kwargs: Mapping[str, Any]
+) -> dict[Scope, tuple[Finding, ...]]:
+    own: list[Subject] = []
+    theirs: list[Subject] = []
+    for s in subjects:
+        (theirs if (s.manifest.env, s.manifest.cluster) in elsewhere.clusters else own).append(s)
+    scopes = cluster_scopes(own, **kwargs)
+    checked, found = elsewhere.result()
+    if checked == tuple((s.document.file, s.document.text) for s in theirs):
+        scopes.update(found)
+    else:  # files the other process did not render (foreign ones): check them here
+        scopes.update(cluster_scopes(theirs, **kwargs))
     return scopes

@@ -27,7 +27,7 @@ from generator.gate.check import (
 )
 from generator.gate.checks.argocd import forget_index, is_hub_object
 from generator.gate.checks.cluster import ClusterView
-from generator.gate.parallel import parallel_cluster_scopes
+from generator.gate.parallel import Elsewhere, parallel_cluster_scopes
 from generator.gate.registry import CLUSTER_CHECKS, CheckOptions, ImageRules
 
 __all__ = ["APP_PATHS", "Part", "check_part", "merge_parts"]
@@ -69,17 +69,20 @@ def check_part(
     extra_policies: Sequence[Document] = (),
     secret_stores: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
     jobs: int = 1,
+    elsewhere: Elsewhere | None = None,
 ) -> Part:
     """Every check of one environment's ``subjects`` but the fleet-wide steps of ``merge_parts``.
 
     Arguments as ``check_subjects``'; ``environments``: the one environment (or none, for files
     of a directory no environment renders any more). ``jobs``: processes for its per-cluster
     checks (``generator.gate.parallel``: whole clusters to forked workers; same result).
+    ``elsewhere``: clusters another process checks meanwhile (``parallel_cluster_scopes``).
     """
     files = frozenset(s.document.file for s in subjects)
     scopes = parallel_cluster_scopes(
         subjects,
         jobs=jobs,
+        elsewhere=elsewhere,
         crd_dirs=crd_dirs,
         repo_files=files,
         image_rules=image_rules,

@@ -110,9 +110,9 @@ def test_an_environment_split_by_clusters_equals_it_whole(
 ) -> None:
     """Both cores on one environment: its clusters' checks split between two processes.
 
-    The odd one out of a fleet (here: one environment alone) is checked last, its per-cluster
-    checks split by whole clusters; drift, foreign files and a finding that needs the hub's
-    Applications sit in the forked worker's cluster. The result equals a serial check.
+    The odd one out of a fleet (here: one environment alone) is checked last, a forked worker
+    checking its later clusters; drift, foreign files and a finding that needs the hub's
+    Applications sit in a cluster a worker checks. The result equals a serial check.
     """
     from generator.gate.check import subjects_from_manifests as subjects
     from generator.gate.parallel import cluster_groups
@@ -138,7 +138,7 @@ def test_an_environment_split_by_clusters_equals_it_whole(
     dual = [n for n, (_, env) in loaded.items() if len(env.topology.clusters) >= 2]
     assert dual, "no shipped environment has two clusters"
     name = dual[0]
-    assert _check_plan([name], 2) == ([], [], name)
+    assert _check_plan([name], 2) == ([[], []], name)
     rendered = subjects(render_environments(project, [name]))
     groups = cluster_groups(rendered, 2)
     assert len(groups) == 2
@@ -161,30 +161,89 @@ def test_an_environment_split_by_clusters_equals_it_whole(
     assert_same(serial, check(project, [name], jobs=2, **options))  # type: ignore[arg-type]
 
 
+def _dual_project(tmp_path: Path) -> tuple[Project, str]:
+    for name in ("environments", "templates", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    project = Project(tmp_path)
+    render(project)
+    loaded = {n: load_env(project, n) for n in selected_envs(project, None)}
+    dual = [n for n, (_, env) in loaded.items() if len(env.topology.clusters) >= 2]
+    assert dual, "no shipped environment has two clusters"
+    return project, dual[0]
+
+
+def test_the_last_environments_worker_result_is_used_when_it_checked_the_same_files(
+    tmp_path: Path, crd_dir: Path, charts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment alone on two cores: a forked worker renders and checks its later clusters.
+
+    In a clean tree this process never checks those clusters itself (their scopes come from the
+    worker), and the result equals a serial check; a file the worker did not render (foreign) in
+    one of them makes this process check that cluster again, with the same result as serially.
+    """
+    from generator.gate import parallel
+
+    project, name = _dual_project(tmp_path)
+    clusters = [c.name for c in load_env(project, name)[1].topology.clusters]
+    theirs = set(clusters[(len(clusters) + 1) // 2 :])
+    checked_here: list[set[str]] = []
+    real = parallel.cluster_scopes
+
+    def spy(subjects: list, **kwargs: object) -> object:
+        checked_here.append({s.manifest.cluster for s in subjects})
+        return real(subjects, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "cluster_scopes", spy)
+    options = {"crd_dirs": [str(crd_dir)], "charts_dir": str(charts_dir)}
+    serial = check(project, [name], jobs=1, **options)  # type: ignore[arg-type]
+    checked_here.clear()
+    assert_same(serial, check(project, [name], jobs=2, **options))  # type: ignore[arg-type]
+    assert checked_here
+    assert not any(theirs & here for here in checked_here), checked_here
+    stray = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: docproc\ndata: {}\n"
+    component = sorted(p for p in (project.rendered / name / sorted(theirs)[0]).iterdir() if p.is_dir())[0]
+    (component / "configmap-stray.yaml").write_text(stray, encoding="utf-8")
+    serial = check(project, [name], jobs=1, **options)  # type: ignore[arg-type]
+    assert "foreign" in {f.rule for f in serial.findings}
+    checked_here.clear()
+    assert_same(serial, check(project, [name], jobs=2, **options))  # type: ignore[arg-type]
+    assert any(theirs & here for here in checked_here), checked_here
+
+
 def test_plan_alternates_and_keeps_an_odd_one_for_both_cores() -> None:
     from generator.pipeline import _check_plan
 
-    assert _check_plan(["a", "b", "c"], 1) == (["a", "b", "c"], [], None)
-    assert _check_plan(["a", "b"], 2) == (["a"], ["b"], None)
-    assert _check_plan(["a", "b", "c"], 2) == (["a"], ["b"], "c")
-    assert _check_plan(["a", "b", "c", "d", "e"], 2) == (["a", "c"], ["b", "d"], "e")
+    assert _check_plan(["a", "b", "c"], 1) == ([["a", "b", "c"]], None)
+    assert _check_plan(["a"], 2) == ([[], []], "a")
+    assert _check_plan(["a", "b"], 2) == ([["a"], ["b"]], None)
+    assert _check_plan(["a", "b", "c"], 2) == ([["a"], ["b"]], "c")
+    assert _check_plan(["a", "b", "c", "d", "e"], 2) == ([["a", "c"], ["b", "d"]], "e")
 
 
-def test_a_broken_environment_in_the_workers_share_is_the_users_error(tmp_path: Path) -> None:
-    """Environments load where they are checked: one the worker loads fails as it would serially."""
+@pytest.mark.parametrize("broken", [(1,), (1, 2), (0, 2), (2, 1)])
+def test_a_broken_environment_in_the_workers_share_is_the_users_error(
+    tmp_path: Path, broken: tuple[int, ...]
+) -> None:
+    """Environments load where they are checked: one a worker loads fails as it would serially.
+
+    With several broken, every process stops at its first, and the error is the one a serial run
+    raises: the first environment by name, whichever process found it first.
+    """
     from generator.errors import EnvFileError
 
     for name in ("environments", "templates", "policies"):
         shutil.copytree(ROOT / name, tmp_path / name)
     project = Project(tmp_path)
     names = selected_envs(project, None)
-    assert len(names) >= 2
-    broken = tmp_path / "environments" / f"{names[1]}.yaml"
-    broken.write_text(broken.read_text(encoding="utf-8") + "\nnot_a_key: 1\n", encoding="utf-8")
+    if max(broken) >= len(names):
+        pytest.skip(f"needs {max(broken) + 1} environments, the project has {len(names)}")
+    for index in broken:
+        path = tmp_path / "environments" / f"{names[index]}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + f"\nnot_a_key_{index}: 1\n", encoding="utf-8")
     errors = []
     for jobs in (1, 2):
         with pytest.raises(EnvFileError) as caught:
             check(project, crd_dirs=None, jobs=jobs)
         errors.append(str(caught.value))
     assert errors[0] == errors[1]
-    assert "not_a_key" in errors[0]
+    assert f"not_a_key_{min(broken)}" in errors[0]
