@@ -32,7 +32,6 @@ from typing import Any, TextIO
 from generator.commands.helptext import epilog
 from generator.errors import GeneratorError, UsageError
 from generator.exitcode import ExitCode
-from generator.gate.report import tool_version
 from generator.style import Painter, Progress
 
 __all__ = ["build_parser", "find_root", "main", "run"]
@@ -130,9 +129,22 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (reading the installed metadata costs 30 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        from generator.gate.report import tool_version
+
+        sys.stdout.write(f"gitops-gen {tool_version()}\n")  # where argparse's own version action writes
+        parser.exit()
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(prog="gitops-gen", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"gitops-gen {tool_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     for module_name in _modules_for(argv):
         module = importlib.import_module(module_name)

@@ -25,7 +25,7 @@ from typing import Any
 
 from generator.location import YamlPath
 
-__all__ = ["MAX_NUMBER", "MAX_STRING", "anchor_pattern", "check_values", "strict_validator"]
+__all__ = ["MAX_NUMBER", "MAX_STRING", "anchor_pattern", "check_values", "fast_validity", "strict_validator"]
 
 #: Longest string accepted anywhere in an environment (the longest real value is a URL).
 MAX_STRING = 4096
@@ -63,19 +63,22 @@ _SCHEMAS = frozenset(
 )
 
 
-def _strict(schema: Any) -> Any:
-    """A strict copy of one (sub)schema; recurses only through keywords that hold schemas."""
+def _strict(schema: Any, *, anchor: bool = True) -> Any:
+    """A strict copy of one (sub)schema; recurses only through keywords that hold schemas.
+
+    ``anchor=False`` keeps the patterns as published (for an ECMA-262 engine, where ``$`` is the end).
+    """
     if not isinstance(schema, Mapping):
         return schema
     out = dict(schema)
     for key, value in schema.items():
         if key in _SCHEMA_MAPS and isinstance(value, Mapping):
-            out[key] = {name: _strict(sub) for name, sub in value.items()}
+            out[key] = {name: _strict(sub, anchor=anchor) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_strict(sub) for sub in value]
+            out[key] = [_strict(sub, anchor=anchor) for sub in value]
         elif key in _SCHEMAS:
-            out[key] = _strict(value)
-    if isinstance(out.get("pattern"), str):
+            out[key] = _strict(value, anchor=anchor)
+    if anchor and isinstance(out.get("pattern"), str):
         out["pattern"] = anchor_pattern(out["pattern"])
     types = out.get("type")
     numeric = {"integer", "number"} & set(types if isinstance(types, list) else [types])
@@ -102,6 +105,44 @@ def _validator_class() -> Any:
 def strict_validator(schema: Mapping[str, Any]) -> Any:
     """A Draft 2020-12 validator of ``schema`` made strict (see the module docstring)."""
     return _validator_class()(_strict(schema))
+
+
+def fast_validity(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
+    r"""A check that is true only of data the strict validator finds no error in, ten times faster.
+
+    jsonschema-rs (Rust) with the strict schema, its patterns as published: its ECMA-262 ``$``
+    ends the string, as the strict validator's ``\Z`` does, and the shipped patterns use only
+    explicit character classes, which both engines read alike. JSON Schema's ``integer`` holds
+    ``10.0``, which the strict validator refuses: data with a float in it is never called valid
+    here. False means "ask the strict validator", which then finds and reports the errors
+    (``tests/test_env_fuzz.py`` checks the implication on mutated environments).
+    """
+    import jsonschema_rs
+
+    rs = jsonschema_rs.Draft202012Validator(_strict(schema, anchor=False))
+
+    def valid(data: Any) -> bool:
+        if _has_float(data):
+            return False
+        try:
+            return bool(rs.is_valid(data))
+        except (ValueError, TypeError, OverflowError):  # what it cannot convert (a key that is no string)
+            return False
+
+    return valid
+
+
+def _has_float(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, float):
+            return True
+    return False
 
 
 def _leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any, bool]]:

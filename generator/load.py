@@ -28,7 +28,7 @@ import yaml
 
 from generator import yamlread
 from generator.defaults import SCHEMA_FILE, apply_defaults
-from generator.envguard import check_values, strict_validator
+from generator.envguard import check_values, fast_validity, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
 from generator.layering import merge_layers
 from generator.location import Location, YamlPath
@@ -247,7 +247,7 @@ def load_environment(env_dir: Path, name: str, *, shown_root: Path | None = None
     if isinstance(data, dict):
         apply_defaults(data, marks, env_schema(), env=name, mark=lambda line: Location(SCHEMA_FILE, line, 1))
     loaded = dataclasses.replace(loaded, marks=marks)
-    errors = _schema_errors(loaded, _validator().iter_errors(data))
+    errors = [] if _fast_validity()(data) else _schema_errors(loaded, _validator().iter_errors(data))
     written = [e for e in errors if e.path != SCHEMA_FILE]
     if errors:  # a default computed from a bad value (${key}) is bad too: report the value only
         raise GeneratorError.collect(written or errors)
@@ -295,6 +295,12 @@ def load_merged(env_dir: Path, name: str, *, shown_root: Path | None = None) -> 
 @cache
 def _validator() -> Any:
     return strict_validator(env_schema())
+
+
+@cache
+def _fast_validity() -> Callable[[Any], bool]:
+    """Most files are valid: jsonschema-rs says so in a tenth of the time (``fast_validity``)."""
+    return fast_validity(env_schema())
 
 
 def _check_inside(path: Path, root: Path, shown: str) -> None:

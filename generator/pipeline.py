@@ -12,23 +12,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import stamps, yamlread
 from generator.documents import Document
 from generator.errors import EnvFileError, GeneratorError, UsageError
-from generator.findings import Finding
-from generator.gate.check import (
-    CheckResult,
-    ImageRules,
-    Subject,
-    cluster_scopes,
-    drift_findings,
-    subjects_from_manifests,
-)
-from generator.gate.foreign import foreign_subjects
-from generator.gate.parallel import Checked, Elsewhere
-from generator.gate.stream import Part, check_part, merge_parts
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
 from generator.location import Location
 from generator.manifest import HUB_CLUSTER, Manifest
@@ -37,6 +25,12 @@ from generator.plan import plan_clusters
 from generator.render import render_environment
 from generator.templating import TemplateSet, load_templates
 from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
+
+if TYPE_CHECKING:  # the gate is imported where a check runs: render need not pay its 50 ms
+    from generator.findings import Finding
+    from generator.gate.check import CheckResult, Subject
+    from generator.gate.parallel import Checked, Elsewhere
+    from generator.gate.stream import Part
 
 __all__ = [
     "Progress",
@@ -440,6 +434,8 @@ def check(
     ``policy_dirs``: a team's additional Kyverno policy directories (``check --policies``),
     evaluated with the rendered ClusterPolicies on every cluster, never rendered or deployed.
     """
+    from generator.gate.stream import merge_parts
+
     names = selected_envs(project, envs)
     extra_policies = tuple(_team_policies(project, policy_dirs))
     progress(f"checking {len(names)} environment(s): render, drift, schemas, policies, cross-resource")
@@ -577,6 +573,9 @@ def _prepare_env(
     ``preloaded`` environments are taken out of it (popped): nothing keeps an environment's
     loaded file and its marks while its checks run.
     """
+    from generator.gate.check import subjects_from_manifests
+    from generator.gate.foreign import foreign_subjects
+
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
     env = pair[1]
     digest = stamps.inputs_digest(project.root, name)
@@ -597,6 +596,9 @@ def _checked(
     prepared: _Prepared, options: _CheckOptions, jobs: int = 1, elsewhere: Elsewhere | None = None
 ) -> Part:
     """The checks of a prepared environment; ``jobs``: processes for its per-cluster checks."""
+    from generator.gate.check import drift_findings
+    from generator.gate.stream import check_part
+
     name = prepared.name
     return check_part(
         prepared.subjects,
@@ -613,6 +615,8 @@ def _checked(
 
 def _env_options(env: Environment, options: _CheckOptions) -> dict[str, Any]:
     """What the per-cluster checks of ``env`` need beyond its subjects (``cluster_scopes`` arguments)."""
+    from generator.gate.check import ImageRules
+
     return {
         "image_rules": {env.name: ImageRules(env.images.registries, env.images.require_digest)},
         "kubernetes_versions": {env.name: env.eks.version},
@@ -644,6 +648,8 @@ def _check_alone(
     """
     import multiprocessing
 
+    from generator.gate.parallel import Elsewhere
+
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
     clusters = [plan.name for plan in plan_clusters(pair[1])]
     theirs = clusters[(len(clusters) + 1) // 2 :]
@@ -672,6 +678,8 @@ def _clusters_checked(
     ``repo_files`` stays empty: the Argo CD path check it serves is run again over the whole
     repository's files by ``merge_parts``.
     """
+    from generator.gate.check import cluster_scopes, subjects_from_manifests
+
     pair = _forked[name]
     manifests = _render_loaded(project, [name], preloaded={name: pair}, only=[HUB_CLUSTER, *clusters])[0]
     own = [m for m in manifests if m.cluster in clusters]
@@ -689,6 +697,10 @@ def _clusters_checked(
 
 def _check_stale(project: Project, stale: Sequence[str], options: _CheckOptions) -> Part:
     """The directories no environment renders: generated files are drift, the rest foreign."""
+    from generator.gate.check import drift_findings
+    from generator.gate.foreign import foreign_subjects
+    from generator.gate.stream import check_part
+
     report = write_tree(project.rendered, {}, [], stale_envs=stale, check=True)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]

@@ -29,8 +29,15 @@ TEMPLATE_SUFFIX = ".yaml.j2"
 HUB_COMPONENT = "argocd"
 
 
+#: ``json.dumps(text, ensure_ascii=True)`` for a ``str``: the encoder's own C function, without the
+#: per-call encoder ``json.dumps`` builds for non-default options (templates quote every value).
+_quoted = json.encoder.encode_basestring_ascii
+
+
 def q(value: Any) -> str:
     """Insert ``value`` as YAML data (JSON flow syntax), never as template or YAML source."""
+    if type(value) is str:
+        return _quoted(value)
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
     return json.dumps(value, sort_keys=True, ensure_ascii=True, default=_json_default)

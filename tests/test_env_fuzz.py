@@ -309,3 +309,103 @@ def test_schema_valid_values_render_or_fail_clearly(
             assert ".." not in path.split("/")
             assert "\n" not in path
         _assert_validates_strict(outcome, crd_dir)
+
+
+# --- the fast schema check (jsonschema-rs) never calls valid what the strict validator refuses ----
+
+
+@functools.cache
+def _strict_and_fast() -> tuple[Any, Any]:
+    from generator.envguard import fast_validity, strict_validator
+
+    return strict_validator(env_schema()), fast_validity(env_schema())
+
+
+def _agree(data: dict[str, Any]) -> None:
+    strict, fast = _strict_and_fast()
+    errors = [e.message for e in strict.iter_errors(data)]
+    if fast(data):
+        assert not errors, f"jsonschema-rs calls valid what the strict validator refuses: {errors}"
+    elif not errors:
+        from generator.envguard import _has_float
+
+        assert _has_float(data), "jsonschema-rs refuses a file the strict validator accepts (no float)"
+
+
+def test_the_fast_schema_check_accepts_the_shipped_environments() -> None:
+    for data in BASES.values():
+        assert _strict_and_fast()[1](data)
+        _agree(data)
+
+
+@settings(FUZZ, max_examples=FUZZ_EXAMPLES * 8)
+@given(edits=_edits(mutated=True), base=st.sampled_from(sorted(BASES)))
+def test_the_fast_schema_check_agrees_with_the_strict_validator(edits, base: str) -> None:
+    _agree(_apply(edits, base))
+
+
+#: Values that probe the differences between the two engines (anchors, integers, lengths, types).
+PROBES = [
+    "a",
+    "a\n",
+    "\na",
+    "a\r",
+    "A",
+    "-a",
+    "a-",
+    "a" * 64,
+    "a" * 300,
+    "é",
+    "\u212a",
+    "1",
+    "",
+    " ",
+    0,
+    1,
+    -1,
+    2**31,
+    -(2**31),
+    10.0,
+    0.5,
+    True,
+    None,
+    [],
+    {},
+    ["a", "a"],
+]
+
+
+@functools.cache
+def _field_engines(index: int) -> tuple[Any, Any]:
+    from generator.envguard import fast_validity, strict_validator
+
+    sub = FIELDS[index][1]
+    return strict_validator(sub), fast_validity(sub)
+
+
+def _agree_on(index: int, value: Any) -> None:
+    strict, fast = _field_engines(index)
+    errors = [e.message for e in strict.iter_errors(value)]
+    if fast(value):
+        assert not errors, f"{value!r}: jsonschema-rs calls valid what the strict validator refuses"
+    elif not errors:
+        assert isinstance(value, float), f"{value!r}: jsonschema-rs refuses what the strict one accepts"
+
+
+@pytest.mark.parametrize("index", range(len(FIELDS)), ids=["/".join(map(str, p)) for p, _ in FIELDS])
+def test_the_fast_schema_check_agrees_on_every_field(index: int) -> None:
+    """Each field's own schema, alone: what the two engines decide for values near its edges."""
+    for value in PROBES:
+        _agree_on(index, value)
+
+
+def _drawn(index: int) -> st.SearchStrategy[tuple[int, Any]]:
+    valid = _valid(FIELDS[index][1])
+    texts = valid.filter(lambda v: isinstance(v, str)).map(lambda v: f"{v}\n")
+    return st.one_of(valid, texts, HOSTILE_TEXT, WRONG_TYPES).map(lambda v: (index, v))
+
+
+@settings(FUZZ, max_examples=FUZZ_EXAMPLES * 20)
+@given(drawn=st.integers(0, len(FIELDS) - 1).flatmap(_drawn))
+def test_the_fast_schema_check_agrees_on_drawn_values(drawn: tuple[int, Any]) -> None:
+    _agree_on(*drawn)
