@@ -27,6 +27,8 @@ from generator.templating import TemplateSet, load_templates
 from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
 
 if TYPE_CHECKING:  # the gate is imported where a check runs: render need not pay its 50 ms
+    from concurrent.futures import Future
+
     from generator.findings import Finding
     from generator.gate.check import CheckResult, Subject
     from generator.gate.parallel import Checked, Elsewhere
@@ -461,10 +463,12 @@ def check(
         try:
             with worker_pool(len(others)) as pool:
                 futures = [pool.submit(_check_tasks, project, lane, options) for lane in others]
+                # the worker's next task: the later clusters of the last environment
+                later = pool.submit(_clusters_checked, project, last, options) if last is not None else None
                 done = [_check_tasks(project, lanes[0], options, loaded)]
                 if last is not None and done[0][1] is None:  # while the worker finishes its share
                     try:
-                        alone.append(_check_alone(project, last, options, loaded))
+                        alone.append(_check_alone(project, last, options, loaded, later))
                     except GeneratorError as error:
                         done.append(([], (last, error)))
                 done += [future.result() for future in futures]
@@ -630,57 +634,77 @@ def _env_options(env: Environment, options: _CheckOptions) -> dict[str, Any]:
 _forked: dict[str, tuple[LoadedEnv, Environment]] = {}
 
 
+def _later_clusters(env: Environment) -> list[str]:
+    """The clusters of ``env`` a second process checks when it is checked alone (its later half)."""
+    clusters = [plan.name for plan in plan_clusters(env)]
+    return clusters[(len(clusters) + 1) // 2 :]
+
+
 def _check_alone(
     project: Project,
     name: str,
     options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
+    later: Future[tuple[tuple[str, ...], Checked]] | None = None,
 ) -> Part:
-    """One environment on both cores: a forked worker checks its later clusters meanwhile.
+    """One environment on both cores: another process checks its later clusters meanwhile.
 
-    Loading it is serial; then a worker forked with the loaded environment renders the hub and the
-    second half of its clusters and runs their per-cluster checks (most of the cost), while this
-    process renders it whole (drift, the environment-wide checks and locating need every cluster)
-    and checks the rest. The worker's scopes are taken only if it checked exactly this process's
-    subjects of those clusters (``generator.gate.parallel.Elsewhere``); a foreign file among them
-    is checked here. Without two clusters or ``fork``, the per-cluster checks are split after the
-    render instead.
+    That process renders the hub and the later half of its clusters (``_later_clusters``) and runs
+    their per-cluster checks (most of the cost), while this one renders it whole (drift, the
+    environment-wide checks and locating need every cluster) and checks the rest. ``later``: that
+    work, already queued on the worker that checks the other environments (``check``: it starts
+    when the worker's share is done); without it, a worker forked with the loaded environment
+    does it. Its scopes are taken only if it checked exactly this process's subjects of those
+    clusters (``generator.gate.parallel.Elsewhere``); a foreign file among them is checked here.
+    Without two clusters or ``fork``, the per-cluster checks are split after the render instead.
     """
     import multiprocessing
 
     from generator.gate.parallel import Elsewhere
 
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
-    clusters = [plan.name for plan in plan_clusters(pair[1])]
-    theirs = clusters[(len(clusters) + 1) // 2 :]
-    if not theirs or "fork" not in multiprocessing.get_all_start_methods():
+    theirs = tuple(_later_clusters(pair[1]))
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if not theirs or (later is None and not fork):
         return _checked(_prepare_env(project, name, options, {name: pair}), options, jobs=2)
+
+    def checked_elsewhere(future: Future[tuple[tuple[str, ...], Checked]]) -> Elsewhere:
+        def result() -> Checked:
+            clusters, checked = future.result()
+            return checked if clusters == theirs else (b"", {})  # another topology: check them here
+
+        return Elsewhere(frozenset((name, c) for c in theirs), result)
+
+    if later is not None:
+        return _checked(
+            _prepare_env(project, name, options, {name: pair}), options, elsewhere=checked_elsewhere(later)
+        )
     from generator.workers import worker_pool
 
     _forked[name] = pair
     try:
         with worker_pool(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(_clusters_checked, project, name, theirs, options)
+            future = pool.submit(_clusters_checked, project, name, options)
             _forked.clear()  # forked: this process needs it no longer
             prepared = _prepare_env(project, name, options, {name: pair})
             del pair
-            elsewhere = Elsewhere(frozenset((name, c) for c in theirs), future.result)
-            return _checked(prepared, options, elsewhere=elsewhere)
+            return _checked(prepared, options, elsewhere=checked_elsewhere(future))
     finally:
         _forked.clear()
 
 
-def _clusters_checked(
-    project: Project, name: str, clusters: Sequence[str], options: _CheckOptions
-) -> Checked:
-    """Worker of ``_check_alone``: render ``clusters`` of ``name`` (and its hub), run their checks.
+def _clusters_checked(project: Project, name: str, options: _CheckOptions) -> tuple[tuple[str, ...], Checked]:
+    """Worker of ``_check_alone``: render the later clusters of ``name`` (and its hub), run their checks.
 
-    ``repo_files`` stays empty: the Argo CD path check it serves is run again over the whole
-    repository's files by ``merge_parts``.
+    The environment is the one ``_check_alone`` forked with, or else loaded here. Returns those
+    clusters and what ``Elsewhere`` needs. ``repo_files`` stays empty: the Argo CD path check it
+    serves is run again over the whole repository's files by ``merge_parts``.
     """
     from generator.gate.check import cluster_scopes, subjects_from_manifests
+    from generator.gate.parallel import subjects_digest
 
-    pair = _forked[name]
+    pair = _forked.get(name) or load_env(project, name)
+    clusters = _later_clusters(pair[1])
     manifests = _render_loaded(project, [name], preloaded={name: pair}, only=[HUB_CLUSTER, *clusters])[0]
     own = [m for m in manifests if m.cluster in clusters]
     subjects = subjects_from_manifests(own, plan_files(own))
@@ -692,7 +716,7 @@ def _clusters_checked(
         hubs=hubs,
         **_env_options(pair[1], options),
     )
-    return tuple((s.document.file, s.document.text) for s in subjects), scopes
+    return tuple(clusters), (subjects_digest(subjects), scopes)
 
 
 def _check_stale(project: Project, stale: Sequence[str], options: _CheckOptions) -> Part:

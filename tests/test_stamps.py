@@ -193,3 +193,13 @@ def test_stamps_from_another_user_cache_do_not_hold(
     start = len(rendered_names)
     assert not render(Project(project), check=True).drift
     assert _since(rendered_names, start) == sorted(SHIPPED_ENVS)
+
+
+def test_the_tool_fingerprint_reads_each_librarys_installed_version() -> None:
+    """Versions come from the modules (no metadata scan at start-up); they are the installed ones."""
+    from importlib.metadata import version
+
+    from generator import stamps
+
+    for lib in stamps._LIBRARIES:
+        assert stamps._version(lib) == version(lib)

@@ -10,6 +10,7 @@ therefore from one worker, in the order a serial run produces them: results are 
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,15 +20,29 @@ from generator.findings import Finding
 from generator.gate.check import Scope, Subject, cluster_scopes, hub_manifests
 from generator.workers import worker_pool
 
-__all__ = ["Elsewhere", "cluster_groups", "parallel_cluster_scopes"]
+__all__ = ["Checked", "Elsewhere", "cluster_groups", "parallel_cluster_scopes", "subjects_digest"]
 
 #: What forked workers inherit: ``subjects`` and ``kwargs`` (of ``cluster_scopes``), set around a pool.
 _STATE: dict[str, Any] = {}
 
 
-#: What a process that checked some clusters from its own render of them sends back: the (file, text)
-#: of every subject it checked, in order, and the scopes it found.
-Checked = tuple[tuple[tuple[str, str], ...], dict[Scope, tuple[Finding, ...]]]
+#: What a process that checked some clusters from its own render of them sends back: the
+#: ``subjects_digest`` of the subjects it checked, and the scopes it found.
+Checked = tuple[bytes, dict[Scope, tuple[Finding, ...]]]
+
+
+def subjects_digest(subjects: Sequence[Subject]) -> bytes:
+    """One digest of the files and texts of ``subjects``, in order (what ``Elsewhere`` compares).
+
+    Sent instead of the texts themselves, which at 1,000 services are tens of megabytes.
+    """
+    h = hashlib.blake2b(digest_size=32)
+    for s in subjects:
+        for part in (s.document.file, s.document.text):
+            data = part.encode("utf-8", "surrogatepass")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+    return h.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +53,8 @@ class Elsewhere:
     """(environment, cluster) of each."""
     result: Callable[[], Checked]
     """Waits for them. Used only if the subjects it checked are exactly this process's subjects of
-    those clusters (same files, same texts, same order); otherwise they are checked here."""
+    those clusters (same files, same texts, same order: ``subjects_digest``); otherwise they are
+    checked here."""
 
 
 def cluster_groups(subjects: Sequence[Subject], jobs: int) -> list[list[int]]:
@@ -96,7 +112,7 @@ def _with_elsewhere(
         (theirs if (s.manifest.env, s.manifest.cluster) in elsewhere.clusters else own).append(s)
     scopes = cluster_scopes(own, **kwargs)
     checked, found = elsewhere.result()
-    if checked == tuple((s.document.file, s.document.text) for s in theirs):
+    if checked == subjects_digest(theirs):
         scopes.update(found)
     else:  # files the other process did not render (foreign ones): check them here
         scopes.update(cluster_scopes(theirs, **kwargs))
