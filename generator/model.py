@@ -556,20 +556,18 @@ def _service(i: int, s: Mapping[str, Any], team: str) -> Service:
 def _check_services(data: Mapping[str, Any], services: tuple[Service, ...], error_at: ErrorAt) -> None:
     """Every service's references and settings; all bad ones reported at once."""
     found: list[GeneratorError] = []
+    queues = frozenset(q["name"] for q in data["rabbitmq"]["queues"])
+    names = frozenset(x.name for x in services)  # once: per service, they made loading quadratic
     for s in services:
         try:
-            _check_service(data, s, services, error_at)
+            _check_service(s, queues, names, error_at)
         except EnvFileError as e:
             found.extend(e.all)
     if found:
         raise GeneratorError.collect(found)
 
 
-def _check_service(
-    data: Mapping[str, Any], s: Service, services: tuple[Service, ...], error_at: ErrorAt
-) -> None:
-    queues = {q["name"] for q in data["rabbitmq"]["queues"]}
-    names = {x.name for x in services}
+def _check_service(s: Service, queues: frozenset[str], names: frozenset[str], error_at: ErrorAt) -> None:
     found: list[GeneratorError] = []
     for field_name, refs, known, what in (
         ("consumes", s.consumes, queues, "queue"),

@@ -97,3 +97,40 @@ def test_quantities_are_bounded() -> None:
     assert not cpu.is_valid("1" * 400)
     assert memory.is_valid("512Mi")
     assert not memory.is_valid("9" * 400 + "Gi")
+
+
+_KEYS = st.sampled_from(["a", "b", "env", "x\n", "services", "1", "é"])
+_SCALARS = st.one_of(
+    st.sampled_from(["ok", "bad\x01", "two\nlines", "x" * 5000, "\u2028"]),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.sampled_from([1.5, float("inf"), float("nan"), True]),
+)
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_DATA)
+def test_check_values_names_the_first_problem_in_path_order(data: object) -> None:
+    """The value reported is the first with a problem in the order of the paths as text."""
+    from generator import envguard
+
+    ordered = sorted(envguard._leaves(data), key=lambda t: tuple(map(str, t[0])))
+    expected = next(
+        ((p, problem) for p, v, k in ordered if (problem := envguard._problem(p, v, k)) is not None), None
+    )
+
+    class Raised(Exception):
+        pass
+
+    def error_at(message: str, path: tuple[str | int, ...], hint: str | None) -> Exception:
+        return Raised((path, (message, hint)))
+
+    if expected is None:
+        envguard.check_values(data, error_at)
+        return
+    with pytest.raises(Raised) as caught:
+        envguard.check_values(data, error_at)
+    assert caught.value.args[0] == expected
