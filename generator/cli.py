@@ -267,7 +267,7 @@ def batch_gc() -> None:
 
     A render or check allocates millions of containers that live until the process ends (parsed
     documents, manifests, findings); with CPython's defaults the collector traverses them again and
-    again and frees almost nothing: 14-17 % of ``check``'s CPU at 200 and 1,000 services (measured,
+    again and frees almost nothing: 10-14 % of ``check``'s CPU at 200 and 1,000 services (measured,
     docs/benchmarks.md). What imports created is frozen (never traversed again), and collections
     run after 50,000 net allocations instead of 700, so cycles are still freed: peak RSS of
     ``check`` at 1,000 services is unchanged. Only the console entry point calls it (a process of
