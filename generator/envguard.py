@@ -133,16 +133,7 @@ def fast_validity(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
 
 
 def _has_float(data: Any) -> bool:
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, float):
-            return True
-    return False
+    return any(type(value) is float for _, value, _ in _leaves(data))
 
 
 def _leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any, bool]]:

@@ -552,14 +552,13 @@ def _check_env(
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
 ) -> Part:
     """Render, compare and check one environment; keep what ``merge_parts`` needs (picklable)."""
-    return _checked(_prepare_env(project, name, options, preloaded), options)
+    return _checked(_prepare_env(project, name, preloaded), options)
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """One environment rendered and compared with ``rendered/``, ready for its checks."""
 
-    name: str
     env: Environment
     subjects: list[Subject]
     changes: tuple[Change, ...]
@@ -569,7 +568,6 @@ class _Prepared:
 def _prepare_env(
     project: Project,
     name: str,
-    options: _CheckOptions,
     preloaded: dict[str, tuple[LoadedEnv, Environment]] | None = None,
 ) -> _Prepared:
     """Load, render and compare one environment: the serial part of its check.
@@ -593,7 +591,7 @@ def _prepare_env(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
     subjects = [*subjects_from_manifests(manifests, files), *extra]
-    return _Prepared(name, env, subjects, report.changes, list(foreign))
+    return _Prepared(env, subjects, report.changes, list(foreign))
 
 
 def _checked(
@@ -603,7 +601,7 @@ def _checked(
     from generator.gate.check import drift_findings
     from generator.gate.stream import check_part
 
-    name = prepared.name
+    name = prepared.env.name
     return check_part(
         prepared.subjects,
         crd_dirs=options.crd_dirs,
@@ -666,7 +664,7 @@ def _check_alone(
     theirs = tuple(_later_clusters(pair[1]))
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not theirs or (later is None and not fork):
-        return _checked(_prepare_env(project, name, options, {name: pair}), options, jobs=2)
+        return _checked(_prepare_env(project, name, {name: pair}), options, jobs=2)
 
     def checked_elsewhere(future: Future[tuple[tuple[str, ...], Checked]]) -> Elsewhere:
         def result() -> Checked:
@@ -677,7 +675,7 @@ def _check_alone(
 
     if later is not None:
         return _checked(
-            _prepare_env(project, name, options, {name: pair}), options, elsewhere=checked_elsewhere(later)
+            _prepare_env(project, name, {name: pair}), options, elsewhere=checked_elsewhere(later)
         )
     from generator.workers import worker_pool
 
@@ -686,7 +684,7 @@ def _check_alone(
         with worker_pool(1, mp_context=multiprocessing.get_context("fork")) as pool:
             future = pool.submit(_clusters_checked, project, name, options)
             _forked.clear()  # forked: this process needs it no longer
-            prepared = _prepare_env(project, name, options, {name: pair})
+            prepared = _prepare_env(project, name, {name: pair})
             del pair
             return _checked(prepared, options, elsewhere=checked_elsewhere(future))
     finally:

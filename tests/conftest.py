@@ -137,6 +137,22 @@ def tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     return lambda files: build_tree(tmp_path, files)
 
 
+def fail_nth_write(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Make the writer's ``n``-th file write raise ``OSError("disk full (injected)")``."""
+    from generator import write
+
+    calls = {"n": 0}
+    real = write._write_file
+
+    def failing(path: str | Path, text: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise OSError("disk full (injected)")
+        real(path, text)
+
+    monkeypatch.setattr(write, "_write_file", failing)
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes (to prove a tree unchanged)."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

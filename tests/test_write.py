@@ -10,7 +10,7 @@ import generator.write as write
 from generator.errors import WriteError
 from generator.manifest import Manifest
 from generator.write import HEADER_PREFIX, plan_files, write_tree
-from tests.conftest import tree_bytes
+from tests.conftest import fail_nth_write, tree_bytes
 
 
 def _files(*names: str, env: str = "dev") -> dict[str, str]:
@@ -51,16 +51,7 @@ def test_failure_mid_write_leaves_rendered_untouched(tmp_path: Path, monkeypatch
     root = tmp_path / "rendered"
     write_tree(root, _files("a", "b"), ["dev"])
     before = tree_bytes(root)
-    calls = {"n": 0}
-    real = write._write_file
-
-    def failing(path: Path, text: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError("disk full (injected)")
-        real(path, text)
-
-    monkeypatch.setattr(write, "_write_file", failing)
+    fail_nth_write(monkeypatch, 2)
     with pytest.raises(WriteError, match="injected"):
         write_tree(root, _files("a", "b", "c", "d"), ["dev"])
     assert tree_bytes(root) == before

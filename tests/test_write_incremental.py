@@ -17,7 +17,7 @@ import generator.write as write
 from generator.errors import WriteError
 from generator.pipeline import Project, render
 from generator.write import HEADER_PREFIX, Change, write_tree
-from tests.conftest import SHIPPED_ENVS, tree_bytes
+from tests.conftest import SHIPPED_ENVS, fail_nth_write, tree_bytes
 
 
 def _files(env: str, **texts: str) -> dict[str, str]:
@@ -300,16 +300,7 @@ def test_a_failure_while_writing_ahead_changes_nothing(
     first = SHIPPED_ENVS[0]
     render(Project(project), [first])
     before = tree_bytes(project / "rendered")
-    calls = {"n": 0}
-    real = write._write_file
-
-    def failing(path: str, text: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise OSError("disk full (injected)")
-        real(path, text)
-
-    monkeypatch.setattr(write, "_write_file", failing)
+    fail_nth_write(monkeypatch, 5)
     with pytest.raises(WriteError, match="injected"):
         render(Project(project))
     assert tree_bytes(project / "rendered") == before
