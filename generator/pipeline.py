@@ -18,11 +18,12 @@ from generator import stamps, yamlread
 from generator.documents import Document
 from generator.errors import EnvFileError, GeneratorError, UsageError
 from generator.load import LoadedEnv, list_environments, load_environment, load_policy_sources
-from generator.location import Location
+from generator.location import Location, YamlPath
 from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
+from generator.sourcemap import SourceMap
 from generator.templating import TemplateSet, load_templates
 from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
 
@@ -239,7 +240,18 @@ class _Loaded:
 _inherited: dict[Path, _Loaded] = {}
 
 
-def _share_files(project: Project, share: Share, staged: Staging | None) -> dict[str, str]:
+#: A render's files (``{path under rendered/: text}``) and the origin of each one's object that has one.
+Rendered = tuple[dict[str, str], dict[str, YamlPath]]
+
+
+def _origins(manifests: Sequence[Manifest]) -> dict[str, YamlPath]:
+    """``{path: origin}`` of the manifests rendered from a part of the environment (``stamps.Kept``)."""
+    return {
+        m.path: m.sources.origin for m in manifests if isinstance(m.sources, SourceMap) and m.sources.origin
+    }
+
+
+def _share_files(project: Project, share: Share, staged: Staging | None) -> Rendered:
     """The files of one share (in a worker: picklable in and out); inherited state used when forked."""
     state = _inherited.get(project.root)
     if state is None:
@@ -255,14 +267,14 @@ def _render_share(
     loaded: Mapping[str, tuple[LoadedEnv, Environment]],
     *,
     staged: Staging | None = None,
-) -> dict[str, str]:
+) -> Rendered:
     manifests: list[Manifest] = []
     for name, only in share:
         manifests.extend(_render_loaded(project, [name], templates, loaded, only=only, policies=policies)[0])
     files = plan_files(manifests)
     if staged is not None:
         stage(staged, files)
-    return files
+    return files, _origins(manifests)
 
 
 def render_files(
@@ -271,7 +283,17 @@ def render_files(
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
     staged: Staging | None = None,
 ) -> dict[str, str]:
-    """``{path: text}`` for ``names``; rendered on both cores when the fleet is large.
+    """``{path: text}`` for ``names``; rendered on both cores when the fleet is large (``_rendered``)."""
+    return _rendered(project, names, preloaded, staged)[0]
+
+
+def _rendered(
+    project: Project,
+    names: Sequence[str],
+    preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
+    staged: Staging | None = None,
+) -> Rendered:
+    """The files of ``names`` and their objects' origins; rendered on both cores when the fleet is large.
 
     The clusters are split in two shares of about equal work (``_shares``): one environment alone
     (the usual incremental render) by its clusters, three as one and a half each. Templates,
@@ -297,12 +319,14 @@ def render_files(
         with worker_pool(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_share_files, project, share, staged) for share in shares[1:]]
             _inherited.clear()  # forked: this process needs it no longer
-            files = _render_share(project, shares[0], templates, policies, loaded, staged=staged)
+            files, origins = _render_share(project, shares[0], templates, policies, loaded, staged=staged)
             for future in futures:
-                files.update(future.result())
+                more, located = future.result()
+                files.update(more)
+                origins.update(located)
     finally:
         _inherited.clear()
-    return dict(sorted(files.items()))
+    return dict(sorted(files.items())), origins
 
 
 def render(
@@ -320,7 +344,7 @@ def render(
     loaded = {name: load_env(project, name) for name in todo}
     fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
     with staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged:
-        files = render_files(project, todo, loaded, staged) if todo else {}
+        files, origins = _rendered(project, todo, loaded, staged) if todo else ({}, {})
         if not check:
             for name in todo:
                 recorded = _recorded_release(project, name)
@@ -330,7 +354,7 @@ def render(
         report = _write(project, files, envs, check=check, kept=kept, staged=staged)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
-    stamps.record(project.root, stamped, files, inputs)
+    stamps.record(project.root, stamped, files, inputs, origins)
     return report
 
 
@@ -341,9 +365,9 @@ def _kept(
     kept = {}
     for name in names:
         digest = inputs[name]
-        texts = stamps.unchanged_files(project.root, name, digest) if digest else None
-        if texts is not None:
-            kept[name] = texts
+        found = stamps.unchanged_files(project.root, name, digest) if digest else None
+        if found is not None:
+            kept[name] = found.texts
     return kept
 
 
@@ -580,18 +604,43 @@ def _prepare_env(
 
     pair = (preloaded or {}).pop(name, None) or load_env(project, name)
     env = pair[1]
-    digest = stamps.inputs_digest(project.root, name)
-    kept_texts = stamps.unchanged_files(project.root, name, digest) if digest else None
-    manifests = _render_loaded(project, [name], preloaded={name: pair}, compact=True)[0]
+    manifests, files, stamped = _checked_manifests(project, name, pair)
     del pair
-    files = dict(kept_texts) if kept_texts is not None else plan_files(manifests)
-    kept = {name: files} if kept_texts is not None else None
-    report = _write(project, files, [name], check=True, kept=kept)
+    report = _write(project, files, [name], check=True, kept={name: files} if stamped else None)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )
     subjects = [*subjects_from_manifests(manifests, files), *extra]
     return _Prepared(env, subjects, report.changes, list(foreign))
+
+
+def _checked_manifests(
+    project: Project, name: str, pair: tuple[LoadedEnv, Environment], only: Sequence[str] | None = None
+) -> tuple[list[Manifest], dict[str, str], bool]:
+    """The objects ``check`` checks in ``name`` (its clusters in ``only``), as their files hold them.
+
+    Returns them, the files and whether the environment's stamp held. When it holds, nothing is
+    rendered: the files are the ones ``rendered/`` holds (all of the environment's), their objects
+    read back from them. Otherwise the files are the ones a render plans now. The objects are
+    equal either way (``generator.reread``).
+    """
+    from generator.reread import reread
+
+    digest = stamps.inputs_digest(project.root, name)
+    kept = stamps.unchanged_files(project.root, name, digest) if digest else None
+    if kept is not None:
+        leaves = _leaves(pair[0])
+        maps: dict[YamlPath, SourceMap] = {}
+
+        def located(path: str) -> SourceMap:
+            origin = kept.origins.get(path, ())
+            return maps.get(origin) or maps.setdefault(origin, SourceMap(leaves, origin))
+
+        texts = kept.texts
+        read = texts if only is None else {p: t for p, t in texts.items() if p.split("/", 2)[1] in only}
+        return reread(name, read, located), texts, True
+    rendered = _render_loaded(project, [name], preloaded={name: pair}, only=only, compact=True)[0]
+    return list(rendered), plan_files(rendered), False
 
 
 def _checked(
@@ -703,9 +752,9 @@ def _clusters_checked(project: Project, name: str, options: _CheckOptions) -> tu
 
     pair = _forked.get(name) or load_env(project, name)
     clusters = _later_clusters(pair[1])
-    manifests = _render_loaded(project, [name], preloaded={name: pair}, only=[HUB_CLUSTER, *clusters])[0]
+    manifests, files, _ = _checked_manifests(project, name, pair, only=[HUB_CLUSTER, *clusters])
     own = [m for m in manifests if m.cluster in clusters]
-    subjects = subjects_from_manifests(own, plan_files(own))
+    subjects = subjects_from_manifests(own, files)
     hubs = {name: [m for m in manifests if m.cluster == HUB_CLUSTER]}
     scopes = cluster_scopes(
         subjects,

@@ -33,7 +33,7 @@ from generator.plan import ClusterPlan
 from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
 
-__all__ = ["KIND_RANK", "render_environment", "sort_key", "standard_labels"]
+__all__ = ["KIND_RANK", "hold", "render_environment", "sort_key", "standard_labels"]
 
 
 #: Apply order (cf. lightkube's RANK_ORDER): CRDs, namespaces, identities/config, RBAC, workloads, CRs.
@@ -115,25 +115,28 @@ def _parse_pyyaml(text: str, rel: str, what: str) -> list[Any]:
         ) from e
 
 
-def _shared(value: Any, strings: dict[str, str]) -> Any:
-    """``value`` rebuilt with each distinct string held once (``strings``: the ones seen so far)."""
+def hold(value: Any, strings: dict[str, str], *, sort: bool) -> Any:
+    """``value`` rebuilt with each distinct string held once (``strings``: those seen so far).
+
+    ``sort``: each mapping's keys in the order the canonical dump writes them (``generator.dump``),
+    so the object is the one its file holds (``generator.reread``).
+    """
     t = type(value)
     if t is str:
         return strings.setdefault(value, value)
     if t is dict:
         share = strings.setdefault
-        return {share(k, k) if type(k) is str else k: _shared(v, strings) for k, v in value.items()}
+        items = sorted(value.items()) if sort else value.items()
+        return {share(k, k) if type(k) is str else k: hold(v, strings, sort=sort) for k, v in items}
     if t is list:
-        return [_shared(v, strings) for v in value]
+        return [hold(v, strings, sort=sort) for v in value]
     return value
 
 
-def _parse(text: str, rel: str, what: str, strings: dict[str, str] | None = None) -> list[Mapping[str, Any]]:
+def _parse(text: str, rel: str, what: str) -> list[Mapping[str, Any]]:
     docs = yamlread.load_all_generated(text)
     if docs is None:
         docs = _parse_pyyaml(text, rel, what)
-    if strings is not None:
-        docs = [_shared(d, strings) for d in docs]
     for d in docs:
         meta = d.get("metadata") if isinstance(d, Mapping) else None
         if (
@@ -161,17 +164,20 @@ def _manifests(
     sources: SourceMap,
     seen: dict[Identity, tuple[str, YamlPath]],
     service: Service | None = None,
+    strings: dict[str, str] | None = None,
 ) -> list[Manifest]:
     """Wrap parsed documents as Manifests; ``seen`` catches a second object with one identity.
 
     The team's labels and annotations (the environment's, and ``service``'s over them) join each
-    object's own and its pod template's.
+    object's own and its pod template's. ``strings``: bodies as their files hold them (``hold``).
     """
     out = []
     cluster = plan if isinstance(plan, str) else plan.name
     for parsed in docs:
         layers = (env.extra, service.extra) if service else (env.extra,)
         body = _with_extra(parsed, layers, sources, f"the platform (templates/{rel})")
+        if strings is not None:
+            body = hold(body, strings, sort=True)
         origin = sources if sources.origin else SourceMap(sources.leaves, _origin(env, body))
         m = Manifest(env.name, cluster, _component(rel), body, origin)
         if m.identity in seen:
@@ -307,9 +313,9 @@ def render_environment(
     cores; the union of the parts is the whole render.
     ``extras``: each cluster's extra manifests (``generator.extras``), re-emitted in its ``apps``
     component like the generated objects (same dumper, same checks), never replacing one.
-    ``compact`` holds each distinct string of the bodies once (a body repeats keys, labels and
-    names thousands of times): about half the memory for some CPU, for a caller that keeps an
-    environment's manifests (the gate).
+    ``compact``: each body as its file holds it (keys sorted, ``hold``), each distinct string held
+    once (a body repeats keys, labels and names thousands of times): about half the memory for
+    some CPU, for a caller that keeps an environment's manifests (the gate, ``generator.reread``).
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
@@ -323,8 +329,12 @@ def render_environment(
     for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
         ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
-        docs = _parse(_render_text(template, rel, ctx, what), rel, what, strings)
-        out.extend(_manifests(env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen))
+        docs = _parse(_render_text(template, rel, ctx, what), rel, what)
+        out.extend(
+            _manifests(
+                env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen, strings=strings
+            )
+        )
     for plan in plans:
         if only is not None and plan.name not in only:
             continue
@@ -332,8 +342,10 @@ def render_environment(
         base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():
             what = f"env {env.name}, cluster {plan.name}"
-            docs = _parse(_render_text(template, rel, base, what), rel, what, strings)
-            out.extend(_manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen))
+            docs = _parse(_render_text(template, rel, base, what), rel, what)
+            out.extend(
+                _manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen, strings=strings)
+            )
         for service in env.services:
             if not service.exists_in(plan.version):
                 continue  # new in a later release than this cluster runs (services[].since)
@@ -341,12 +353,20 @@ def render_environment(
             for rel, template in templates.service.items():
                 what = f"env {env.name}, cluster {plan.name}, service {service.name}"
                 text = _render_text(template, rel, {**base, "service": service}, what)
-                docs = _parse(text, rel, what, strings)
+                docs = _parse(text, rel, what)
                 if service.since is not None:
                     docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
                 out.extend(
                     _manifests(
-                        env, plan, docs, rel=rel, what=what, sources=origin, seen=seen, service=service
+                        env,
+                        plan,
+                        docs,
+                        rel=rel,
+                        what=what,
+                        sources=origin,
+                        seen=seen,
+                        service=service,
+                        strings=strings,
                     )
                 )
         rendered_policies = [_policy(env, p) for p in policies]
@@ -359,6 +379,7 @@ def render_environment(
                 what="policies",
                 sources=env_map,
                 seen=seen,
+                strings=strings,
             )
         )
         if (extras or {}).get(plan.name):
@@ -366,7 +387,13 @@ def render_environment(
             docs_extra = (extras or {})[plan.name]
             out.extend(
                 _extra_manifests(
-                    env, plan.name, docs_extra, namespaces=namespaces, env_map=env_map, seen=seen
+                    env,
+                    plan.name,
+                    docs_extra,
+                    namespaces=namespaces,
+                    env_map=env_map,
+                    seen=seen,
+                    strings=strings,
                 )
             )
     return tuple(sorted(out, key=sort_key))
@@ -385,6 +412,7 @@ def _extra_manifests(
     namespaces: Sequence[str],
     env_map: SourceMap,
     seen: dict[Identity, tuple[str, YamlPath]],
+    strings: dict[str, str] | None = None,
 ) -> list[Manifest]:
     """A cluster's extra manifests as Manifests (with the environment's extra labels/annotations).
 
@@ -407,6 +435,8 @@ def _extra_manifests(
                 hint="set metadata.namespace to one of them; cluster-wide objects belong in the templates",
             )
         body = _with_extra(doc.body, (env.extra,), env_map, doc.file)  # its own values win
+        if strings is not None:
+            body = hold(body, strings, sort=True)
         m = Manifest(env.name, cluster, EXTRA_COMPONENT, body, DocumentSource(doc))
         if m.identity in seen:
             first, _ = seen[m.identity]

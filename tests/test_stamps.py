@@ -18,15 +18,15 @@ from tests.conftest import SHIPPED_ENVS, tree_bytes
 
 @pytest.fixture
 def rendered_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The environments each ``render_files`` call really renders."""
+    """The environments each render of files (``pipeline._rendered``) really renders."""
     calls: list[list[str]] = []
-    real = pipeline.render_files
+    real = pipeline._rendered
 
-    def spy(project: Project, names: Sequence[str], *args: Any) -> dict[str, str]:
+    def spy(project: Project, names: Sequence[str], *args: Any) -> pipeline.Rendered:
         calls.append(list(names))
         return real(project, names, *args)
 
-    monkeypatch.setattr(pipeline, "render_files", spy)
+    monkeypatch.setattr(pipeline, "_rendered", spy)
     return calls
 
 
@@ -149,16 +149,91 @@ def test_a_damaged_stamp_means_render(project: Path, rendered_names: list[list[s
     assert _since(rendered_names, start) == [env]
 
 
-def test_check_with_stamps_finds_what_it_finds_without(project: Path) -> None:
-    """``check`` reads unchanged environments' texts from rendered/ instead of dumping: same result."""
+#: A team policy every service's Rollout breaks: findings located through each object's origin.
+_FLAG_ROLLOUTS = """
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: team-flag-rollouts
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: no-such-label
+      match:
+        any:
+          - resources:
+              kinds: [Rollout]
+      validate:
+        message: "every Rollout carries example.com/never"
+        pattern:
+          spec:
+            template:
+              metadata:
+                labels:
+                  example.com/never: "?*"
+"""
+
+
+def test_check_with_stamps_finds_what_it_finds_without(project: Path, tmp_path: Path) -> None:
+    """``check`` reads unchanged environments back from rendered/ instead of rendering: same result.
+
+    Same findings, in the same order, located at the same environment lines (the stamp records
+    each object's origin); a team policy makes sure there are many.
+    """
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "flag.yaml").write_text(_FLAG_ROLLOUTS.lstrip(), encoding="utf-8")
     render(Project(project))
-    with_stamps = pipeline.check(Project(project), crd_dirs=None, jobs=1)
+    with_stamps = pipeline.check(Project(project), crd_dirs=None, jobs=1, policy_dirs=[str(team)])
     for stamp in (project / STAMP_DIR).glob("*.json"):
         stamp.unlink()
-    without = pipeline.check(Project(project), crd_dirs=None, jobs=1)
+    without = pipeline.check(Project(project), crd_dirs=None, jobs=1, policy_dirs=[str(team)])
+    flagged = [f for f in without.findings if f.rule == "team-flag-rollouts/no-such-label"]
+    assert flagged
+    assert all(f.source is not None and f.source.file.startswith("environments/") for f in flagged)
     assert with_stamps.documents == without.documents
     assert with_stamps.findings == without.findings
     assert sorted(with_stamps.scopes) == sorted(without.scopes)
+
+
+def test_check_renders_no_environment_whose_stamp_holds(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the environment edited since the last render is rendered by ``check``."""
+    render(Project(project))
+    env = SHIPPED_ENVS[0]
+    path = project / "environments" / f"{env}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    rendered: list[str] = []
+    real = pipeline._render_loaded
+
+    def spy(project: Project, names: Sequence[str], *args: Any, **kwargs: Any) -> Any:
+        rendered.extend(names)
+        return real(project, names, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_render_loaded", spy)
+    assert not pipeline.check(Project(project), crd_dirs=None, jobs=1).findings
+    assert sorted(set(rendered)) == [env]
+
+
+def test_stamps_record_where_each_object_came_from(project: Path) -> None:
+    """The origins a stamp records are the render's own (``Manifest.sources``), file by file."""
+    from generator.sourcemap import SourceMap
+    from generator.stamps import inputs_digest, unchanged_files
+
+    render(Project(project))
+    for env in SHIPPED_ENVS:
+        digest = inputs_digest(project, env)
+        assert digest is not None
+        kept = unchanged_files(project, env, digest)
+        assert kept is not None
+        expected = {
+            m.path: m.sources.origin
+            for m in pipeline.render_environments(Project(project), [env])
+            if isinstance(m.sources, SourceMap) and m.sources.origin
+        }
+        assert kept.origins == expected
+        assert any(origin[0] == "services" for origin in expected.values())
 
 
 def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> None:
