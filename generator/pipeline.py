@@ -630,15 +630,11 @@ def _checked_manifests(
     kept = stamps.unchanged_files(project.root, name, digest) if digest else None
     if kept is not None:
         leaves = _leaves(pair[0])
-        maps: dict[YamlPath, SourceMap] = {}
-
-        def located(path: str) -> SourceMap:
-            origin = kept.origins.get(path, ())
-            return maps.get(origin) or maps.setdefault(origin, SourceMap(leaves, origin))
-
+        origins = kept.origins
+        maps = {origin: SourceMap(leaves, origin) for origin in {(), *origins.values()}}  # one per entry
         texts = kept.texts
         read = texts if only is None else {p: t for p, t in texts.items() if p.split("/", 2)[1] in only}
-        return reread(name, read, located), texts, True
+        return reread(name, read, lambda path: maps[origins.get(path, ())]), texts, True
     rendered = _render_loaded(project, [name], preloaded={name: pair}, only=only, compact=True)[0]
     return list(rendered), plan_files(rendered), False
 

@@ -14,7 +14,7 @@ Stamps live in ``.gitops-gen/stamps/`` at the project root (git-ignored by a ``.
 inside it): never under ``rendered/``, which Argo CD syncs. They are only a cache: a missing,
 corrupt or foreign stamp means "render it". The rendered files are always re-read and hashed, so
 a hand edit, a deleted or added file or a symlink under ``rendered/<env>/`` is seen as before.
-Each stamp is sealed with a key only this user on this machine holds (``stamp.key`` in the private
+Each stamp is sealed with a key only this user on this machine holds (``stamps/key`` in the private
 cache, ``generator.usercache``): a stamp committed to the repository, or rewritten to match a hand
 edit, never holds, so CI's ``check`` on a clean clone compares every file.
 Reads files; writes only its own directory (never ``rendered/``).
@@ -253,7 +253,7 @@ class Kept:
     """The origin of each file's object (``Manifest.sources``) where it has one."""
 
 
-def _origins(recorded: object, paths: Iterable[str]) -> dict[str, YamlPath] | None:
+def _recorded_origins(recorded: object, paths: Iterable[str]) -> dict[str, YamlPath] | None:
     """The recorded origins as YAML paths; ``None`` unless each is a list of keys and indices of a file."""
     if not isinstance(recorded, dict) or not recorded.keys() <= set(paths):
         return None
@@ -283,7 +283,7 @@ def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:
     origins = stamp.get("origins")
     if not isinstance(recorded, dict) or stamp.get("seal") != _seal(key, inputs, recorded, origins):
         return None  # not written by this user here: committed, copied or edited
-    located = _origins(origins, recorded)
+    located = _recorded_origins(origins, recorded)
     if located is None:
         return None
     texts = _recorded_texts(root / "rendered", env, recorded)
