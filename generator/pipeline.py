@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +23,10 @@ from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
+from generator.reuse import overlapping, reusable, unit_keys
 from generator.sourcemap import SourceMap
 from generator.templating import TemplateSet, load_templates
+from generator.units import Reads, Unit, digests
 from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
 
 if TYPE_CHECKING:  # the gate is imported where a check runs: render need not pay its 50 ms
@@ -154,8 +156,13 @@ def _render_loaded(
     *,
     compact: bool = False,
     policies: Sequence[Mapping[str, Any]] | None = None,
+    skip: Mapping[str, Collection[Unit]] | None = None,
+    reads: dict[str, dict[Unit, Reads]] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
-    """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``."""
+    """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``.
+
+    ``skip`` and ``reads``: per environment, as ``render_environment`` takes them.
+    """
     templates = templates or load_templates(project.templates)
     if policies is None:
         policies = load_policy_sources(project.policies, shown_root=project.root)
@@ -174,6 +181,8 @@ def _render_loaded(
                 only=only,
                 extras=_extras(project, loaded, env),
                 compact=compact,
+                skip=(skip or {}).get(name, ()),
+                reads=reads.setdefault(name, {}) if reads is not None else None,
             )
         )
     return tuple(manifests), loaded_envs
@@ -194,15 +203,20 @@ PARALLEL_MIN_SERVICES = 100
 Share = list[tuple[str, list[str] | None]]
 
 
-def _shares(envs: Mapping[str, Environment], jobs: int) -> list[Share]:
+def _shares(
+    envs: Mapping[str, Environment], jobs: int, skip: Mapping[str, Collection[Unit]] | None = None
+) -> list[Share]:
     """The clusters of ``envs`` in up to ``jobs`` shares of about equal work, each contiguous.
 
-    Work is counted in services per cluster (every service renders on every cluster), so three
-    environments on two cores split as one and a half each, not one and two. An environment's hub
-    goes with its first cluster; a share holding all of an environment's clusters renders it whole.
+    Work is counted in services rendered per cluster (every service renders on every cluster, but
+    those of ``skip``), so three environments on two cores split as one and a half each, not one
+    and two. An environment's hub goes with its first cluster; a share holding all of an
+    environment's clusters renders it whole.
     """
     units = [
-        (name, plan.name, len(env.services) + 1) for name, env in envs.items() for plan in plan_clusters(env)
+        (name, plan.name, _work(env, plan.name, (skip or {}).get(name, ())))
+        for name, env in envs.items()
+        for plan in plan_clusters(env)
     ]
     total = sum(weight for _, _, weight in units)
     shares: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
@@ -240,8 +254,14 @@ class _Loaded:
 _inherited: dict[Path, _Loaded] = {}
 
 
-#: A render's files (``{path under rendered/: text}``) and the origin of each one's object that has one.
-Rendered = tuple[dict[str, str], dict[str, YamlPath]]
+def _work(env: Environment, cluster: str, skip: Collection[Unit]) -> int:
+    """The services ``cluster`` renders (all but the reused ones), plus its platform."""
+    return 1 + sum(1 for s in env.services if (cluster, s.name) not in skip)
+
+
+#: A render's files (``{path under rendered/: text}``), the origin of each one's object that has one,
+#: and what each service unit read (``units.Reads``) per environment.
+Rendered = tuple[dict[str, str], dict[str, YamlPath], dict[str, dict[Unit, Reads]]]
 
 
 def _origins(manifests: Sequence[Manifest]) -> dict[str, YamlPath]:
@@ -251,12 +271,16 @@ def _origins(manifests: Sequence[Manifest]) -> dict[str, YamlPath]:
     }
 
 
-def _share_files(project: Project, share: Share, staged: Staging | None) -> Rendered:
+def _share_files(
+    project: Project, share: Share, staged: Staging | None, skip: Mapping[str, Collection[Unit]]
+) -> Rendered:
     """The files of one share (in a worker: picklable in and out); inherited state used when forked."""
     state = _inherited.get(project.root)
     if state is None:
-        return _render_share(project, share, load_templates(project.templates), None, {}, staged=staged)
-    return _render_share(project, share, state.templates, state.policies, state.envs, staged=staged)
+        templates = load_templates(project.templates)
+        return _render_share(project, share, templates, None, {}, staged=staged, skip=skip)
+    policies = state.policies
+    return _render_share(project, share, state.templates, policies, state.envs, staged=staged, skip=skip)
 
 
 def _render_share(
@@ -267,14 +291,20 @@ def _render_share(
     loaded: Mapping[str, tuple[LoadedEnv, Environment]],
     *,
     staged: Staging | None = None,
+    skip: Mapping[str, Collection[Unit]] | None = None,
 ) -> Rendered:
     manifests: list[Manifest] = []
+    reads: dict[str, dict[Unit, Reads]] = {}
     for name, only in share:
-        manifests.extend(_render_loaded(project, [name], templates, loaded, only=only, policies=policies)[0])
+        manifests.extend(
+            _render_loaded(
+                project, [name], templates, loaded, only=only, policies=policies, skip=skip, reads=reads
+            )[0]
+        )
     files = plan_files(manifests)
     if staged is not None:
         stage(staged, files)
-    return files, _origins(manifests)
+    return files, _origins(manifests), reads
 
 
 def render_files(
@@ -292,6 +322,7 @@ def _rendered(
     names: Sequence[str],
     preloaded: Mapping[str, tuple[LoadedEnv, Environment]] | None = None,
     staged: Staging | None = None,
+    skip: Mapping[str, Collection[Unit]] | None = None,
 ) -> Rendered:
     """The files of ``names`` and their objects' origins; rendered on both cores when the fleet is large.
 
@@ -300,16 +331,23 @@ def _rendered(
     policies and environments are read once, here; the worker is forked after that and inherits
     them (copy-on-write), then renders its share while this process renders the other.
     With ``staged``, each process also writes the files of its share ahead into the new tree
-    (``write.stage``), so creating them runs on both cores too.
+    (``write.stage``), so creating them runs on both cores too. ``skip``: service units not to
+    render, per environment (``generator.reuse``).
     """
+    skip = skip or {}
     loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
-    services = sum(len(env.services) for _, env in loaded.values())
-    jobs = min(2, os.cpu_count() or 1) if services >= PARALLEL_MIN_SERVICES else 1
+    work = sum(
+        _work(env, plan.name, skip.get(n, ())) - 1
+        for n, (_, env) in loaded.items()
+        for plan in plan_clusters(env)
+    )
+    jobs = min(2, os.cpu_count() or 1) if work >= PARALLEL_MIN_SERVICES else 1
     templates = load_templates(project.templates)
     policies = load_policy_sources(project.policies, shown_root=project.root)
-    shares = _shares({n: env for n, (_, env) in loaded.items()}, jobs)
+    shares = _shares({n: env for n, (_, env) in loaded.items()}, jobs, skip)
     if len(shares) < 2:
-        return _render_share(project, shares[0] if shares else [], templates, policies, loaded, staged=staged)
+        share = shares[0] if shares else []
+        return _render_share(project, share, templates, policies, loaded, staged=staged, skip=skip)
     import multiprocessing
 
     from generator.workers import worker_pool
@@ -317,16 +355,20 @@ def _rendered(
     _inherited[project.root] = _Loaded(project.root, templates, policies, loaded)
     try:
         with worker_pool(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_share_files, project, share, staged) for share in shares[1:]]
+            futures = [pool.submit(_share_files, project, share, staged, skip) for share in shares[1:]]
             _inherited.clear()  # forked: this process needs it no longer
-            files, origins = _render_share(project, shares[0], templates, policies, loaded, staged=staged)
+            files, origins, reads = _render_share(
+                project, shares[0], templates, policies, loaded, staged=staged, skip=skip
+            )
             for future in futures:
-                more, located = future.result()
+                more, located, read = future.result()
                 files.update(more)
                 origins.update(located)
+                for name, units in read.items():
+                    reads.setdefault(name, {}).update(units)
     finally:
         _inherited.clear()
-    return dict(sorted(files.items())), origins
+    return dict(sorted(files.items())), origins, reads
 
 
 def render(
@@ -335,6 +377,8 @@ def render(
     """Render and write (or, with ``check``, only compare) ``rendered/``.
 
     Everything is rendered and every error raised before the writer touches ``rendered/``.
+    Environments whose stamp holds are not rendered (``stamps``); of the others, the service units
+    whose key is unchanged are not rendered either: their files are kept (``generator.reuse``).
     """
     names = selected_envs(project, envs)
     inputs = {name: stamps.inputs_digest(project.root, name) for name in names}
@@ -343,31 +387,60 @@ def render(
     progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
     loaded = {name: load_env(project, name) for name in todo}
     fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
+    shared = stamps.shared_digest(project.root) if todo else None
+    digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
+    reuse = {
+        name: found
+        for name in todo
+        if name not in fresh
+        and (found := reusable(project.root, loaded[name][1], shared, digested[name])) is not None
+    }
     with staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged:
-        files, origins = _rendered(project, todo, loaded, staged) if todo else ({}, {})
+        skip = {name: found.units for name, found in reuse.items()}
+        files, origins, reads = _rendered(project, todo, loaded, staged, skip) if todo else ({}, {}, {})
+        for name in [n for n, found in reuse.items() if overlapping(_of(files, n), found.files)]:
+            del reuse[name]  # an object may take a kept one's identity: render it all, for its error
+            more, located, read = _rendered(project, [name], loaded)
+            gone = set(_of(files, name))
+            files = dict(sorted({**{p: t for p, t in files.items() if p not in gone}, **more}.items()))
+            origins.update(located)
+            reads[name] = read.get(name, {})
         if not check:
             for name in todo:
                 recorded = _recorded_release(project, name)
                 if recorded is not None:
                     _check_transition(loaded[name], recorded)
         progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
-        report = _write(project, files, envs, check=check, kept=kept, staged=staged)
+        same = {p: status for found in reuse.values() for p, status in found.files.items()}
+        report = _write(project, files, envs, check=check, kept=kept, staged=staged, same=same)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
-    stamps.record(project.root, stamped, files, inputs, origins)
+    stamps.record(
+        project.root,
+        stamped,
+        files,
+        inputs,
+        origins,
+        reused={name: (found.stamp, list(found.files)) for name, found in reuse.items()},
+        units={n: unit_keys(shared, digested[n], reads.get(n, {}), reuse.get(n)) for n in todo},
+    )
     return report
 
 
-def _kept(
-    project: Project, names: Sequence[str], inputs: Mapping[str, str | None]
-) -> dict[str, dict[str, str]]:
-    """``{env: {path: text}}`` of the environments whose stamp holds (they need no render)."""
+def _of(files: Mapping[str, str], env: str) -> list[str]:
+    """The paths of ``files`` in ``env``."""
+    prefix = f"{env}/"
+    return [p for p in files if p.startswith(prefix)]
+
+
+def _kept(project: Project, names: Sequence[str], inputs: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """``{env: paths of its files}`` of the environments whose stamp holds (they need no render)."""
     kept = {}
     for name in names:
         digest = inputs[name]
-        found = stamps.unchanged_files(project.root, name, digest) if digest else None
+        found = stamps.unchanged_paths(project.root, name, digest) if digest else None
         if found is not None:
-            kept[name] = found.texts
+            kept[name] = found
     return kept
 
 
@@ -405,13 +478,14 @@ def _write(
     envs: Sequence[str] | None,
     *,
     check: bool,
-    kept: Mapping[str, Mapping[str, str]] | None = None,
+    kept: Mapping[str, Sequence[str]] | None = None,
     staged: Staging | None = None,
+    same: Mapping[str, str] | None = None,
 ) -> WriteReport:
     """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone.
 
     ``kept`` environments (their stamps hold: inputs and files unchanged) are not compared again;
-    their files are reported ``identical``.
+    their files are reported ``identical``. ``same``: files kept as they are besides ``files``.
     """
     names = selected_envs(project, envs)
     stale: list[str] = []
@@ -420,11 +494,13 @@ def _write(
     kept = kept or {}
     todo = [name for name in names if name not in kept]
     files = {p: t for p, t in files.items() if p.split("/", 1)[0] not in kept}
-    report = write_tree(project.rendered, files, todo, stale_envs=stale, check=check, staged=staged)
+    report = write_tree(
+        project.rendered, files, todo, stale_envs=stale, check=check, staged=staged, same=same
+    )
     if not kept:
         return report
-    same = [Change("identical", path) for texts in kept.values() for path in texts]
-    return WriteReport(tuple(sorted((*report.changes, *same), key=lambda c: c.path)))
+    identical = [Change("identical", path) for paths in kept.values() for path in paths]
+    return WriteReport(tuple(sorted((*report.changes, *identical), key=lambda c: c.path)))
 
 
 def drift(project: Project, manifests: Sequence[Manifest], envs: Sequence[str] | None = None) -> WriteReport:
@@ -606,7 +682,7 @@ def _prepare_env(
     env = pair[1]
     manifests, files, stamped = _checked_manifests(project, name, pair)
     del pair
-    report = _write(project, files, [name], check=True, kept={name: files} if stamped else None)
+    report = _write(project, files, [name], check=True, kept={name: list(files)} if stamped else None)
     extra, foreign = foreign_subjects(
         project.rendered, [(c.path, c.note) for c in report.changes if c.action == "foreign"]
     )

@@ -32,6 +32,7 @@ from generator.model import Environment, ExtraMetadata, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
+from generator.units import Reads, Tracked, Unit
 
 __all__ = ["KIND_RANK", "hold", "render_environment", "sort_key", "standard_labels"]
 
@@ -306,6 +307,8 @@ def render_environment(
     only: Collection[str] | None = None,
     extras: Mapping[str, Sequence[Document]] | None = None,
     compact: bool = False,
+    skip: Collection[Unit] = (),
+    reads: dict[Unit, Reads] | None = None,
 ) -> tuple[Manifest, ...]:
     """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
 
@@ -316,6 +319,8 @@ def render_environment(
     ``compact``: each body as its file holds it (keys sorted, ``hold``), each distinct string held
     once (a body repeats keys, labels and names thousands of times): about half the memory for
     some CPU, for a caller that keeps an environment's manifests (the gate, ``generator.reread``).
+    ``skip``: service units (``generator.units``) not to render: the caller reuses their files.
+    ``reads``: filled with what each rendered unit read of the other services (``units.Tracked``).
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
@@ -349,10 +354,15 @@ def render_environment(
         for service in env.services:
             if not service.exists_in(plan.version):
                 continue  # new in a later release than this cluster runs (services[].since)
+            unit = (plan.name, service.name)
+            if unit in skip:
+                continue
             origin = SourceMap(leaves, ("services", service.index))
+            tracked = Tracked(env) if reads is not None else None
+            ctx = {**base, "service": service, **({"env": tracked} if tracked is not None else {})}
             for rel, template in templates.service.items():
                 what = f"env {env.name}, cluster {plan.name}, service {service.name}"
-                text = _render_text(template, rel, {**base, "service": service}, what)
+                text = _render_text(template, rel, ctx, what)
                 docs = _parse(text, rel, what)
                 if service.since is not None:
                     docs = [_annotated(d, SINCE_ANNOTATION, service.since) for d in docs]
@@ -369,6 +379,8 @@ def render_environment(
                         strings=strings,
                     )
                 )
+            if tracked is not None and reads is not None:
+                reads[unit] = tracked.reads()
         rendered_policies = [_policy(env, p) for p in policies]
         out.extend(
             _manifests(

@@ -1,4 +1,4 @@
-"""Render stamps: which environments can skip rendering because nothing they depend on changed.
+"""Render stamps: which environments, and which services of one, can skip rendering.
 
 A stamp records, per environment, a digest of everything its render reads (its environment file
 and the file it extends, every template and policy file, and the tool itself: its version, its
@@ -8,13 +8,22 @@ environment file each file's object came from (its origin: ``("services", 2)``, 
 finding at the environment's line). When both digests still match, rendering that environment
 again would produce exactly the files it already has, so ``render`` and ``render --check`` report
 them ``identical`` without rendering, and ``check`` reads the objects back from their files
-(``generator.reread``) instead of rendering them again.
+(``generator.reread``) instead of rendering them again. It also records each service's render
+key (``generator.units``): a render of an edited environment reuses the files of every service
+whose key is unchanged.
 
-Stamps live in ``.gitops-gen/stamps/`` at the project root (git-ignored by a ``.gitignore`` written
-inside it): never under ``rendered/``, which Argo CD syncs. They are only a cache: a missing,
-corrupt or foreign stamp means "render it". The rendered files are always re-read and hashed, so
-a hand edit, a deleted or added file or a symlink under ``rendered/<env>/`` is seen as before.
-Each stamp is sealed with a key only this user on this machine holds (``stamps/key`` in the private
+How a file is proven to be as recorded: ``check`` reads and hashes every file (it reads them
+anyway). ``render`` first compares each file's status (inode, size, modification and change
+times, as git's index does): any write to a file changes its change time, which no program can
+set back (only the system clock can). A file whose status differs is read and hashed; a file
+changed in the same clock tick as the stamp looked at it is recorded without a status, so it is
+always read (git's "racily clean" entries). So a hand edit, a deleted or added file or a symlink
+under ``rendered/<env>/`` is seen as before.
+
+Stamps live in ``.gitops-gen/stamps/<env>.json`` (a line with the seal, then the JSON) at the
+project root (git-ignored by a ``.gitignore`` written inside it): never under ``rendered/``, which
+Argo CD syncs. They are only a cache: a missing, corrupt or foreign stamp means "render it". Each
+stamp is sealed with a key only this user on this machine holds (``stamps/key`` in the private
 cache, ``generator.usercache``): a stamp committed to the repository, or rewritten to match a hand
 edit, never holds, so CI's ``check`` on a clean clone compares every file.
 Reads files; writes only its own directory (never ``rendered/``).
@@ -29,18 +38,30 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.location import YamlPath
 from generator.usercache import private_dir
 
-__all__ = ["STAMP_DIR", "Kept", "inputs_digest", "record", "unchanged_files"]
+__all__ = [
+    "STAMP_DIR",
+    "Kept",
+    "Stamp",
+    "inputs_digest",
+    "read_stamp",
+    "record",
+    "shared_digest",
+    "signature",
+    "unchanged_files",
+    "unchanged_paths",
+    "verified",
+]
 
 #: Where stamps live, relative to the project root.
 STAMP_DIR = Path(".gitops-gen") / "stamps"
-_FORMAT = 2
+_FORMAT = 3
 _EXTENDS = re.compile(r"^extends:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
 #: Libraries whose version can change the rendered bytes (gitops-gen's own files are hashed).
 _LIBRARIES = ("jinja2", "PyYAML", "yaml-rs")
@@ -114,7 +135,7 @@ def _version(lib: str) -> str:
         return "?"
 
 
-def _shared(root: Path) -> str | None:
+def shared_digest(root: Path) -> str | None:
     """Digest of what every environment's render reads: templates, policies, the tool."""
     h = hashlib.blake2b(digest_size=20)
     h.update(_tool().encode())
@@ -160,7 +181,7 @@ def inputs_digest(root: Path, env: str) -> str | None:
     bases = _chain(env_dir, text)
     if any(b"extraManifests" in (_read_regular(path) or b"") for path in [env_dir / f"{env}.yaml", *bases]):
         return None  # its render reads a directory of files too: always rendered, never stale
-    shared = _shared(root)
+    shared = shared_digest(root)
     if shared is None:
         return None
     h = hashlib.blake2b(digest_size=20)
@@ -171,6 +192,237 @@ def inputs_digest(root: Path, env: str) -> str | None:
             return None  # a FIFO, a dangling link...: the render reports it
         h.update(b"\0" + base.name.encode() + b"\0" + (data if data is not None else b"(absent)"))
     return h.hexdigest()
+
+
+#: A file's status as a stamp records it: ``"inode:size:mtime:ctime"`` (times in ns).
+Signature = str
+
+
+def signature(st: os.stat_result) -> Signature:
+    """A file's ``Signature`` from its ``lstat``."""
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What an environment's stamp recorded, sealed by this user (whatever its inputs now)."""
+
+    inputs: str
+    files: dict[str, str]
+    """``{path relative to rendered/: digest of its bytes}``."""
+    signatures: dict[str, Signature]
+    """The status of each file that had settled when it was recorded (``_settled``)."""
+    origins: dict[str, YamlPath]
+    """The origin of each file's object (``Manifest.sources``) where it has one."""
+    units: dict[str, tuple[str, tuple[str, ...] | None]]
+    """``{"<cluster>/<service>": (render key, the other services it read or None for all)}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """An environment whose stamp holds: its rendered files, as its last render wrote them."""
+
+    texts: dict[str, str]
+    """``{path relative to rendered/: text}``, sorted by path."""
+    origins: dict[str, YamlPath]
+    """The origin of each file's object (``Manifest.sources``) where it has one."""
+
+
+def _key() -> bytes | None:
+    """This user's stamp key (created on first use); ``None``: no private cache, so no stamps."""
+    directory = private_dir("stamps")
+    return _read_key(directory / "key") if directory is not None else None
+
+
+@functools.cache
+def _read_key(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    else:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+    data = _read_regular(path)
+    return data if data is not None and len(data) == 32 else None
+
+
+def _seal(key: bytes, body: bytes) -> bytes:
+    """The MAC of a stamp's body: only a holder of ``key`` can write a stamp that holds."""
+    return hashlib.blake2b(body, key=key, digest_size=20).hexdigest().encode()
+
+
+def _stamp_path(root: Path, env: str) -> Path:
+    return root / STAMP_DIR / f"{env}.json"
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, list) and all(type(k) in (str, int) for k in value)
+
+
+def _parsed(stamp: dict[str, object]) -> Stamp | None:
+    """The stamp's fields, typed; ``None`` unless each has the shape ``record`` writes."""
+    inputs, files, sigs = stamp.get("inputs"), stamp.get("files"), stamp.get("signatures")
+    origins, units = stamp.get("origins"), stamp.get("units")
+    if not (
+        isinstance(inputs, str)
+        and isinstance(files, dict)
+        and all(isinstance(d, str) for d in files.values())
+        and isinstance(sigs, dict)
+        and sigs.keys() <= files.keys()
+        and all(isinstance(s, str) for s in sigs.values())
+        and isinstance(origins, dict)
+        and origins.keys() <= files.keys()
+        and all(_is_path(o) for o in origins.values())
+        and isinstance(units, dict)
+        and all(
+            isinstance(u, list)
+            and len(u) == 2
+            and isinstance(u[0], str)
+            and (u[1] is None or (isinstance(u[1], list) and all(isinstance(n, str) for n in u[1])))
+            for u in units.values()
+        )
+    ):
+        return None
+    return Stamp(
+        inputs,
+        files,
+        sigs,
+        {p: tuple(o) for p, o in origins.items()},
+        {u: (k, tuple(r) if r is not None else None) for u, (k, r) in units.items()},
+    )
+
+
+def read_stamp(root: Path, env: str) -> Stamp | None:
+    """``env``'s stamp if this user wrote it (sealed) in the current format, else ``None``.
+
+    It says what the last render wrote, not that the files are still so: see ``unchanged_files``,
+    ``unchanged_paths`` and ``verified``.
+    """
+    key = _key()
+    try:
+        seal, _, body = _stamp_path(root, env).read_bytes().partition(b"\n")
+    except OSError:
+        return None
+    if key is None or seal != _seal(key, body):
+        return None  # not written by this user here: committed, copied or edited
+    try:
+        stamp = json.loads(body)
+    except ValueError:
+        return None
+    return _parsed(stamp) if isinstance(stamp, dict) and stamp.get("format") == _FORMAT else None
+
+
+def _current(root: Path, env: str, inputs: str) -> Stamp | None:
+    stamp = read_stamp(root, env)
+    return stamp if stamp is not None and stamp.inputs == inputs else None
+
+
+def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:
+    """The files of ``rendered/<env>/`` when its stamp still holds, else ``None`` (for ``check``).
+
+    The stamp holds when ``inputs`` (``inputs_digest``, taken before anything was read) is the
+    recorded digest and the files on disk are exactly the recorded ones, byte for byte: every file
+    is read (``check`` needs its text) and hashed.
+    """
+    stamp = _current(root, env, inputs)
+    if stamp is None:
+        return None
+    texts = _recorded_texts(root / "rendered", env, stamp.files)
+    return Kept(texts, stamp.origins) if texts is not None else None
+
+
+def unchanged_paths(root: Path, env: str, inputs: str) -> list[str] | None:
+    """The paths of ``rendered/<env>/``'s files when its stamp still holds, else ``None`` (for ``render``).
+
+    As ``unchanged_files``, but a file whose status is the recorded one is not read (module
+    docstring). When some files had to be read, their new status is recorded for the next run.
+    """
+    stamp = _current(root, env, inputs)
+    if stamp is None:
+        return None
+    base = os.path.join(root, "rendered", env)
+    if os.path.islink(base) or not os.path.isdir(base):
+        return None
+    since = _now(root)
+    found: dict[str, Signature | None] = {}
+    if not _walk(base, env, stamp, since, found) or len(found) != len(stamp.files):
+        return None
+    fresh = {p: s for p, s in found.items() if s is not None and stamp.signatures.get(p) != s}
+    if fresh:
+        _write(root, env, stamp, {p: s for p, s in {**stamp.signatures, **fresh}.items() if p in found})
+    return sorted(found)
+
+
+def verified(root: Path, stamp: Stamp, paths: Iterable[str]) -> dict[str, Signature]:
+    """``{path: status}`` of those of ``paths`` (recorded in ``stamp``) whose file is as recorded.
+
+    As recorded: its recorded status, else its recorded bytes (read and hashed). The status is the
+    one seen before reading: the writer checks it again under its lock (``write_tree``'s ``same``).
+    """
+    out = {}
+    for path in paths:
+        try:
+            st = os.lstat(os.path.join(root, "rendered", path))
+        except OSError:
+            continue
+        sig = signature(st)
+        if stat.S_ISREG(st.st_mode) and (
+            stamp.signatures.get(path) == sig
+            or _same_bytes(os.path.join(root, "rendered", path), stamp.files.get(path))
+        ):
+            out[path] = sig
+    return out
+
+
+def _same_bytes(path: str, digest: str | None) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return digest is not None and _digest(fh.read()) == digest
+    except OSError:
+        return False
+
+
+def _walk(
+    directory: str, rel: str, stamp: Stamp, since: int | None, found: dict[str, Signature | None]
+) -> bool:
+    """Add each file below ``directory`` to ``found`` (its status if settled); False on any difference."""
+    with os.scandir(directory) as it:
+        for entry in it:
+            path = f"{rel}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if not _walk(entry.path, path, stamp, since, found):
+                    return False
+            elif entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                sig = signature(st)
+                if stamp.signatures.get(path) != sig and not _same_bytes(entry.path, stamp.files.get(path)):
+                    return False
+                found[path] = sig if since is not None and st.st_ctime_ns < since else None
+            else:
+                return False  # a symlink, FIFO...: the full compare reports it
+    return True
+
+
+def _now(root: Path) -> int | None:
+    """The file system's clock now (ns): the change time of a file made for the purpose.
+
+    A file whose change time is not before it may still change within the same tick without its
+    status showing it: its status is not recorded (``_settled``). ``None`` when it cannot be told.
+    """
+    directory = root / STAMP_DIR
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".now.", dir=directory)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_ctime_ns
+    finally:
+        os.close(fd)
+        os.unlink(tmp)
 
 
 def _recorded_texts(rendered: Path, env: str, recorded: Mapping[str, str]) -> dict[str, str] | None:
@@ -212,82 +464,48 @@ def _read_tree(directory: str, rel: str, recorded: Mapping[str, str], out: dict[
     return True
 
 
-def _key() -> bytes | None:
-    """This user's stamp key (created on first use); ``None``: no private cache, so no stamps."""
-    directory = private_dir("stamps")
-    return _read_key(directory / "key") if directory is not None else None
-
-
-@functools.cache
-def _read_key(path: Path) -> bytes | None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    else:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-    data = _read_regular(path)
-    return data if data is not None and len(data) == 32 else None
-
-
-def _seal(key: bytes, inputs: str, files: Mapping[str, str], origins: object) -> str:
-    """The stamp's MAC: only a holder of ``key`` can write a stamp that holds."""
-    text = json.dumps({"files": files, "inputs": inputs, "origins": origins}, sort_keys=True)
-    return hashlib.blake2b(text.encode(), key=key, digest_size=20).hexdigest()
-
-
-def _stamp_path(root: Path, env: str) -> Path:
-    return root / STAMP_DIR / f"{env}.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """An environment whose stamp holds: its rendered files, as its last render wrote them."""
-
-    texts: dict[str, str]
-    """``{path relative to rendered/: text}``, sorted by path."""
-    origins: dict[str, YamlPath]
-    """The origin of each file's object (``Manifest.sources``) where it has one."""
-
-
-def _recorded_origins(recorded: object, paths: Iterable[str]) -> dict[str, YamlPath] | None:
-    """The recorded origins as YAML paths; ``None`` unless each is a list of keys and indices of a file."""
-    if not isinstance(recorded, dict) or not recorded.keys() <= set(paths):
-        return None
-    out: dict[str, YamlPath] = {}
-    for path, origin in recorded.items():
-        if not isinstance(origin, list) or not all(type(k) in (str, int) for k in origin):
-            return None
-        out[path] = tuple(origin)
+def _settled(root: Path, paths: Iterable[str], since: int | None) -> dict[str, Signature]:
+    """The status of each of ``paths`` that changed before ``since`` (``_now``): those can be trusted."""
+    out: dict[str, Signature] = {}
+    if since is None:
+        return out
+    top = os.path.join(root, "rendered")
+    for path in paths:
+        try:
+            st = os.lstat(os.path.join(top, path))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_ctime_ns < since:
+            out[path] = signature(st)
     return out
 
 
-def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:
-    """The files of ``rendered/<env>/`` when its stamp still holds, else ``None``.
-
-    The stamp holds when ``inputs`` (``inputs_digest``, taken before anything was read) is the
-    recorded digest and the files on disk are exactly the recorded ones, byte for byte (every file
-    is read and hashed).
-    """
+def _write(root: Path, env: str, stamp: Stamp, signatures: Mapping[str, Signature]) -> None:
+    """Write ``env``'s stamp (``stamp`` with ``signatures``), sealed; best effort."""
     key = _key()
+    if key is None:
+        return
+    fields: dict[str, object] = {
+        "format": _FORMAT,
+        "inputs": stamp.inputs,
+        "files": stamp.files,
+        "signatures": dict(sorted(signatures.items())),
+        "origins": {p: list(o) for p, o in stamp.origins.items()},
+        "units": {u: [k, list(r) if r is not None else None] for u, (k, r) in stamp.units.items()},
+    }
+    directory = root / STAMP_DIR
     try:
-        stamp = json.loads(_stamp_path(root, env).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if key is None or not isinstance(stamp, dict) or stamp.get("inputs") != inputs:
-        return None
-    recorded = stamp.get("files")
-    origins = stamp.get("origins")
-    if not isinstance(recorded, dict) or stamp.get("seal") != _seal(key, inputs, recorded, origins):
-        return None  # not written by this user here: committed, copied or edited
-    located = _recorded_origins(origins, recorded)
-    if located is None:
-        return None
-    texts = _recorded_texts(root / "rendered", env, recorded)
-    return Kept(texts, located) if texts is not None else None
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
+        body = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{env}.", dir=directory)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_seal(key, body) + b"\n" + body)
+        os.replace(tmp, _stamp_path(root, env))
+    except OSError:
+        return
 
 
 def record(
@@ -296,34 +514,31 @@ def record(
     files: Mapping[str, str],
     inputs: Mapping[str, str | None],
     origins: Mapping[str, YamlPath],
+    *,
+    reused: Mapping[str, tuple[Stamp, Collection[str]]] | None = None,
+    units: Mapping[str, Mapping[str, tuple[str, tuple[str, ...] | None]]] | None = None,
 ) -> None:
     """Stamp each of ``envs`` as rendered from ``inputs[env]`` into exactly its ``files``.
 
-    ``origins``: each file's object's origin, where it has one (``Kept.origins``).
+    ``origins``: each file's object's origin, where it has one (``Kept.origins``). ``reused``: per
+    environment, its previous stamp and the paths of the files it still stands for (reused, not
+    rendered: ``generator.units``). ``units``: each environment's service render keys.
 
     Best effort: a stamp that cannot be written only means the next run renders.
     """
-    directory = root / STAMP_DIR
-    key = _key()
-    if key is None:
+    if _key() is None:
         return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        ignore = directory.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
-        for env in envs:
-            digest = inputs.get(env)
-            if digest is None:
-                continue
-            prefix = f"{env}/"
-            hashes = {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)}
-            located = {p: list(o) for p, o in origins.items() if p in hashes}
-            seal = _seal(key, digest, hashes, located)
-            stamp = {"inputs": digest, "files": hashes, "origins": located, "seal": seal}
-            fd, tmp = tempfile.mkstemp(prefix=f".{env}.", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(stamp, fh, sort_keys=True)
-            os.replace(tmp, _stamp_path(root, env))
-    except OSError:
-        return
+    since = _now(root)
+    for env in envs:
+        digest = inputs.get(env)
+        if digest is None:
+            continue
+        prefix = f"{env}/"
+        hashes = {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)}
+        located = {p: o for p, o in origins.items() if p in hashes}
+        old, same = (reused or {}).get(env, (None, ()))
+        if old is not None:
+            hashes.update({p: old.files[p] for p in same})
+            located.update({p: old.origins[p] for p in same if p in old.origins})
+        stamp = Stamp(digest, dict(sorted(hashes.items())), {}, located, dict((units or {}).get(env, {})))
+        _write(root, env, stamp, _settled(root, hashes, since))

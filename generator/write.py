@@ -36,6 +36,7 @@ from generator.documents import DocumentSource
 from generator.dump import dump
 from generator.errors import WriteError
 from generator.manifest import HEADER_PREFIX, Manifest
+from generator.stamps import signature
 from generator.treeswap import (
     Special,
     clean_strays,
@@ -128,11 +129,18 @@ def plan_files(manifests: Iterable[Manifest]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _existing(root: Path, envs: Iterable[str]) -> dict[str, bytes | Special]:
+#: What ``_existing`` gives for a file still in the status the caller knows it in (not read).
+KNOWN = Special("a file known to the render")
+
+
+def _existing(
+    root: Path, envs: Iterable[str], same: Mapping[str, str] | None = None
+) -> dict[str, bytes | Special]:
     """Every entry under ``root/<env>`` for ``envs``; links and special files are never followed.
 
     ``os.scandir`` (its ``d_type`` says symlink, directory or file without a ``stat``) and string
-    paths: this reads every file of the environments being rendered, thousands per run.
+    paths: this reads every file of the environments being rendered, thousands per run, but for
+    those of ``same`` still in the status it gives (``stamps.signature``): ``KNOWN``.
     """
     found: dict[str, bytes | Special] = {}
     top = os.fspath(root)
@@ -141,19 +149,26 @@ def _existing(root: Path, envs: Iterable[str]) -> dict[str, bytes | Special]:
         if os.path.islink(base) or (os.path.lexists(base) and not os.path.isdir(base)):
             found[env] = read_entry(Path(base))
         elif os.path.isdir(base):
-            _scan(base, env, found)
+            _scan(base, env, found, same or {})
     return found
 
 
-def _scan(directory: str, rel: str, found: dict[str, bytes | Special]) -> None:
+def _scan(directory: str, rel: str, found: dict[str, bytes | Special], same: Mapping[str, str]) -> None:
     """``found[rel/name]`` for every entry below ``directory``, in sorted order; links not followed."""
     with os.scandir(directory) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
+        path = f"{rel}/{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            _scan(entry.path, f"{rel}/{entry.name}", found)
+            _scan(entry.path, path, found, same)
+        elif (
+            path in same
+            and entry.is_file(follow_symlinks=False)
+            and signature(entry.stat(follow_symlinks=False)) == same[path]
+        ):
+            found[path] = KNOWN
         else:
-            found[f"{rel}/{entry.name}"] = read_entry(entry.path)
+            found[path] = read_entry(entry.path)
 
 
 def _diff(old: bytes, new: str, path: str) -> str:
@@ -173,11 +188,31 @@ def _diff(old: bytes, new: str, path: str) -> str:
 
 
 def compare(
-    root: Path, files: Mapping[str, str], envs: Sequence[str], stale_envs: Sequence[str] = ()
+    root: Path,
+    files: Mapping[str, str],
+    envs: Sequence[str],
+    stale_envs: Sequence[str] = (),
+    same: Mapping[str, str] | None = None,
 ) -> tuple[Change, ...]:
-    """Changes that writing ``files`` for ``envs`` (and pruning ``stale_envs``) would make."""
-    existing = _existing(root, [*envs, *stale_envs])
+    """Changes that writing ``files`` for ``envs`` (and pruning ``stale_envs``) would make.
+
+    ``same``: files the new tree keeps as they are, ``{path: status}`` as the render verified them
+    (``generator.reuse``); one no longer in that status was changed by another program meanwhile.
+
+    Raises:
+        WriteError: a file of ``same`` changed since the render verified it.
+    """
+    same = same or {}
+    existing = _existing(root, [*envs, *stale_envs], same)
     changes: list[Change] = []
+    for rel in same:
+        if existing.get(rel) is not KNOWN:
+            raise WriteError(
+                f"rendered/{rel} changed while this render ran",
+                path=f"rendered/{rel}",
+                hint="another program is writing rendered/: run the render again once it is done",
+            )
+        changes.append(Change("identical", rel))
     for rel, text in files.items():
         old = existing.get(rel)
         if old is None:
@@ -189,7 +224,7 @@ def compare(
         else:
             changes.append(Change("update", rel, _diff(old, text, rel)))
     for rel, old in existing.items():
-        if rel in files:
+        if rel in files or rel in same:
             continue
         if isinstance(old, Special):
             changes.append(Change("foreign", rel, note=old.what))
@@ -300,7 +335,7 @@ def _fill(
 
     foreign = [c for c in changes if c.action == "foreign" and c.path.startswith(prefix)]
     specials = {c.path for c in foreign if c.note}
-    inside = [rel for rel in files if rel.startswith(prefix)]
+    inside = [c.path for c in changes if c.action in _NEW_TREE and c.path.startswith(prefix)]
     for rel in inside:
         _no_link_above(rel, specials)
     os.makedirs(os.path.join(dst, top), exist_ok=True)
@@ -320,6 +355,10 @@ def _fill(
     _run_all(link_file, links)
     _run_all(_relink, relinks)
     _run_all(_write_file, writes)
+
+
+#: The changes whose file the new tree holds (written, or linked to the old one).
+_NEW_TREE = frozenset({"create", "update", "identical"})
 
 
 def _relink(src: str, dst: str) -> None:
@@ -435,8 +474,11 @@ def write_tree(
     stale_envs: Sequence[str] = (),
     check: bool = False,
     staged: Staging | None = None,
+    same: Mapping[str, str] | None = None,
 ) -> WriteReport:
     """Make ``root`` hold exactly ``files`` for ``envs``; prune generated files of ``stale_envs``.
+
+    ``same``: files of ``envs`` kept as they are besides ``files`` (``compare``).
 
     Raises:
         WriteError: the tree cannot be written, or another render holds it too long; ``root`` is
@@ -445,7 +487,7 @@ def write_tree(
     _check_root(root)
     if check:
         with tree_lock(root, exclusive=False):
-            return WriteReport(compare(root, files, envs, stale_envs))
+            return WriteReport(compare(root, files, envs, stale_envs, same))
     root = Path(os.path.abspath(root))
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
@@ -454,7 +496,7 @@ def write_tree(
         raise WriteError(f"cannot prepare {root.parent}: {e.strerror}", path=str(root.parent)) from e
     with lock:
         clean_strays(root)
-        report = WriteReport(compare(root, files, envs, stale_envs))
+        report = WriteReport(compare(root, files, envs, stale_envs, same))
         if report.drift:
             _swap_in(root, files, envs, stale_envs, report.changes, staged=staged)
     return report

@@ -35,6 +35,17 @@ def _since(calls: list[list[str]], start: int) -> list[str]:
     return sorted(name for call in calls[start:] for name in call)
 
 
+def _stamp(project: Path, env: str) -> tuple[bytes, dict[str, Any]]:
+    """A stamp file's seal line and its JSON body."""
+    seal, _, body = (project / STAMP_DIR / f"{env}.json").read_bytes().partition(b"\n")
+    return seal, json.loads(body)
+
+
+def _forge(project: Path, env: str, seal: bytes, data: dict[str, Any]) -> None:
+    """Rewrite a stamp's body, keeping its seal (what a hand edit or a commit would do)."""
+    (project / STAMP_DIR / f"{env}.json").write_bytes(seal + b"\n" + json.dumps(data).encode())
+
+
 def _a_file(project: Path, env: str) -> Path:
     return next(p for p in sorted((project / "rendered" / env).rglob("*.yaml")))
 
@@ -134,16 +145,15 @@ def test_stamps_live_outside_rendered_and_are_git_ignored(project: Path) -> None
 def test_a_damaged_stamp_means_render(project: Path, rendered_names: list[list[str]], damage: str) -> None:
     render(Project(project))
     env = SHIPPED_ENVS[0]
-    stamp = project / STAMP_DIR / f"{env}.json"
-    data = json.loads(stamp.read_text(encoding="utf-8"))
+    seal, data = _stamp(project, env)
     if damage == "garbage":
-        stamp.write_text("{not json", encoding="utf-8")
+        (project / STAMP_DIR / f"{env}.json").write_text("{not json", encoding="utf-8")
     elif damage == "other-inputs":
-        stamp.write_text(json.dumps({**data, "inputs": "0" * 40}), encoding="utf-8")
+        _forge(project, env, seal, {**data, "inputs": "0" * 40})
     else:
         files = dict(data["files"])
         files.pop(next(iter(files)))
-        stamp.write_text(json.dumps({**data, "files": files}), encoding="utf-8")
+        _forge(project, env, seal, {**data, "files": files})
     start = len(rendered_names)
     assert not render(Project(project), check=True).drift
     assert _since(rendered_names, start) == [env]
@@ -245,11 +255,10 @@ def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> 
     target = _a_file(project, env)
     edited = target.read_text(encoding="utf-8") + "extra: 1\n"
     target.write_text(edited, encoding="utf-8")
-    stamp = project / STAMP_DIR / f"{env}.json"
-    data = json.loads(stamp.read_text(encoding="utf-8"))
+    seal, data = _stamp(project, env)
     rel = target.relative_to(project / "rendered").as_posix()
     data["files"][rel] = _digest(edited.encode("utf-8"))
-    stamp.write_text(json.dumps(data), encoding="utf-8")
+    _forge(project, env, seal, data)
     assert [c.path for c in render(Project(project), check=True).changes if c.action == "update"] == [rel]
     found = pipeline.check(Project(project), crd_dirs=None, jobs=1).findings
     assert [f.file for f in found if f.rule == "render-drift"] == [f"rendered/{rel}"]

@@ -1,0 +1,88 @@
+"""Which service units of an environment a render can take from ``rendered/`` instead of rendering.
+
+An environment edited since its last render is rendered again, but only in part: a service unit
+(``generator.units``) whose key equals the one its stamp recorded would render exactly the files it
+rendered then, so when those files are still on disk as recorded (``stamps.verified``), the render
+keeps them (the writer links them into the new tree) and renders the rest. A unit's files are the
+ones whose object's origin is its service (``("services", i)``) on its cluster: service templates
+render nothing else, and nothing else has that origin. Reads the stamp and the files' status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import stamps
+from generator.model import Environment
+from generator.plan import plan_clusters
+from generator.units import Digests, Reads, Unit, parse_unit_id, service_units, unit_id, unit_key
+
+__all__ = ["Reuse", "overlapping", "reusable", "unit_keys"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reuse:
+    """The units of one environment a render keeps, and what stands for their files."""
+
+    stamp: stamps.Stamp
+    """The environment's last stamp: the digests and origins of the kept files."""
+    units: frozenset[Unit]
+    """The units not to render."""
+    files: dict[str, str]
+    """``{path: status}`` of their files, as verified (``write_tree``'s ``same``)."""
+
+
+def reusable(root: Path, env: Environment, shared: str | None, digested: Digests | None) -> Reuse | None:
+    """What a render of ``env`` can keep of ``rendered/<env>/``; ``None``: nothing (render it all)."""
+    stamp = stamps.read_stamp(root, env.name)
+    if stamp is None or shared is None or digested is None or not stamp.units:
+        return None
+    present = set(service_units(env, plan_clusters(env)))
+    same = set()
+    for text, (key, reads) in stamp.units.items():
+        unit = parse_unit_id(text)
+        if unit in present and unit_key(shared, digested, unit, reads) == key:
+            same.add(unit)
+    index = {s.name: s.index for s in env.services}
+    wanted = {(cluster, index[service]): (cluster, service) for cluster, service in same}
+    paths: dict[Unit, list[str]] = {unit: [] for unit in same}
+    for path, origin in stamp.origins.items():
+        if len(origin) == 2 and origin[0] == "services" and type(origin[1]) is int:
+            owner = wanted.get((path.split("/", 2)[1], origin[1]))
+            if owner is not None:
+                paths[owner].append(path)
+    found = stamps.verified(root, stamp, [p for unit_paths in paths.values() for p in unit_paths])
+    kept = frozenset(unit for unit, unit_paths in paths.items() if all(p in found for p in unit_paths))
+    if not kept:
+        return None
+    return Reuse(stamp, kept, {p: found[p] for unit in kept for p in paths[unit]})
+
+
+def unit_keys(
+    shared: str | None, digested: Digests | None, reads: Mapping[Unit, Reads], reused: Reuse | None
+) -> dict[str, tuple[str, Reads]]:
+    """The stamp's record of every unit: its key and reads (the stamp's own for the kept ones)."""
+    out: dict[str, tuple[str, Reads]] = {}
+    if shared is None or digested is None:
+        return out
+    for unit, read in reads.items():
+        key = unit_key(shared, digested, unit, read)
+        if key is not None:
+            out[unit_id(unit)] = (key, read)
+    if reused is not None:
+        out.update({unit_id(u): reused.stamp.units[unit_id(u)] for u in reused.units})
+    return dict(sorted(out.items()))
+
+
+def _place(path: str) -> tuple[str, str, str]:
+    """Cluster, scope and file name: an object's identity whatever its component."""
+    _env, cluster, _component, scope, name = path.split("/")
+    return cluster, scope, name
+
+
+def overlapping(files: Collection[str], kept: Collection[str]) -> bool:
+    """True when a rendered file may have the identity of a kept one (then render all, for its error)."""
+    places = {_place(p) for p in kept}
+    return any(_place(p) in places for p in files)
