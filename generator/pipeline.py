@@ -381,13 +381,13 @@ def render(
     whose key is unchanged are not rendered either: their files are kept (``generator.reuse``).
     """
     names = selected_envs(project, envs)
-    inputs = {name: stamps.inputs_digest(project.root, name) for name in names}
+    shared = stamps.shared_digest(project.root)
+    inputs = {name: stamps.inputs_digest(project.root, name, shared) for name in names}
     kept = _kept(project, names, inputs)
     todo = [name for name in names if name not in kept]
     progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
     loaded = {name: load_env(project, name) for name in todo}
     fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
-    shared = stamps.shared_digest(project.root) if todo else None
     digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
     reuse = {
         name: found
@@ -702,7 +702,7 @@ def _checked_manifests(
     """
     from generator.reread import reread
 
-    digest = stamps.inputs_digest(project.root, name)
+    digest = stamps.inputs_digest(project.root, name, stamps.shared_digest(project.root))
     kept = stamps.unchanged_files(project.root, name, digest) if digest else None
     if kept is not None:
         leaves = _leaves(pair[0])

@@ -172,8 +172,11 @@ def _chain(env_dir: Path, text: bytes) -> list[Path]:
         text = data
 
 
-def inputs_digest(root: Path, env: str) -> str | None:
-    """Digest of everything rendering ``env`` reads; ``None`` when it cannot be told (then render)."""
+def inputs_digest(root: Path, env: str, shared: str | None) -> str | None:
+    """Digest of everything rendering ``env`` reads; ``None`` when it cannot be told (then render).
+
+    ``shared``: ``shared_digest(root)``, taken once for all environments.
+    """
     env_dir = root / "environments"
     text = _read_regular(env_dir / f"{env}.yaml")
     if text is None:
@@ -181,7 +184,6 @@ def inputs_digest(root: Path, env: str) -> str | None:
     bases = _chain(env_dir, text)
     if any(b"extraManifests" in (_read_regular(path) or b"") for path in [env_dir / f"{env}.yaml", *bases]):
         return None  # its render reads a directory of files too: always rendered, never stale
-    shared = shared_digest(root)
     if shared is None:
         return None
     h = hashlib.blake2b(digest_size=20)
@@ -262,62 +264,70 @@ def _is_path(value: object) -> bool:
     return isinstance(value, list) and all(type(k) in (str, int) for k in value)
 
 
-def _parsed(stamp: dict[str, object]) -> Stamp | None:
-    """The stamp's fields, typed; ``None`` unless each has the shape ``record`` writes."""
-    inputs, files, sigs = stamp.get("inputs"), stamp.get("files"), stamp.get("signatures")
-    origins, units = stamp.get("origins"), stamp.get("units")
+def _is_file(value: object) -> bool:
+    """``[digest, status or null, origin or null]``: one file as ``_write`` records it."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and (value[1] is None or isinstance(value[1], str))
+        and (value[2] is None or _is_path(value[2]))
+    )
+
+
+def _is_unit(value: object) -> bool:
+    """``[key, reads or null]``: one service unit as ``_write`` records it."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and (value[1] is None or (isinstance(value[1], list) and all(isinstance(n, str) for n in value[1])))
+    )
+
+
+def _parsed(inputs: str, body: dict[str, object]) -> Stamp | None:
+    """The stamp's fields, typed; ``None`` unless each has the shape ``_write`` gives it."""
+    files, units = body.get("files"), body.get("units")
     if not (
-        isinstance(inputs, str)
+        body.get("format") == _FORMAT
         and isinstance(files, dict)
-        and all(isinstance(d, str) for d in files.values())
-        and isinstance(sigs, dict)
-        and sigs.keys() <= files.keys()
-        and all(isinstance(s, str) for s in sigs.values())
-        and isinstance(origins, dict)
-        and origins.keys() <= files.keys()
-        and all(_is_path(o) for o in origins.values())
+        and all(_is_file(f) for f in files.values())
         and isinstance(units, dict)
-        and all(
-            isinstance(u, list)
-            and len(u) == 2
-            and isinstance(u[0], str)
-            and (u[1] is None or (isinstance(u[1], list) and all(isinstance(n, str) for n in u[1])))
-            for u in units.values()
-        )
+        and all(_is_unit(u) for u in units.values())
     ):
         return None
     return Stamp(
         inputs,
-        files,
-        sigs,
-        {p: tuple(o) for p, o in origins.items()},
+        {p: f[0] for p, f in files.items()},
+        {p: f[1] for p, f in files.items() if f[1] is not None},
+        {p: tuple(f[2]) for p, f in files.items() if f[2] is not None},
         {u: (k, tuple(r) if r is not None else None) for u, (k, r) in units.items()},
     )
 
 
-def read_stamp(root: Path, env: str) -> Stamp | None:
+def read_stamp(root: Path, env: str, inputs: str | None = None) -> Stamp | None:
     """``env``'s stamp if this user wrote it (sealed) in the current format, else ``None``.
 
-    It says what the last render wrote, not that the files are still so: see ``unchanged_files``,
-    ``unchanged_paths`` and ``verified``.
+    ``inputs``: only a stamp of these inputs (``inputs_digest``), told before its body is parsed.
+    A stamp says what the last render wrote, not that the files are still so: see
+    ``unchanged_files``, ``unchanged_paths`` and ``verified``. The file is a line with the seal and
+    the inputs' digest, then the JSON body; the seal covers both.
     """
     key = _key()
     try:
-        seal, _, body = _stamp_path(root, env).read_bytes().partition(b"\n")
+        head, _, body = _stamp_path(root, env).read_bytes().partition(b"\n")
     except OSError:
         return None
-    if key is None or seal != _seal(key, body):
+    seal, _, recorded = head.partition(b" ")
+    if key is None or (inputs is not None and recorded != inputs.encode()):
+        return None
+    if seal != _seal(key, recorded + b"\n" + body):
         return None  # not written by this user here: committed, copied or edited
     try:
-        stamp = json.loads(body)
+        fields = json.loads(body)
     except ValueError:
         return None
-    return _parsed(stamp) if isinstance(stamp, dict) and stamp.get("format") == _FORMAT else None
-
-
-def _current(root: Path, env: str, inputs: str) -> Stamp | None:
-    stamp = read_stamp(root, env)
-    return stamp if stamp is not None and stamp.inputs == inputs else None
+    return _parsed(recorded.decode(), fields) if isinstance(fields, dict) else None
 
 
 def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:
@@ -327,7 +337,7 @@ def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:
     recorded digest and the files on disk are exactly the recorded ones, byte for byte: every file
     is read (``check`` needs its text) and hashed.
     """
-    stamp = _current(root, env, inputs)
+    stamp = read_stamp(root, env, inputs)
     if stamp is None:
         return None
     texts = _recorded_texts(root / "rendered", env, stamp.files)
@@ -340,7 +350,7 @@ def unchanged_paths(root: Path, env: str, inputs: str) -> list[str] | None:
     As ``unchanged_files``, but a file whose status is the recorded one is not read (module
     docstring). When some files had to be read, their new status is recorded for the next run.
     """
-    stamp = _current(root, env, inputs)
+    stamp = read_stamp(root, env, inputs)
     if stamp is None:
         return None
     base = os.path.join(root, "rendered", env)
@@ -481,17 +491,15 @@ def _settled(root: Path, paths: Iterable[str], since: int | None) -> dict[str, S
 
 
 def _write(root: Path, env: str, stamp: Stamp, signatures: Mapping[str, Signature]) -> None:
-    """Write ``env``'s stamp (``stamp`` with ``signatures``), sealed; best effort."""
+    """Write ``env``'s stamp (``stamp`` with ``signatures``), sealed (``read_stamp``); best effort."""
     key = _key()
     if key is None:
         return
+    origins = stamp.origins
     fields: dict[str, object] = {
         "format": _FORMAT,
-        "inputs": stamp.inputs,
-        "files": stamp.files,
-        "signatures": dict(sorted(signatures.items())),
-        "origins": {p: list(o) for p, o in stamp.origins.items()},
-        "units": {u: [k, list(r) if r is not None else None] for u, (k, r) in stamp.units.items()},
+        "files": {p: [d, signatures.get(p), origins.get(p)] for p, d in stamp.files.items()},
+        "units": {u: [k, r] for u, (k, r) in stamp.units.items()},
     }
     directory = root / STAMP_DIR
     try:
@@ -499,10 +507,10 @@ def _write(root: Path, env: str, stamp: Stamp, signatures: Mapping[str, Signatur
         ignore = directory.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# gitops-gen's local cache: never committed\n*\n", encoding="utf-8")
-        body = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        sealed = stamp.inputs.encode() + b"\n" + json.dumps(fields, separators=(",", ":")).encode()
         fd, tmp = tempfile.mkstemp(prefix=f".{env}.", dir=directory)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(_seal(key, body) + b"\n" + body)
+            fh.write(_seal(key, sealed) + b" " + sealed)
         os.replace(tmp, _stamp_path(root, env))
     except OSError:
         return

@@ -36,14 +36,14 @@ def _since(calls: list[list[str]], start: int) -> list[str]:
 
 
 def _stamp(project: Path, env: str) -> tuple[bytes, dict[str, Any]]:
-    """A stamp file's seal line and its JSON body."""
-    seal, _, body = (project / STAMP_DIR / f"{env}.json").read_bytes().partition(b"\n")
-    return seal, json.loads(body)
+    """A stamp file's first line (its seal and inputs) and its JSON body."""
+    head, _, body = (project / STAMP_DIR / f"{env}.json").read_bytes().partition(b"\n")
+    return head, json.loads(body)
 
 
-def _forge(project: Path, env: str, seal: bytes, data: dict[str, Any]) -> None:
-    """Rewrite a stamp's body, keeping its seal (what a hand edit or a commit would do)."""
-    (project / STAMP_DIR / f"{env}.json").write_bytes(seal + b"\n" + json.dumps(data).encode())
+def _forge(project: Path, env: str, head: bytes, data: dict[str, Any]) -> None:
+    """Rewrite a stamp's body, keeping its first line (what a hand edit or a commit would do)."""
+    (project / STAMP_DIR / f"{env}.json").write_bytes(head + b"\n" + json.dumps(data).encode())
 
 
 def _a_file(project: Path, env: str) -> Path:
@@ -145,15 +145,15 @@ def test_stamps_live_outside_rendered_and_are_git_ignored(project: Path) -> None
 def test_a_damaged_stamp_means_render(project: Path, rendered_names: list[list[str]], damage: str) -> None:
     render(Project(project))
     env = SHIPPED_ENVS[0]
-    seal, data = _stamp(project, env)
+    head, data = _stamp(project, env)
     if damage == "garbage":
         (project / STAMP_DIR / f"{env}.json").write_text("{not json", encoding="utf-8")
     elif damage == "other-inputs":
-        _forge(project, env, seal, {**data, "inputs": "0" * 40})
+        _forge(project, env, head.split(b" ")[0] + b" " + b"0" * 40, data)
     else:
         files = dict(data["files"])
         files.pop(next(iter(files)))
-        _forge(project, env, seal, {**data, "files": files})
+        _forge(project, env, head, {**data, "files": files})
     start = len(rendered_names)
     assert not render(Project(project), check=True).drift
     assert _since(rendered_names, start) == [env]
@@ -229,11 +229,11 @@ def test_check_renders_no_environment_whose_stamp_holds(
 def test_stamps_record_where_each_object_came_from(project: Path) -> None:
     """The origins a stamp records are the render's own (``Manifest.sources``), file by file."""
     from generator.sourcemap import SourceMap
-    from generator.stamps import inputs_digest, unchanged_files
+    from generator.stamps import inputs_digest, shared_digest, unchanged_files
 
     render(Project(project))
     for env in SHIPPED_ENVS:
-        digest = inputs_digest(project, env)
+        digest = inputs_digest(project, env, shared_digest(project))
         assert digest is not None
         kept = unchanged_files(project, env, digest)
         assert kept is not None
@@ -255,10 +255,10 @@ def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> 
     target = _a_file(project, env)
     edited = target.read_text(encoding="utf-8") + "extra: 1\n"
     target.write_text(edited, encoding="utf-8")
-    seal, data = _stamp(project, env)
+    head, data = _stamp(project, env)
     rel = target.relative_to(project / "rendered").as_posix()
-    data["files"][rel] = _digest(edited.encode("utf-8"))
-    _forge(project, env, seal, data)
+    data["files"][rel][0] = _digest(edited.encode("utf-8"))
+    _forge(project, env, head, data)
     assert [c.path for c in render(Project(project), check=True).changes if c.action == "update"] == [rel]
     found = pipeline.check(Project(project), crd_dirs=None, jobs=1).findings
     assert [f.file for f in found if f.rule == "render-drift"] == [f"rendered/{rel}"]
