@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,10 +23,10 @@ from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
-from generator.reuse import overlapping, reusable, unit_keys
+from generator.reuse import Reuse, overlapping, reusable, unit_keys
 from generator.sourcemap import SourceMap
 from generator.templating import TemplateSet, load_templates
-from generator.units import Reads, Unit, digests
+from generator.units import Digests, Reads, Unit, digests
 from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
 
 if TYPE_CHECKING:  # the gate is imported where a check runs: render need not pay its 50 ms
@@ -379,52 +379,128 @@ def render(
     Everything is rendered and every error raised before the writer touches ``rendered/``.
     Environments whose stamp holds are not rendered (``stamps``); of the others, the service units
     whose key is unchanged are not rendered either: their files are kept (``generator.reuse``).
+    Proving that the unchanged environments' files are as recorded is thousands of system calls:
+    when there are also environments to render, a forked child does it meanwhile (``_proving``).
     """
     names = selected_envs(project, envs)
     shared = stamps.shared_digest(project.root)
     inputs = {name: stamps.inputs_digest(project.root, name, shared) for name in names}
-    kept = _kept(project, names, inputs)
-    todo = [name for name in names if name not in kept]
-    progress(f"rendering {len(todo)} environment(s), {len(kept)} unchanged since their last render")
-    loaded = {name: load_env(project, name) for name in todo}
+    sizes = {name: stamps.recorded_size(project.root, name, digest) for name, digest in inputs.items()}
+    candidates = [name for name in names if sizes[name] is not None]
+    todo = [name for name in names if name not in candidates]
+    progress(f"rendering {len(todo)} environment(s), {len(candidates)} unchanged since their last render")
     fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
-    digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
-    reuse = {
-        name: found
-        for name in todo
-        if name not in fresh
-        and (found := reusable(project.root, loaded[name][1], shared, digested[name])) is not None
-    }
-    with staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged:
-        skip = {name: found.units for name, found in reuse.items()}
-        files, origins, reads = _rendered(project, todo, loaded, staged, skip) if todo else ({}, {}, {})
-        for name in [n for n, found in reuse.items() if overlapping(_of(files, n), found.files)]:
-            del reuse[name]  # an object may take a kept one's identity: render it all, for its error
-            more, located, read = _rendered(project, [name], loaded)
-            gone = set(_of(files, name))
-            files = dict(sorted({**{p: t for p, t in files.items() if p not in gone}, **more}.items()))
-            origins.update(located)
-            reads[name] = read.get(name, {})
+    background = bool(todo) and sum(sizes[n] or 0 for n in candidates) >= BACKGROUND_FROM_BYTES
+    with (
+        _proving(project, candidates, inputs, background) as proven,
+        staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged,
+    ):
+        part = _render_part(project, todo, shared, staged)
+        kept = proven()
+        late = [name for name in candidates if name not in kept]
+        if late:  # a stamp that did not hold (a hand edit): render the environment after all
+            part = part.joined(_render_part(project, late, shared, None))
+            todo = [name for name in names if name not in kept]
         if not check:
             for name in todo:
                 recorded = _recorded_release(project, name)
                 if recorded is not None:
-                    _check_transition(loaded[name], recorded)
-        progress(f"comparing {len(files)} files with rendered/" if check else f"writing {len(files)} files")
-        same = {p: status for found in reuse.values() for p, status in found.files.items()}
-        report = _write(project, files, envs, check=check, kept=kept, staged=staged, same=same)
+                    _check_transition(part.loaded[name], recorded)
+        count = len(part.files)
+        progress(f"comparing {count} files with rendered/" if check else f"writing {count} files")
+        report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
     stamps.record(
         project.root,
         stamped,
-        files,
+        part.files,
         inputs,
-        origins,
-        reused={name: (found.stamp, list(found.files)) for name, found in reuse.items()},
-        units={n: unit_keys(shared, digested[n], reads.get(n, {}), reuse.get(n)) for n in todo},
+        part.origins,
+        reused={name: (found.stamp, found.files) for name, found in part.reuse.items()},
+        units={name: part.unit_keys(name, shared) for name in todo},
     )
     return report
+
+
+#: Stamps this large in all (about 2,000 files) are proven in a forked child while others render.
+BACKGROUND_FROM_BYTES = 300_000
+
+
+@contextlib.contextmanager
+def _proving(
+    project: Project, names: Sequence[str], inputs: Mapping[str, str | None], background: bool
+) -> Iterator[Callable[[], dict[str, list[str]]]]:
+    """Yields the call that gives ``_kept(names)``: worked out in a forked child with ``background``."""
+    if not background:
+        kept = _kept(project, names, inputs)
+        yield lambda: kept
+        return
+    from generator.workers import BackgroundError, in_background
+
+    with in_background(_kept, project, names, inputs) as result:
+
+        def proven() -> dict[str, list[str]]:
+            try:
+                return result()
+            except BackgroundError:
+                return _kept(project, names, inputs)
+
+        yield proven
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Environments rendered for ``render``: loaded, digested, what was kept of each, their files."""
+
+    loaded: dict[str, tuple[LoadedEnv, Environment]]
+    digested: dict[str, Digests | None]
+    reuse: dict[str, Reuse]
+    files: dict[str, str]
+    origins: dict[str, YamlPath]
+    reads: dict[str, dict[Unit, Reads]]
+
+    @property
+    def same(self) -> dict[str, str]:
+        """The kept files with the status they were proven in (``write_tree``'s ``same``)."""
+        return {p: status for found in self.reuse.values() for p, status in found.files.items()}
+
+    def unit_keys(self, name: str, shared: str | None) -> dict[str, tuple[str, Reads]]:
+        """What ``name``'s stamp records of its service units (``reuse.unit_keys``)."""
+        return unit_keys(shared, self.digested.get(name), self.reads.get(name, {}), self.reuse.get(name))
+
+    def joined(self, other: _Part) -> _Part:
+        return _Part(
+            {**self.loaded, **other.loaded},
+            {**self.digested, **other.digested},
+            {**self.reuse, **other.reuse},
+            dict(sorted({**self.files, **other.files}.items())),
+            {**self.origins, **other.origins},
+            {**self.reads, **other.reads},
+        )
+
+
+def _render_part(project: Project, names: Sequence[str], shared: str | None, staged: Staging | None) -> _Part:
+    """Render ``names``, keeping the files of each service unit whose key is unchanged."""
+    loaded = {name: load_env(project, name) for name in names}
+    digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
+    fresh = staged.envs if staged is not None else frozenset()
+    reuse = {
+        name: found
+        for name in names
+        if name not in fresh
+        and (found := reusable(project.root, loaded[name][1], shared, digested[name])) is not None
+    }
+    skip = {name: found.units for name, found in reuse.items()}
+    files, origins, reads = _rendered(project, names, loaded, staged, skip) if names else ({}, {}, {})
+    for name in [n for n, found in reuse.items() if overlapping(_of(files, n), found.files)]:
+        del reuse[name]  # an object may take a kept one's identity: render it all, for its error
+        more, located, read = _rendered(project, [name], loaded)
+        gone = set(_of(files, name))
+        files = dict(sorted({**{p: t for p, t in files.items() if p not in gone}, **more}.items()))
+        origins.update(located)
+        reads[name] = read.get(name, {})
+    return _Part(loaded, digested, reuse, files, origins, reads)
 
 
 def _of(files: Mapping[str, str], env: str) -> list[str]:

@@ -52,6 +52,7 @@ __all__ = [
     "inputs_digest",
     "read_stamp",
     "record",
+    "recorded_size",
     "shared_digest",
     "signature",
     "unchanged_files",
@@ -328,6 +329,19 @@ def read_stamp(root: Path, env: str, inputs: str | None = None) -> Stamp | None:
     except ValueError:
         return None
     return _parsed(recorded.decode(), fields) if isinstance(fields, dict) else None
+
+
+def recorded_size(root: Path, env: str, inputs: str | None) -> int | None:
+    """The size of ``env``'s stamp if its first line names ``inputs``, else ``None`` (not sealed yet)."""
+    if inputs is None:
+        return None
+    try:
+        with open(_stamp_path(root, env), "rb") as fh:
+            head = fh.readline()
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    return size if head.rstrip(b"\n").partition(b" ")[2] == inputs.encode() else None
 
 
 def unchanged_files(root: Path, env: str, inputs: str) -> Kept | None:

@@ -19,15 +19,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["worker_pool"]
+_T = TypeVar("_T")
+
+__all__ = ["BackgroundError", "in_background", "worker_pool"]
 
 _PR_SET_PDEATHSIG = 1
 """``<linux/prctl.h>``."""
@@ -104,3 +107,59 @@ def worker_pool(
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
+
+
+class BackgroundError(Exception):
+    """A background child did not deliver its result (it failed, or was killed)."""
+
+
+@contextlib.contextmanager
+def in_background(fn: Callable[..., _T], *args: Any) -> Iterator[Callable[[], _T]]:
+    """Run ``fn(*args)`` in a forked child while this process goes on; yields the call that waits for it.
+
+    For work that is mostly system calls (checking thousands of files' status), which a thread
+    would do at the pace the GIL allows. The child is tied to this process as pool workers are
+    (it dies with it) and returns its result pickled through a pipe. Leaving the context without
+    collecting the result kills the child.
+
+    Raises:
+        BackgroundError: (from the yielded call) the child failed or was killed.
+    """
+    reader, writer = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 1
+        try:
+            os.close(reader)
+            _die_with_parent(parent)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            data = pickle.dumps(fn(*args))
+            with os.fdopen(writer, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    done = False
+
+    def result() -> _T:
+        nonlocal done
+        with os.fdopen(reader, "rb") as source:
+            data = source.read()
+        _, status = os.waitpid(pid, 0)
+        done = True
+        if status != 0 or not data:
+            raise BackgroundError(f"background work {getattr(fn, '__name__', fn)!r} failed ({status})")
+        return pickle.loads(data)  # type: ignore[no-any-return]
+
+    try:
+        yield result
+    finally:
+        if not done:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(reader)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)

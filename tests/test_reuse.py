@@ -322,3 +322,33 @@ def test_tracked_notes_the_services_read(fleet: Path) -> None:
     other = Tracked(env)
     assert callable(other.operator_values)  # a method not known to leave the services alone
     assert other.reads() is None
+
+
+@pytest.mark.parametrize("hand_edit", [False, True])
+def test_unchanged_environments_proven_in_the_background(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hand_edit: bool
+) -> None:
+    """With an environment to render, the others' files are proven by a forked child meanwhile;
+    one whose files are not as recorded (a hand edit) is rendered after all."""
+    from generator import workers
+
+    render(Project(fleet))
+    monkeypatch.setattr(pipeline, "BACKGROUND_FROM_BYTES", 0)
+    forked: list[object] = []
+    real = workers.in_background
+
+    def spy(fn: Any, *args: Any) -> Any:
+        forked.append(fn)
+        return real(fn, *args)
+
+    monkeypatch.setattr(workers, "in_background", spy)
+    other = sorted(p.name for p in (fleet / "rendered").iterdir() if p.name != ENV)[0]
+    target = next(p for p in sorted((fleet / "rendered" / other).rglob("*.yaml")))
+    if hand_edit:
+        target.write_bytes(target.read_bytes() + b"extra: 1\n")
+    _edit(fleet, ENV, EDITS["service-env"])
+    report = render(Project(fleet))
+    assert forked
+    rel = target.relative_to(fleet / "rendered").as_posix()
+    assert (rel in {c.path for c in report.changes if c.action == "update"}) == hand_edit
+    assert tree_bytes(fleet / "rendered") == _from_scratch(fleet, tmp_path)

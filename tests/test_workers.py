@@ -122,3 +122,40 @@ def _sleep(seconds: float) -> float:
 def test_pool_still_works_and_runs_the_initializer() -> None:
     with worker_pool(2, initializer=os.environ.setdefault, initargs=("GITOPS_GEN_T", "1")) as pool:
         assert list(pool.map(_sleep, [0.0, 0.0])) == [0.0, 0.0]
+
+
+def _pid_and(value: int) -> tuple[int, int]:
+    return os.getpid(), value
+
+
+def _fail() -> None:
+    raise ValueError("broken on purpose")
+
+
+def test_background_work_runs_in_a_child_and_returns_its_result() -> None:
+    from generator.workers import in_background
+
+    with in_background(_pid_and, 7) as result:
+        pid, value = result()
+    assert value == 7
+    assert pid != os.getpid()
+
+
+def test_failed_background_work_is_an_error_not_a_hang() -> None:
+    from generator.workers import BackgroundError, in_background
+
+    with in_background(_fail) as result, pytest.raises(BackgroundError):
+        result()
+
+
+def test_uncollected_background_work_is_killed() -> None:
+    from generator.workers import in_background
+
+    before = _children(os.getpid())
+    with in_background(_sleep, 60.0):
+        started = _children(os.getpid()) - before
+        assert len(started) == 1
+    deadline = time.monotonic() + GONE_WITHIN
+    while any(_alive(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in started if _alive(p)]
