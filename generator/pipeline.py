@@ -27,7 +27,17 @@ from generator.reuse import Reuse, overlapping, reusable, unit_keys
 from generator.sourcemap import SourceMap
 from generator.templating import TemplateSet, load_templates
 from generator.units import Digests, Reads, Unit, digests
-from generator.write import Change, Staging, WriteReport, plan_files, stage, staging, write_tree
+from generator.write import (
+    Change,
+    Recorded,
+    Staging,
+    Unproven,
+    WriteReport,
+    plan_files,
+    stage,
+    staging,
+    write_tree,
+)
 
 if TYPE_CHECKING:  # the gate is imported where a check runs: render need not pay its 50 ms
     from concurrent.futures import Future
@@ -408,7 +418,12 @@ def render(
                     _check_transition(part.loaded[name], recorded)
         count = len(part.files)
         progress(f"comparing {count} files with rendered/" if check else f"writing {count} files")
-        report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
+        try:
+            report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
+        except Unproven as e:  # kept files edited by hand or meanwhile: render their environments whole
+            hit = sorted({path.split("/", 1)[0] for path in e.paths})
+            part = part.replaced(_render_part(project, hit, shared, None, keep=False))
+            report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
     stamps.record(
@@ -461,13 +476,27 @@ class _Part:
     reads: dict[str, dict[Unit, Reads]]
 
     @property
-    def same(self) -> dict[str, str]:
-        """The kept files with the status they were proven in (``write_tree``'s ``same``)."""
+    def same(self) -> dict[str, Recorded]:
+        """The kept files as their stamps recorded them (``write_tree``'s ``same``)."""
         return {p: status for found in self.reuse.values() for p, status in found.files.items()}
 
     def unit_keys(self, name: str, shared: str | None) -> dict[str, tuple[str, Reads]]:
         """What ``name``'s stamp records of its service units (``reuse.unit_keys``)."""
         return unit_keys(shared, self.digested.get(name), self.reads.get(name, {}), self.reuse.get(name))
+
+    def replaced(self, other: _Part) -> _Part:
+        """This part with ``other``'s environments rendered as ``other`` renders them."""
+        gone = {f"{name}/" for name in other.loaded}
+        files = {p: t for p, t in self.files.items() if f"{p.split('/', 1)[0]}/" not in gone}
+        mine = _Part(
+            self.loaded,
+            self.digested,
+            {n: r for n, r in self.reuse.items() if n not in other.loaded},
+            files,
+            {p: o for p, o in self.origins.items() if f"{p.split('/', 1)[0]}/" not in gone},
+            {n: r for n, r in self.reads.items() if n not in other.loaded},
+        )
+        return mine.joined(other)
 
     def joined(self, other: _Part) -> _Part:
         return _Part(
@@ -480,15 +509,18 @@ class _Part:
         )
 
 
-def _render_part(project: Project, names: Sequence[str], shared: str | None, staged: Staging | None) -> _Part:
-    """Render ``names``, keeping the files of each service unit whose key is unchanged."""
+def _render_part(
+    project: Project, names: Sequence[str], shared: str | None, staged: Staging | None, *, keep: bool = True
+) -> _Part:
+    """Render ``names``, keeping (with ``keep``) the files of each service unit whose key is unchanged."""
     loaded = {name: load_env(project, name) for name in names}
     digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
     fresh = staged.envs if staged is not None else frozenset()
     reuse = {
         name: found
         for name in names
-        if name not in fresh
+        if keep
+        and name not in fresh
         and (found := reusable(project.root, loaded[name][1], shared, digested[name])) is not None
     }
     skip = {name: found.units for name, found in reuse.items()}
@@ -556,7 +588,7 @@ def _write(
     check: bool,
     kept: Mapping[str, Sequence[str]] | None = None,
     staged: Staging | None = None,
-    same: Mapping[str, str] | None = None,
+    same: Mapping[str, Recorded] | None = None,
 ) -> WriteReport:
     """Hand ``files`` to the writer; a full render (no ``envs``) also prunes environments that are gone.
 

@@ -2,10 +2,10 @@
 
 An environment edited since its last render is rendered again, but only in part: a service unit
 (``generator.units``) whose key equals the one its stamp recorded would render exactly the files it
-rendered then, so when those files are still on disk as recorded (``stamps.verified``), the render
-keeps them (the writer links them into the new tree) and renders the rest. A unit's files are the
-ones whose object's origin is its service (``("services", i)``) on its cluster: service templates
-render nothing else, and nothing else has that origin. Reads the stamp and the files' status.
+rendered then, so the render keeps them (the writer links them into the new tree, once it has
+found each one as the stamp recorded it: ``write.compare``) and renders the rest. A unit's files are
+the ones whose object's origin is its service (``("services", i)``) on its cluster: service
+templates render nothing else, and nothing else has that origin. Reads the stamp.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ class Reuse:
     """The environment's last stamp: the digests and origins of the kept files."""
     units: frozenset[Unit]
     """The units not to render."""
-    files: dict[str, str]
-    """``{path: status}`` of their files, as verified (``write_tree``'s ``same``)."""
+    files: dict[str, tuple[str | None, str]]
+    """Their files as the stamp recorded them: ``{path: (status, digest)}`` (``write_tree``'s ``same``)."""
 
 
 def reusable(root: Path, env: Environment, shared: str | None, digested: Digests | None) -> Reuse | None:
@@ -45,6 +45,8 @@ def reusable(root: Path, env: Environment, shared: str | None, digested: Digests
         unit = parse_unit_id(text)
         if unit in present and unit_key(shared, digested, unit, reads) == key:
             same.add(unit)
+    if not same:
+        return None
     index = {s.name: s.index for s in env.services}
     wanted = {(cluster, index[service]): (cluster, service) for cluster, service in same}
     paths: dict[Unit, list[str]] = {unit: [] for unit in same}
@@ -53,11 +55,8 @@ def reusable(root: Path, env: Environment, shared: str | None, digested: Digests
             owner = wanted.get((path.split("/", 2)[1], origin[1]))
             if owner is not None:
                 paths[owner].append(path)
-    found = stamps.verified(root, stamp, [p for unit_paths in paths.values() for p in unit_paths])
-    kept = frozenset(unit for unit, unit_paths in paths.items() if all(p in found for p in unit_paths))
-    if not kept:
-        return None
-    return Reuse(stamp, kept, {p: found[p] for unit in kept for p in paths[unit]})
+    files = {p: (stamp.signatures.get(p), stamp.files[p]) for unit in same for p in paths[unit]}
+    return Reuse(stamp, frozenset(same), files)
 
 
 def unit_keys(

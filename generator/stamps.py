@@ -49,6 +49,7 @@ __all__ = [
     "STAMP_DIR",
     "Kept",
     "Stamp",
+    "digest",
     "inputs_digest",
     "read_stamp",
     "record",
@@ -57,7 +58,6 @@ __all__ = [
     "signature",
     "unchanged_files",
     "unchanged_paths",
-    "verified",
 ]
 
 #: Where stamps live, relative to the project root.
@@ -68,7 +68,8 @@ _EXTENDS = re.compile(r"^extends:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _LIBRARIES = ("jinja2", "PyYAML", "yaml-rs")
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
+    """The digest a stamp records of a file's bytes."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
@@ -380,31 +381,10 @@ def unchanged_paths(root: Path, env: str, inputs: str) -> list[str] | None:
     return sorted(found)
 
 
-def verified(root: Path, stamp: Stamp, paths: Iterable[str]) -> dict[str, Signature]:
-    """``{path: status}`` of those of ``paths`` (recorded in ``stamp``) whose file is as recorded.
-
-    As recorded: its recorded status, else its recorded bytes (read and hashed). The status is the
-    one seen before reading: the writer checks it again under its lock (``write_tree``'s ``same``).
-    """
-    out = {}
-    for path in paths:
-        try:
-            st = os.lstat(os.path.join(root, "rendered", path))
-        except OSError:
-            continue
-        sig = signature(st)
-        if stat.S_ISREG(st.st_mode) and (
-            stamp.signatures.get(path) == sig
-            or _same_bytes(os.path.join(root, "rendered", path), stamp.files.get(path))
-        ):
-            out[path] = sig
-    return out
-
-
-def _same_bytes(path: str, digest: str | None) -> bool:
+def _same_bytes(path: str, recorded: str | None) -> bool:
     try:
         with open(path, "rb") as fh:
-            return digest is not None and _digest(fh.read()) == digest
+            return recorded is not None and digest(fh.read()) == recorded
     except OSError:
         return False
 
@@ -477,7 +457,7 @@ def _read_tree(directory: str, rel: str, recorded: Mapping[str, str], out: dict[
             elif entry.is_file(follow_symlinks=False):
                 with open(entry.path, "rb") as fh:
                     data = fh.read()
-                if recorded.get(path) != _digest(data):
+                if recorded.get(path) != digest(data):
                     return False
                 try:
                     out[path] = data.decode("utf-8")
@@ -552,15 +532,15 @@ def record(
         return
     since = _now(root)
     for env in envs:
-        digest = inputs.get(env)
-        if digest is None:
+        given = inputs.get(env)
+        if given is None:
             continue
         prefix = f"{env}/"
-        hashes = {p: _digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)}
+        hashes = {p: digest(t.encode("utf-8")) for p, t in files.items() if p.startswith(prefix)}
         located = {p: o for p, o in origins.items() if p in hashes}
         old, same = (reused or {}).get(env, (None, ()))
         if old is not None:
             hashes.update({p: old.files[p] for p in same})
             located.update({p: old.origins[p] for p in same if p in old.origins})
-        stamp = Stamp(digest, dict(sorted(hashes.items())), {}, located, dict((units or {}).get(env, {})))
+        stamp = Stamp(given, dict(sorted(hashes.items())), {}, located, dict((units or {}).get(env, {})))
         _write(root, env, stamp, _settled(root, hashes, since))

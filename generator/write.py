@@ -36,7 +36,7 @@ from generator.documents import DocumentSource
 from generator.dump import dump
 from generator.errors import WriteError
 from generator.manifest import HEADER_PREFIX, Manifest
-from generator.stamps import signature
+from generator.stamps import digest, signature
 from generator.treeswap import (
     Special,
     clean_strays,
@@ -129,18 +129,29 @@ def plan_files(manifests: Iterable[Manifest]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-#: What ``_existing`` gives for a file still in the status the caller knows it in (not read).
+#: What ``_existing`` gives for a kept file still as its stamp recorded it (``same``).
 KNOWN = Special("a file known to the render")
+
+#: A kept file as its stamp recorded it: its status (``stamps.signature``, if recorded) and digest.
+Recorded = tuple[str | None, str]
+
+
+class Unproven(Exception):  # control flow, not an error: the caller renders instead
+    """Files the render meant to keep (``same``) are not as their stamp recorded them."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        super().__init__(f"{len(paths)} kept file(s) changed: {', '.join(paths[:3])}")
+        self.paths = tuple(paths)
 
 
 def _existing(
-    root: Path, envs: Iterable[str], same: Mapping[str, str] | None = None
+    root: Path, envs: Iterable[str], same: Mapping[str, Recorded] | None = None
 ) -> dict[str, bytes | Special]:
     """Every entry under ``root/<env>`` for ``envs``; links and special files are never followed.
 
     ``os.scandir`` (its ``d_type`` says symlink, directory or file without a ``stat``) and string
     paths: this reads every file of the environments being rendered, thousands per run, but for
-    those of ``same`` still in the status it gives (``stamps.signature``): ``KNOWN``.
+    those of ``same`` in their recorded status (``KNOWN``, not read).
     """
     found: dict[str, bytes | Special] = {}
     top = os.fspath(root)
@@ -153,7 +164,7 @@ def _existing(
     return found
 
 
-def _scan(directory: str, rel: str, found: dict[str, bytes | Special], same: Mapping[str, str]) -> None:
+def _scan(directory: str, rel: str, found: dict[str, bytes | Special], same: Mapping[str, Recorded]) -> None:
     """``found[rel/name]`` for every entry below ``directory``, in sorted order; links not followed."""
     with os.scandir(directory) as it:
         entries = sorted(it, key=lambda e: e.name)
@@ -161,12 +172,15 @@ def _scan(directory: str, rel: str, found: dict[str, bytes | Special], same: Map
         path = f"{rel}/{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             _scan(entry.path, path, found, same)
-        elif (
-            path in same
-            and entry.is_file(follow_symlinks=False)
-            and signature(entry.stat(follow_symlinks=False)) == same[path]
-        ):
-            found[path] = KNOWN
+            continue
+        recorded = same.get(path)
+        if recorded is not None and entry.is_file(follow_symlinks=False):
+            status, digest_of = recorded
+            if status is not None and signature(entry.stat(follow_symlinks=False)) == status:
+                found[path] = KNOWN
+                continue
+            data = read_entry(entry.path)
+            found[path] = KNOWN if isinstance(data, bytes) and digest(data) == digest_of else data
         else:
             found[path] = read_entry(entry.path)
 
@@ -192,27 +206,22 @@ def compare(
     files: Mapping[str, str],
     envs: Sequence[str],
     stale_envs: Sequence[str] = (),
-    same: Mapping[str, str] | None = None,
+    same: Mapping[str, Recorded] | None = None,
 ) -> tuple[Change, ...]:
     """Changes that writing ``files`` for ``envs`` (and pruning ``stale_envs``) would make.
 
-    ``same``: files the new tree keeps as they are, ``{path: status}`` as the render verified them
-    (``generator.reuse``); one no longer in that status was changed by another program meanwhile.
+    ``same``: files the new tree keeps as they are (``generator.reuse``), each as its stamp
+    recorded it: in its recorded status, else with its recorded bytes.
 
     Raises:
-        WriteError: a file of ``same`` changed since the render verified it.
+        Unproven: files of ``same`` are not as recorded (edited by hand, or meanwhile).
     """
     same = same or {}
     existing = _existing(root, [*envs, *stale_envs], same)
-    changes: list[Change] = []
-    for rel in same:
-        if existing.get(rel) is not KNOWN:
-            raise WriteError(
-                f"rendered/{rel} changed while this render ran",
-                path=f"rendered/{rel}",
-                hint="another program is writing rendered/: run the render again once it is done",
-            )
-        changes.append(Change("identical", rel))
+    unproven = [rel for rel in same if existing.get(rel) is not KNOWN]
+    if unproven:
+        raise Unproven(sorted(unproven))
+    changes: list[Change] = [Change("identical", rel) for rel in same]
     for rel, text in files.items():
         old = existing.get(rel)
         if old is None:
@@ -474,11 +483,14 @@ def write_tree(
     stale_envs: Sequence[str] = (),
     check: bool = False,
     staged: Staging | None = None,
-    same: Mapping[str, str] | None = None,
+    same: Mapping[str, Recorded] | None = None,
 ) -> WriteReport:
     """Make ``root`` hold exactly ``files`` for ``envs``; prune generated files of ``stale_envs``.
 
     ``same``: files of ``envs`` kept as they are besides ``files`` (``compare``).
+
+    Raises:
+        Unproven: files of ``same`` are not as recorded; nothing was written.
 
     Raises:
         WriteError: the tree cannot be written, or another render holds it too long; ``root`` is

@@ -16,7 +16,6 @@ import yaml
 
 from generator import pipeline, stamps
 from generator.bench.fleet import make_fleet_project
-from generator.errors import WriteError
 from generator.pipeline import Project, load_env, render
 from generator.plan import plan_clusters
 from generator.reuse import overlapping
@@ -225,27 +224,35 @@ def test_overlapping_compares_identities_across_components() -> None:
     assert not overlapping(["e/even/apps/other/service-a.yaml"], kept)
 
 
-def test_a_kept_file_changed_while_the_render_runs_stops_it(
-    fleet: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_kept_file_changed_while_the_render_runs_is_rendered_after_all(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered_units: list[tuple[str, set[Unit]]]
 ) -> None:
-    """The writer checks a reused file's status again under its lock: a change meanwhile is refused."""
-    render(Project(fleet))
-    before = tree_bytes(fleet / "rendered")
-    real = stamps.verified
-    touched: list[str] = []
+    """The writer checks each kept file under its lock: one changed after the render chose to keep
+    it (by hand, or by another program) makes it render that environment whole instead."""
+    from generator import reuse
 
-    def verified_then_changed(root: Path, stamp: stamps.Stamp, paths: Any) -> dict[str, str]:
-        found = real(root, stamp, paths)
-        path = next(iter(sorted(found)))
-        (root / "rendered" / path).write_bytes(before[path] + b"# meanwhile\n")
-        touched.append(path)
+    render(Project(fleet))
+    real = reuse.reusable
+    touched: list[Path] = []
+
+    def reusable_then_changed(root: Path, *args: Any) -> Any:
+        found = real(root, *args)
+        if found is not None and not touched:
+            touched.append(root / "rendered" / sorted(found.files)[0])
+            touched[0].write_bytes(touched[0].read_bytes() + b"# meanwhile\n")
         return found
 
-    monkeypatch.setattr(stamps, "verified", verified_then_changed)
+    monkeypatch.setattr(pipeline, "reusable", reusable_then_changed)
     _edit(fleet, ENV, EDITS["service-env"])
-    with pytest.raises(WriteError, match="changed while this render ran"):
-        render(Project(fleet))
-    assert tree_bytes(fleet / "rendered") == {**before, touched[0]: before[touched[0]] + b"# meanwhile\n"}
+    start = len(rendered_units)
+    report = render(Project(fleet))
+    assert touched
+    rel = touched[0].relative_to(fleet / "rendered").as_posix()
+    assert rel in {c.path for c in report.changes if c.action == "update"}
+    env = load_env(Project(fleet), ENV)[1]
+    assert rendered_units[-1] == (ENV, set(service_units(env, plan_clusters(env))))
+    assert len(rendered_units) > start + 1
+    assert tree_bytes(fleet / "rendered") == _from_scratch(fleet, tmp_path)
 
 
 def test_without_settled_statuses_every_file_is_read(fleet: Path, monkeypatch: pytest.MonkeyPatch) -> None:

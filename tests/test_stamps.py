@@ -248,7 +248,7 @@ def test_stamps_record_where_each_object_came_from(project: Path) -> None:
 
 def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> None:
     """A commit that edits rendered/ and forges the stamp (digests of the edited files) is caught."""
-    from generator.stamps import _digest
+    from generator.stamps import digest
 
     render(Project(project))
     env = SHIPPED_ENVS[0]
@@ -257,7 +257,7 @@ def test_a_stamp_rewritten_to_match_a_hand_edit_does_not_hold(project: Path) -> 
     target.write_text(edited, encoding="utf-8")
     head, data = _stamp(project, env)
     rel = target.relative_to(project / "rendered").as_posix()
-    data["files"][rel][0] = _digest(edited.encode("utf-8"))
+    data["files"][rel][0] = digest(edited.encode("utf-8"))
     _forge(project, env, head, data)
     assert [c.path for c in render(Project(project), check=True).changes if c.action == "update"] == [rel]
     found = pipeline.check(Project(project), crd_dirs=None, jobs=1).findings
