@@ -17,6 +17,7 @@ Progress goes to stderr only on a terminal; colour only on a terminal and never 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -27,7 +28,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from generator.commands.helptext import epilog
 from generator.errors import GeneratorError, UsageError
@@ -284,4 +285,18 @@ def main() -> None:
     if code == ExitCode.BROKEN_PIPE:
         # Python flushes stdout at exit and would report the broken pipe again: point it at nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process once its output is out, without the interpreter's teardown.
+
+    A command has nothing left to clean up when ``run`` returns (its files are written, its workers
+    and threads joined, its temporary trees removed), and freeing every object it built, one by
+    one, is 20 ms of an incremental render (a tenth of it). Output that can no longer be written
+    (a closed pipe) is dropped, as the broken-pipe handling above intends.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

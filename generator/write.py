@@ -335,8 +335,8 @@ def _fill(
     made = {dst}
 
     def parent_of(rel: str) -> str:
-        path = os.path.join(dst, rel)
-        parent = os.path.dirname(path)
+        path = f"{dst}/{rel}"  # string paths: thousands per render
+        parent = path.rsplit("/", 1)[0]
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
@@ -345,7 +345,7 @@ def _fill(
     foreign = [c for c in changes if c.action == "foreign" and c.path.startswith(prefix)]
     specials = {c.path for c in foreign if c.note}
     inside = [c.path for c in changes if c.action in _NEW_TREE and c.path.startswith(prefix)]
-    for rel in inside:
+    for rel in inside if specials else ():
         _no_link_above(rel, specials)
     os.makedirs(os.path.join(dst, top), exist_ok=True)
     for c in foreign:
@@ -358,7 +358,7 @@ def _fill(
         path = parent_of(rel)
         ahead = rel.split("/", 1)[0] in staged
         if rel in unchanged:  # inode and mtime stay
-            (relinks if ahead else links).append((os.path.join(src, rel), path))
+            (relinks if ahead else links).append((f"{src}/{rel}", path))
         elif not ahead:
             writes.append((path, files[rel]))
     _run_all(link_file, links)
