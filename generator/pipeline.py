@@ -23,10 +23,10 @@ from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
-from generator.reuse import Reuse, overlapping, reusable, unit_keys
+from generator.reuse import Reuse, UnitRecord, overlapping, reusable, unit_keys
 from generator.sourcemap import SourceMap
 from generator.templating import TemplateSet, load_templates
-from generator.units import Digests, Reads, Unit, digests
+from generator.units import Digests, Noted, Unit, digests
 from generator.write import (
     Change,
     Recorded,
@@ -167,11 +167,11 @@ def _render_loaded(
     compact: bool = False,
     policies: Sequence[Mapping[str, Any]] | None = None,
     skip: Mapping[str, Collection[Unit]] | None = None,
-    reads: dict[str, dict[Unit, Reads]] | None = None,
+    noted: dict[str, Noted] | None = None,
 ) -> tuple[tuple[Manifest, ...], dict[str, Environment]]:
     """Render ``names`` (their clusters in ``only``) in memory; also return each ``Environment``.
 
-    ``skip`` and ``reads``: per environment, as ``render_environment`` takes them.
+    ``skip`` and ``noted``: per environment, as ``render_environment`` takes them.
     """
     templates = templates or load_templates(project.templates)
     if policies is None:
@@ -192,7 +192,7 @@ def _render_loaded(
                 extras=_extras(project, loaded, env),
                 compact=compact,
                 skip=(skip or {}).get(name, ()),
-                reads=reads.setdefault(name, {}) if reads is not None else None,
+                noted=noted.setdefault(name, Noted()) if noted is not None else None,
             )
         )
     return tuple(manifests), loaded_envs
@@ -270,8 +270,8 @@ def _work(env: Environment, cluster: str, skip: Collection[Unit]) -> int:
 
 
 #: A render's files (``{path under rendered/: text}``), the origin of each one's object that has one,
-#: and what each service unit read (``units.Reads``) per environment.
-Rendered = tuple[dict[str, str], dict[str, YamlPath], dict[str, dict[Unit, Reads]]]
+#: and what it noted of each environment's units (``units.Noted``).
+Rendered = tuple[dict[str, str], dict[str, YamlPath], dict[str, Noted]]
 
 
 def _origins(manifests: Sequence[Manifest]) -> dict[str, YamlPath]:
@@ -304,17 +304,17 @@ def _render_share(
     skip: Mapping[str, Collection[Unit]] | None = None,
 ) -> Rendered:
     manifests: list[Manifest] = []
-    reads: dict[str, dict[Unit, Reads]] = {}
+    noted: dict[str, Noted] = {}
     for name, only in share:
         manifests.extend(
             _render_loaded(
-                project, [name], templates, loaded, only=only, policies=policies, skip=skip, reads=reads
+                project, [name], templates, loaded, only=only, policies=policies, skip=skip, noted=noted
             )[0]
         )
     files = plan_files(manifests)
     if staged is not None:
         stage(staged, files)
-    return files, _origins(manifests), reads
+    return files, _origins(manifests), noted
 
 
 def render_files(
@@ -367,18 +367,20 @@ def _rendered(
         with worker_pool(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_share_files, project, share, staged, skip) for share in shares[1:]]
             _inherited.clear()  # forked: this process needs it no longer
-            files, origins, reads = _render_share(
+            files, origins, noted = _render_share(
                 project, shares[0], templates, policies, loaded, staged=staged, skip=skip
             )
             for future in futures:
-                more, located, read = future.result()
+                more, located, also = future.result()
                 files.update(more)
                 origins.update(located)
-                for name, units in read.items():
-                    reads.setdefault(name, {}).update(units)
+                for name, note in also.items():
+                    mine = noted.setdefault(name, Noted())
+                    mine.reads.update(note.reads)
+                    mine.files.update(note.files)
     finally:
         _inherited.clear()
-    return dict(sorted(files.items())), origins, reads
+    return dict(sorted(files.items())), origins, noted
 
 
 def render(
@@ -408,8 +410,8 @@ def render(
         part = _render_part(project, todo, shared, staged)
         kept = proven()
         late = [name for name in candidates if name not in kept]
-        if late:  # a stamp that did not hold (a hand edit): render the environment after all
-            part = part.joined(_render_part(project, late, shared, None))
+        if late:  # its files are not as recorded (a hand edit): render the environment whole after all
+            part = part.joined(_render_part(project, late, shared, None, keep=False))
             todo = [name for name in names if name not in kept]
         if not check:
             for name in todo:
@@ -473,16 +475,16 @@ class _Part:
     reuse: dict[str, Reuse]
     files: dict[str, str]
     origins: dict[str, YamlPath]
-    reads: dict[str, dict[Unit, Reads]]
+    noted: dict[str, Noted]
 
     @property
     def same(self) -> dict[str, Recorded]:
         """The kept files as their stamps recorded them (``write_tree``'s ``same``)."""
         return {p: status for found in self.reuse.values() for p, status in found.files.items()}
 
-    def unit_keys(self, name: str, shared: str | None) -> dict[str, tuple[str, Reads]]:
-        """What ``name``'s stamp records of its service units (``reuse.unit_keys``)."""
-        return unit_keys(shared, self.digested.get(name), self.reads.get(name, {}), self.reuse.get(name))
+    def unit_keys(self, name: str, shared: str | None) -> dict[str, UnitRecord]:
+        """What ``name``'s stamp records of its units (``reuse.unit_keys``)."""
+        return unit_keys(shared, self.digested.get(name), self.noted.get(name, Noted()), self.reuse.get(name))
 
     def replaced(self, other: _Part) -> _Part:
         """This part with ``other``'s environments rendered as ``other`` renders them."""
@@ -494,7 +496,7 @@ class _Part:
             {n: r for n, r in self.reuse.items() if n not in other.loaded},
             files,
             {p: o for p, o in self.origins.items() if f"{p.split('/', 1)[0]}/" not in gone},
-            {n: r for n, r in self.reads.items() if n not in other.loaded},
+            {n: r for n, r in self.noted.items() if n not in other.loaded},
         )
         return mine.joined(other)
 
@@ -505,7 +507,7 @@ class _Part:
             {**self.reuse, **other.reuse},
             dict(sorted({**self.files, **other.files}.items())),
             {**self.origins, **other.origins},
-            {**self.reads, **other.reads},
+            {**self.noted, **other.noted},
         )
 
 
@@ -524,15 +526,15 @@ def _render_part(
         and (found := reusable(project.root, loaded[name][1], shared, digested[name])) is not None
     }
     skip = {name: found.units for name, found in reuse.items()}
-    files, origins, reads = _rendered(project, names, loaded, staged, skip) if names else ({}, {}, {})
+    files, origins, noted = _rendered(project, names, loaded, staged, skip) if names else ({}, {}, {})
     for name in [n for n, found in reuse.items() if overlapping(_of(files, n), found.files)]:
         del reuse[name]  # an object may take a kept one's identity: render it all, for its error
-        more, located, read = _rendered(project, [name], loaded)
+        more, located, also = _rendered(project, [name], loaded)
         gone = set(_of(files, name))
         files = dict(sorted({**{p: t for p, t in files.items() if p not in gone}, **more}.items()))
         origins.update(located)
-        reads[name] = read.get(name, {})
-    return _Part(loaded, digested, reuse, files, origins, reads)
+        noted[name] = also.get(name, Noted())
+    return _Part(loaded, digested, reuse, files, origins, noted)
 
 
 def _of(files: Mapping[str, str], env: str) -> list[str]:

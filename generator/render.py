@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +33,7 @@ from generator.model import Environment, ExtraMetadata, Service
 from generator.plan import ClusterPlan
 from generator.sourcemap import KIND_ORIGINS, SourceMap
 from generator.templating import TemplateSet
-from generator.units import Reads, Tracked, Unit
+from generator.units import Noted, Tracked, Unit, template_unit
 
 __all__ = ["KIND_RANK", "hold", "render_environment", "sort_key", "standard_labels"]
 
@@ -308,7 +309,7 @@ def render_environment(
     extras: Mapping[str, Sequence[Document]] | None = None,
     compact: bool = False,
     skip: Collection[Unit] = (),
-    reads: dict[Unit, Reads] | None = None,
+    noted: Noted | None = None,
 ) -> tuple[Manifest, ...]:
     """Every manifest of every cluster of ``env`` (of the clusters named in ``only``), sorted.
 
@@ -319,8 +320,9 @@ def render_environment(
     ``compact``: each body as its file holds it (keys sorted, ``hold``), each distinct string held
     once (a body repeats keys, labels and names thousands of times): about half the memory for
     some CPU, for a caller that keeps an environment's manifests (the gate, ``generator.reread``).
-    ``skip``: service units (``generator.units``) not to render: the caller reuses their files.
-    ``reads``: filled with what each rendered unit read of the other services (``units.Tracked``).
+    ``skip``: units (``generator.units``) not to render: the caller reuses their files.
+    ``noted``: filled with what each rendered unit read of the services (``units.Tracked``) and the
+    files of each template unit.
 
     Raises:
         TemplateError: a template failed (names template:line, env, cluster, service).
@@ -330,16 +332,13 @@ def render_environment(
     out: list[Manifest] = []
     strings: dict[str, str] | None = {} if compact else None
     env_map = SourceMap(leaves)
+    # extra manifests are checked against the namespaces rendered beside them: render it all
+    units = _Units(env, () if extras else skip, noted, env_map, strings)
     hub_seen: dict[Identity, tuple[str, YamlPath]] = {}
     for rel, template in templates.hub.items() if only is None or HUB_CLUSTER in only else ():
         what = f"env {env.name}, Argo CD hub {env.argocd.hub}"
         ctx = {"env": env, "plans": plans, "labels": _labels_fn(env)}
-        docs = _parse(_render_text(template, rel, ctx, what), rel, what)
-        out.extend(
-            _manifests(
-                env, HUB_CLUSTER, docs, rel=rel, what=what, sources=env_map, seen=hub_seen, strings=strings
-            )
-        )
+        out.extend(units.template(HUB_CLUSTER, rel, template, ctx=ctx, what=what, seen=hub_seen))
     for plan in plans:
         if only is not None and plan.name not in only:
             continue
@@ -347,18 +346,15 @@ def render_environment(
         base = {"env": env, "plan": plan, "plans": plans, "labels": _labels_fn(env)}
         for rel, template in templates.cluster.items():
             what = f"env {env.name}, cluster {plan.name}"
-            docs = _parse(_render_text(template, rel, base, what), rel, what)
-            out.extend(
-                _manifests(env, plan, docs, rel=rel, what=what, sources=env_map, seen=seen, strings=strings)
-            )
+            out.extend(units.template(plan, rel, template, ctx=base, what=what, seen=seen))
         for service in env.services:
             if not service.exists_in(plan.version):
                 continue  # new in a later release than this cluster runs (services[].since)
             unit = (plan.name, service.name)
-            if unit in skip:
+            if unit in units.skip:
                 continue
             origin = SourceMap(leaves, ("services", service.index))
-            tracked = Tracked(env) if reads is not None else None
+            tracked = Tracked(env) if noted is not None else None
             ctx = {**base, "service": service, **({"env": tracked} if tracked is not None else {})}
             for rel, template in templates.service.items():
                 what = f"env {env.name}, cluster {plan.name}, service {service.name}"
@@ -379,8 +375,8 @@ def render_environment(
                         strings=strings,
                     )
                 )
-            if tracked is not None and reads is not None:
-                reads[unit] = tracked.reads()
+            if tracked is not None and noted is not None:
+                noted.reads[unit] = tracked.reads()
         rendered_policies = [_policy(env, p) for p in policies]
         out.extend(
             _manifests(
@@ -469,6 +465,43 @@ def _annotated(body: Mapping[str, Any], key: str, value: str) -> Mapping[str, An
     meta = dict(body.get("metadata") or {})
     meta["annotations"] = {**(meta.get("annotations") or {}), key: value}
     return {**body, "metadata": meta}
+
+
+@dataclass(frozen=True, slots=True)
+class _Units:
+    """How one environment's hub and cluster templates render as units (``generator.units``)."""
+
+    env: Environment
+    skip: Collection[Unit]
+    noted: Noted | None
+    sources: SourceMap
+    strings: dict[str, str] | None
+
+    def template(
+        self,
+        plan: ClusterPlan | str,
+        rel: str,
+        template: jinja2.Template,
+        *,
+        ctx: Mapping[str, Any],
+        what: str,
+        seen: dict[Identity, tuple[str, YamlPath]],
+    ) -> list[Manifest]:
+        """The manifests of ``template`` on ``plan`` (none when skipped); what it read and made noted."""
+        unit = template_unit(plan if isinstance(plan, str) else plan.name, rel)
+        if unit in self.skip:
+            return []
+        tracked = Tracked(self.env) if self.noted is not None else None
+        if tracked is not None:
+            ctx = {**ctx, "env": tracked}
+        docs = _parse(_render_text(template, rel, ctx, what), rel, what)
+        made = _manifests(
+            self.env, plan, docs, rel=rel, what=what, sources=self.sources, seen=seen, strings=self.strings
+        )
+        if self.noted is not None and tracked is not None:
+            self.noted.reads[unit] = tracked.reads()
+            self.noted.files[unit] = [m.path for m in made]
+        return made
 
 
 def _labels_fn(env: Environment) -> Any:

@@ -1,25 +1,39 @@
-"""Which service units of an environment a render can take from ``rendered/`` instead of rendering.
+"""Which units of an environment a render can take from ``rendered/`` instead of rendering.
 
-An environment edited since its last render is rendered again, but only in part: a service unit
+An environment edited since its last render is rendered again, but only in part: a unit
 (``generator.units``) whose key equals the one its stamp recorded would render exactly the files it
 rendered then, so the render keeps them (the writer links them into the new tree, once it has
-found each one as the stamp recorded it: ``write.compare``) and renders the rest. A unit's files are
-the ones whose object's origin is its service (``("services", i)``) on its cluster: service
-templates render nothing else, and nothing else has that origin. Reads the stamp.
+found each one as the stamp recorded it: ``write.compare``) and renders the rest. A service unit's
+files are the ones whose object's origin is its service (``("services", i)``) on its cluster:
+service templates render nothing else, and nothing else has that origin. A template unit's files
+are recorded with its key. Reads the stamp.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator import stamps
 from generator.model import Environment
 from generator.plan import plan_clusters
-from generator.units import Digests, Reads, Unit, parse_unit_id, service_units, unit_id, unit_key
+from generator.units import (
+    Digests,
+    Noted,
+    Reads,
+    Unit,
+    is_template,
+    parse_unit_id,
+    service_units,
+    unit_id,
+    unit_key,
+)
 
-__all__ = ["Reuse", "overlapping", "reusable", "unit_keys"]
+__all__ = ["Reuse", "UnitRecord", "overlapping", "reusable", "unit_keys"]
+
+#: What a stamp records of a unit: its key, what it read, and (a template unit) its files.
+UnitRecord = tuple[str, Reads, tuple[str, ...] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +55,16 @@ def reusable(root: Path, env: Environment, shared: str | None, digested: Digests
         return None
     present = set(service_units(env, plan_clusters(env)))
     same = set()
-    for text, (key, reads) in stamp.units.items():
+    paths: dict[Unit, list[str]] = {}
+    for text, (key, reads, made) in stamp.units.items():
         unit = parse_unit_id(text)
-        if unit in present and unit_key(shared, digested, unit, reads) == key:
+        if (unit in present or is_template(unit)) and unit_key(shared, digested, unit, reads) == key:
             same.add(unit)
+            paths[unit] = list(made or ())
     if not same:
         return None
     index = {s.name: s.index for s in env.services}
-    wanted = {(cluster, index[service]): (cluster, service) for cluster, service in same}
-    paths: dict[Unit, list[str]] = {unit: [] for unit in same}
+    wanted = {(cluster, index[service]): (cluster, service) for cluster, service in same if service in index}
     for path, origin in stamp.origins.items():
         if len(origin) == 2 and origin[0] == "services" and type(origin[1]) is int:
             owner = wanted.get((path.split("/", 2)[1], origin[1]))
@@ -60,16 +75,17 @@ def reusable(root: Path, env: Environment, shared: str | None, digested: Digests
 
 
 def unit_keys(
-    shared: str | None, digested: Digests | None, reads: Mapping[Unit, Reads], reused: Reuse | None
-) -> dict[str, tuple[str, Reads]]:
-    """The stamp's record of every unit: its key and reads (the stamp's own for the kept ones)."""
-    out: dict[str, tuple[str, Reads]] = {}
+    shared: str | None, digested: Digests | None, noted: Noted, reused: Reuse | None
+) -> dict[str, UnitRecord]:
+    """The stamp's record of every unit (``UnitRecord``; the stamp's own for the kept ones)."""
+    out: dict[str, UnitRecord] = {}
     if shared is None or digested is None:
         return out
-    for unit, read in reads.items():
+    for unit, read in noted.reads.items():
         key = unit_key(shared, digested, unit, read)
         if key is not None:
-            out[unit_id(unit)] = (key, read)
+            made = noted.files.get(unit)
+            out[unit_id(unit)] = (key, read, tuple(sorted(made)) if made is not None else None)
     if reused is not None:
         out.update({unit_id(u): reused.stamp.units[unit_id(u)] for u in reused.units})
     return dict(sorted(out.items()))

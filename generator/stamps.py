@@ -245,8 +245,9 @@ class Stamp:
     """The status of each file that had settled when it was recorded (``_settled``)."""
     origins: dict[str, YamlPath]
     """The origin of each file's object (``Manifest.sources``) where it has one."""
-    units: dict[str, tuple[str, tuple[str, ...] | None]]
-    """``{"<cluster>/<service>": (render key, the other services it read or None for all)}``."""
+    units: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]]
+    """``{unit: (render key, the services it read or None for all, a template unit's files)}``
+    (``generator.units``, ``generator.reuse``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +309,10 @@ def _parsed(inputs: str, body: dict[str, object]) -> Stamp | None:
                 statuses[path] = status
             if origin is not None:
                 origins[path] = tuple(origin)
-        keys = {u: (key, tuple(reads) if reads is not None else None) for u, (key, reads) in units.items()}
+        keys = {
+            u: (key, tuple(reads) if reads is not None else None, tuple(made) if made is not None else None)
+            for u, (key, reads, made) in units.items()
+        }
     except (TypeError, ValueError):
         return None
     return Stamp(inputs, digests, statuses, origins, keys)
@@ -517,7 +521,7 @@ def _write(root: Path, env: str, stamp: Stamp, signatures: Mapping[str, Signatur
     fields: dict[str, object] = {
         "format": _FORMAT,
         "files": {p: [d, signatures.get(p), origins.get(p)] for p, d in stamp.files.items()},
-        "units": {u: [k, r] for u, (k, r) in stamp.units.items()},
+        "units": {u: [k, r, m] for u, (k, r, m) in stamp.units.items()},
     }
     directory = root / STAMP_DIR
     try:
@@ -539,7 +543,8 @@ def record(
     origins: Mapping[str, YamlPath],
     *,
     reused: Mapping[str, tuple[Stamp, Collection[str]]] | None = None,
-    units: Mapping[str, Mapping[str, tuple[str, tuple[str, ...] | None]]] | None = None,
+    units: Mapping[str, Mapping[str, tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]]]
+    | None = None,
 ) -> None:
     """Stamp each of ``envs`` as rendered from ``inputs[env]`` into exactly its ``files``.
 

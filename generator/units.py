@@ -1,23 +1,22 @@
-"""Service units: what one service's objects on one cluster depend on, digested into a key.
+"""Render units: what one part of an environment's render depends on, digested into a key.
 
-A render of an environment is its platform (hub and cluster templates, policies, extra manifests)
-and one unit per service and cluster: the service templates rendered for that service. A unit's
-files are a function of the templates and the tool (``stamps.shared_digest``), every part of the
-environment but its services, the cluster plans, the service itself and the other services its
-templates read. ``Tracked`` is the environment as a service template sees it: it notes each other
-service read (``env.service(name)``) and counts any way to them it cannot follow
-(``env.services``, a method not known to leave services alone) as reading all of them. A unit's
-key digests exactly those inputs, so an edit to one service changes the keys of that service's
-units and of the units that read it, and nothing else; ``pipeline.render`` reuses the files of
-every other unit (their keys equal the ones the stamp recorded). The platform templates read
-every service: they render whenever the environment does. Pure.
+A render of an environment is made of units: one per service and cluster (the service templates
+rendered for that service) and one per hub or cluster template (``template_unit``); policies and
+extra manifests render every time. A unit's files are a function of the templates and the tool
+(``stamps.shared_digest``), every part of the environment but its services, the cluster plans, its
+service (a service unit) and the services its templates read. ``Tracked`` is the environment as a
+unit's templates see it: it notes each service read (``env.service(name)``) and counts any way to
+them it cannot follow (``env.services``, a method not known to leave services alone) as reading all
+of them. A unit's key digests exactly those inputs, so an edit to one service changes the keys of
+that service's units and of the units that read it, and nothing else; ``pipeline.render`` reuses
+the files of every other unit (their keys equal the ones the stamp recorded). Pure.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from generator.model import Environment, Service
@@ -25,24 +24,30 @@ from generator.plan import ClusterPlan
 
 __all__ = [
     "Digests",
+    "Noted",
     "Reads",
     "Tracked",
     "Unit",
     "digests",
+    "is_template",
     "parse_unit_id",
     "service_units",
+    "template_unit",
     "unit_id",
     "unit_key",
 ]
 
-#: ``(cluster, service)``: one service's objects on one cluster.
+#: ``(cluster, service)``: one service's objects on one cluster; ``(cluster, "@" + template)``: one
+#: hub or cluster template's (``template_unit``).
 Unit = tuple[str, str]
 #: The other services a unit read, sorted; ``None``: possibly all of them.
 Reads = tuple[str, ...] | None
 
 #: ``Environment`` methods that read no service, which a template may call without reading all of
 #: them (tested: each runs with the services unreadable).
-QUIET_METHODS = frozenset({"secret_store", "proxy_hostname", "cluster_versions", "placeholder_values"})
+QUIET_METHODS = frozenset(
+    {"cluster_versions", "operator_values", "placeholder_values", "proxy_hostname", "secret_store"}
+)
 _DATA = frozenset(f.name for f in fields(Environment)) - {"services"}
 
 
@@ -80,6 +85,26 @@ class Digests:
     services: dict[str, str]
 
 
+@dataclass(slots=True)
+class Noted:
+    """What rendering an environment noted of its units (filled by ``render_environment``)."""
+
+    reads: dict[Unit, Reads] = field(default_factory=dict)
+    """What each rendered unit read of the services."""
+    files: dict[Unit, list[str]] = field(default_factory=dict)
+    """The files of each rendered template unit (a service unit's are those of its service's origin)."""
+
+
+def template_unit(cluster: str, template: str) -> Unit:
+    """The unit of ``template`` (under ``templates/``) on ``cluster``; no service name starts with "@"."""
+    return cluster, f"@{template}"
+
+
+def is_template(unit: Unit) -> bool:
+    """True for a template unit, False for a service unit."""
+    return unit[1].startswith("@")
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
@@ -104,7 +129,7 @@ def digests(env: Environment, plans: Sequence[ClusterPlan]) -> Digests | None:
 def unit_key(shared: str, digested: Digests, unit: Unit, reads: Reads) -> str | None:
     """The key of ``unit``'s files, given what it read; ``None`` when its service is gone."""
     cluster, service = unit
-    own = digested.services.get(service)
+    own = "template" if is_template(unit) else digested.services.get(service)
     if own is None:
         return None
     h = hashlib.blake2b(digest_size=20)

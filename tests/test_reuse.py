@@ -16,10 +16,12 @@ import yaml
 
 from generator import pipeline, stamps
 from generator.bench.fleet import make_fleet_project
+from generator.manifest import HUB_CLUSTER
 from generator.pipeline import Project, load_env, render
 from generator.plan import plan_clusters
 from generator.reuse import overlapping
-from generator.units import QUIET_METHODS, Tracked, Unit, service_units
+from generator.templating import load_templates
+from generator.units import QUIET_METHODS, Tracked, Unit, service_units, template_unit
 from tests.conftest import ROOT, tree_bytes
 
 ENV = "bench-a"
@@ -38,15 +40,32 @@ def rendered_units(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, set[Unit]
     calls: list[tuple[str, set[Unit]]] = []
     real = pipeline.render_environment  # type: ignore[attr-defined]
 
-    def spy(env: Any, plans: Any, *args: Any, skip: Collection[Unit] = (), **kwargs: Any) -> Any:
-        units = {u for u in service_units(env, plans) if u not in skip}
+    def spy(
+        env: Any, plans: Any, templates: Any, *args: Any, skip: Collection[Unit] = (), **kwargs: Any
+    ) -> Any:
+        units = {u for u in _all_units(env, plans, templates) if u not in skip}
         if kwargs.get("only") is not None:
             units = {u for u in units if u[0] in kwargs["only"]}
         calls.append((env.name, units))
-        return real(env, plans, *args, skip=skip, **kwargs)
+        return real(env, plans, templates, *args, skip=skip, **kwargs)
 
     monkeypatch.setattr(pipeline, "render_environment", spy)
     return calls
+
+
+def _all_units(env: Any, plans: Any, templates: Any) -> set[Unit]:
+    """Every unit a render of ``env`` has: its services' and its hub and cluster templates'."""
+    hub = {template_unit(HUB_CLUSTER, rel) for rel in templates.hub}
+    return {
+        *service_units(env, plans),
+        *hub,
+        *(template_unit(p.name, rel) for p in plans for rel in templates.cluster),
+    }
+
+
+def _every_unit(root: Path, name: str) -> set[Unit]:
+    env = load_env(Project(root), name)[1]
+    return _all_units(env, plan_clusters(env), load_templates(root / "templates"))
 
 
 def _edit(root: Path, env: str, change: Edit) -> None:
@@ -154,8 +173,7 @@ def test_an_edit_to_the_environment_renders_every_service(
     start = len(rendered_units)
     _edit(fleet, ENV, EDITS["environment-wide"])
     render(Project(fleet))
-    env = load_env(Project(fleet), ENV)[1]
-    assert set().union(*(u for _, u in rendered_units[start:])) == set(service_units(env, plan_clusters(env)))
+    assert set().union(*(u for _, u in rendered_units[start:])) == _every_unit(fleet, ENV)
 
 
 def test_a_template_that_reads_every_service_makes_each_unit_depend_on_all(
@@ -174,6 +192,32 @@ def test_a_template_that_reads_every_service_makes_each_unit_depend_on_all(
     render(Project(fleet))
     env = load_env(Project(fleet), ENV)[1]
     assert set().union(*(u for _, u in rendered_units[start:])) == set(service_units(env, plan_clusters(env)))
+
+
+def test_a_platform_template_renders_again_only_when_what_it_reads_changes(
+    fleet: Path, rendered_units: list[tuple[str, set[Unit]]]
+) -> None:
+    """A hub or cluster template is a unit too: the shipped ones read no service, so a service edit
+    keeps their files; one that lists the services renders again."""
+    template = fleet / "templates" / "platform" / "peers.yaml.j2"
+    template.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: peers\n  namespace: docproc\n"
+        "  labels: {{ labels('peers') | q }}\n"
+        "data:\n  peers: {{ env.services | map(attribute='name') | join(',') | q }}\n",
+        encoding="utf-8",
+    )
+    render(Project(fleet))
+    data = yaml.safe_load((fleet / "environments" / f"{ENV}.yaml").read_text(encoding="utf-8"))
+    edited = _service(data, _called(data))["name"]
+    start = len(rendered_units)
+    _edit(fleet, ENV, EDITS["service-env"])
+    render(Project(fleet))
+    plans = plan_clusters(load_env(Project(fleet), ENV)[1])
+    rendered = set().union(*(u for _, u in rendered_units[start:]))
+    assert {u for u in rendered if u[1].startswith("@")} == {
+        template_unit(p.name, "platform/peers.yaml.j2") for p in plans
+    }
+    assert {u[1] for u in rendered if not u[1].startswith("@")} == {edited, *_callers(data, edited)}
 
 
 def _kept_file(fleet: Path) -> Path:
@@ -211,8 +255,7 @@ def test_a_possible_identity_clash_with_a_kept_object_renders_the_environment_wh
     start = len(rendered_units)
     _edit(fleet, ENV, EDITS["service-env"])
     render(Project(fleet))
-    env = load_env(Project(fleet), ENV)[1]
-    assert rendered_units[-1] == (ENV, set(service_units(env, plan_clusters(env))))
+    assert rendered_units[-1] == (ENV, _every_unit(fleet, ENV))
     assert len(rendered_units) > start + 1
     assert tree_bytes(fleet / "rendered") == _from_scratch(fleet, tmp_path)
 
@@ -249,8 +292,7 @@ def test_a_kept_file_changed_while_the_render_runs_is_rendered_after_all(
     assert touched
     rel = touched[0].relative_to(fleet / "rendered").as_posix()
     assert rel in {c.path for c in report.changes if c.action == "update"}
-    env = load_env(Project(fleet), ENV)[1]
-    assert rendered_units[-1] == (ENV, set(service_units(env, plan_clusters(env))))
+    assert rendered_units[-1] == (ENV, _every_unit(fleet, ENV))
     assert len(rendered_units) > start + 1
     assert tree_bytes(fleet / "rendered") == _from_scratch(fleet, tmp_path)
 
@@ -308,6 +350,7 @@ def test_quiet_methods_read_no_service(fleet: Path) -> None:
         "cluster_versions": blind.cluster_versions,
         "proxy_hostname": lambda: blind.proxy_hostname(cluster.name),
         "placeholder_values": lambda: blind.placeholder_values(env.argocd.operators[0].name, cluster),
+        "operator_values": lambda: [blind.operator_values(o, cluster) for o in env.argocd.operators],
         "secret_store": lambda: [blind.secret_store(s.name) for s in env.secret_stores],
     }
     assert set(calls) == QUIET_METHODS
@@ -327,7 +370,7 @@ def test_tracked_notes_the_services_read(fleet: Path) -> None:
     assert view.services == env.services
     assert view.reads() is None
     other = Tracked(env)
-    assert callable(other.operator_values)  # a method not known to leave the services alone
+    assert other.__dataclass_fields__  # anything but a field or a quiet method may reach the services
     assert other.reads() is None
 
 
