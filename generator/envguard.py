@@ -133,7 +133,30 @@ def fast_validity(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
 
 
 def _has_float(data: Any) -> bool:
-    return any(type(value) is float for _, value, _ in _leaves(data))
+    return any(type(value) is float for value in _scalars(data))
+
+
+def _scalars(data: Any) -> Iterator[Any]:
+    """Every key and scalar of ``data``, without their paths (what most scans need: a third the time)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            yield from value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        else:
+            yield value
+
+
+def _suspect(value: Any) -> bool:
+    """True for a key or scalar ``_problem`` may refuse somewhere (its strictest reading of text)."""
+    if isinstance(value, str):
+        return len(value) > MAX_STRING or _CONTROL.search(value) is not None
+    if isinstance(value, float):
+        return not math.isfinite(value) or abs(value) > MAX_NUMBER
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER
 
 
 def _leaves(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any, bool]]:
@@ -163,6 +186,8 @@ def check_values(data: Any, error_at: Callable[[str, YamlPath, str | None], Exce
     leaves are scanned as they come and only those with a problem are ordered (sorting every leaf
     of a 1,000-service file cost more than scanning it).
     """
+    if not any(_suspect(value) for value in _scalars(data)):
+        return  # nothing any path could refuse: the paths are not worth building
     found = []
     for index, (path, value, is_key) in enumerate(_leaves(data)):
         problem = _problem(path, value, is_key)

@@ -57,6 +57,7 @@ __all__ = [
     "recorded_size",
     "shared_digest",
     "signature",
+    "tool_digest",
     "unchanged_files",
     "unchanged_paths",
 ]
@@ -100,8 +101,12 @@ def _tree_files(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.is_file())
 
 
+#: The ``generator`` package's directory: the tool's fingerprint covers its files.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
 @functools.cache
-def _tool() -> str:
+def tool_digest() -> str:
     """The tool's fingerprint: library versions and every file of the ``generator`` package.
 
     The libraries' versions come from their modules (``__version__``, equal to their installed
@@ -111,7 +116,7 @@ def _tool() -> str:
     files), and computed again when any file changed (or changed too recently to tell).
     """
     versions = "".join(f"{lib}={_version(lib)}\n" for lib in _LIBRARIES)
-    files = _package_files(os.path.dirname(os.path.abspath(__file__)))
+    files = _package_files(_PACKAGE)
     statuses = [(rel, os.lstat(path)) for rel, path in files]
     key = digest((versions + "".join(f"{rel}\0{signature(st)}\n" for rel, st in statuses)).encode())
     directory = private_dir("stamps")
@@ -167,7 +172,7 @@ def _version(lib: str) -> str:
 def shared_digest(root: Path) -> str | None:
     """Digest of what every environment's render reads: templates, policies, the tool."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(_tool().encode())
+    h.update(tool_digest().encode())
     for top in ("templates", "policies"):
         for path in _tree_files(root / top):
             data = _read_regular(path)
