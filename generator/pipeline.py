@@ -403,29 +403,33 @@ def render(
     progress(f"rendering {len(todo)} environment(s), {len(candidates)} unchanged since their last render")
     fresh = [] if check else [name for name in todo if not os.path.lexists(project.rendered / name)]
     background = bool(todo) and sum(sizes[n] or 0 for n in candidates) >= BACKGROUND_FROM_BYTES
-    with (
-        _proving(project, candidates, inputs, background) as proven,
-        staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged,
-    ):
-        part = _render_part(project, todo, shared, staged)
-        kept = proven()
-        late = [name for name in candidates if name not in kept]
-        if late:  # its files are not as recorded (a hand edit): render the environment whole after all
-            part = part.joined(_render_part(project, late, shared, None, keep=False))
-            todo = [name for name in names if name not in kept]
-        if not check:
-            for name in todo:
-                recorded = _recorded_release(project, name)
-                if recorded is not None:
-                    _check_transition(part.loaded[name], recorded)
-        count = len(part.files)
-        progress(f"comparing {count} files with rendered/" if check else f"writing {count} files")
-        try:
-            report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
-        except Unproven as e:  # kept files edited by hand or meanwhile: render their environments whole
-            hit = sorted({path.split("/", 1)[0] for path in e.paths})
-            part = part.replaced(_render_part(project, hit, shared, None, keep=False))
-            report = _write(project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same)
+    with _proving(project, candidates, inputs, background) as proven:
+        loaded = {name: load_env(project, name) for name in todo}  # user errors before any write
+        with staging(project.rendered, fresh) if fresh else contextlib.nullcontext() as staged:
+            part = _render_part(project, loaded, shared, staged)
+            kept = proven()
+            late = [name for name in candidates if name not in kept]
+            if late:  # its files are not as recorded (a hand edit): render the environment whole after all
+                more = {name: load_env(project, name) for name in late}
+                part = part.joined(_render_part(project, more, shared, None, keep=False))
+                todo = [name for name in names if name not in kept]
+            if not check:
+                for name in todo:
+                    recorded = _recorded_release(project, name)
+                    if recorded is not None:
+                        _check_transition(part.loaded[name], recorded)
+            count = len(part.files)
+            progress(f"comparing {count} files with rendered/" if check else f"writing {count} files")
+            try:
+                report = _write(
+                    project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same
+                )
+            except Unproven as e:  # kept files edited by hand or meanwhile: render their environments whole
+                hit = {name: part.loaded[name] for name in sorted({p.split("/", 1)[0] for p in e.paths})}
+                part = part.replaced(_render_part(project, hit, shared, None, keep=False))
+                report = _write(
+                    project, part.files, envs, check=check, kept=kept, staged=staged, same=part.same
+                )
     drifted = {c.path.split("/", 1)[0] for c in report.changes if c.action != "identical"}
     stamped = [name for name in todo if not check or name not in drifted]
     stamps.record(
@@ -512,10 +516,16 @@ class _Part:
 
 
 def _render_part(
-    project: Project, names: Sequence[str], shared: str | None, staged: Staging | None, *, keep: bool = True
+    project: Project,
+    loaded: Mapping[str, tuple[LoadedEnv, Environment]],
+    shared: str | None,
+    staged: Staging | None,
+    *,
+    keep: bool = True,
 ) -> _Part:
-    """Render ``names``, keeping (with ``keep``) the files of each service unit whose key is unchanged."""
-    loaded = {name: load_env(project, name) for name in names}
+    """Render ``loaded``, keeping (with ``keep``) the files of each unit whose key is unchanged."""
+    names = list(loaded)
+    loaded = dict(loaded)
     digested = {name: digests(env, plan_clusters(env)) for name, (_, env) in loaded.items()}
     fresh = staged.envs if staged is not None else frozenset()
     reuse = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from generator.load import env_schema
 from tests.conftest import ROOT
@@ -43,6 +44,19 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "up to date" in proc.stdout
+
+
+def test_the_entry_point_ends_with_the_commands_code_and_all_its_output(tmp_path: Path) -> None:
+    """It ends without the interpreter's teardown (``cli._exit``): what was written still arrives."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "validate", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error:"), proc.stderr
+    assert proc.stderr.endswith("\n")
 
 
 def test_every_command_module_is_named_after_its_command() -> None:

@@ -212,6 +212,8 @@ def test_console_entry_tunes_the_collector_and_run_does_not() -> None:
         "import gc, sys\n"
         "from generator import cli\n"
         "cli.run = lambda *args: 0\n"
+        "def stop(code):\n    raise SystemExit(code)\n"
+        "cli._exit = stop\n"
         "sys.argv = ['gitops-gen']\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
         "print(*gc.get_threshold(), gc.get_freeze_count() > 0)\n"
