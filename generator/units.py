@@ -140,12 +140,12 @@ def unit_key(shared: str, digested: Digests, unit: Unit, reads: Reads) -> str | 
 
 
 def service_units(env: Environment, plans: Sequence[ClusterPlan]) -> list[Unit]:
-    """Every unit ``render_environment`` renders: each service on each cluster whose release has it."""
+    """The service units ``render_environment`` renders: each service on each cluster that runs it."""
     return [(plan.name, s.name) for plan in plans for s in env.services if s.exists_in(plan.version)]
 
 
 def unit_id(unit: Unit) -> str:
-    """``"<cluster>/<service>"``: how a stamp names a unit (both are DNS labels)."""
+    """How a stamp names a unit: ``"<cluster>/<service>"`` or ``"<cluster>/@<template>"``."""
     return f"{unit[0]}/{unit[1]}"
 
 
