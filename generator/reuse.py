@@ -58,7 +58,11 @@ def reusable(root: Path, env: Environment, shared: str | None, digested: Digests
     paths: dict[Unit, list[str]] = {}
     for text, (key, reads, made) in stamp.units.items():
         unit = parse_unit_id(text)
-        if (unit in present or is_template(unit)) and unit_key(shared, digested, unit, reads) == key:
+        if (
+            (unit in present or is_template(unit))
+            and unit_key(shared, digested, unit, reads) == key
+            and all(p in stamp.files for p in made or ())
+        ):
             same.add(unit)
             paths[unit] = list(made or ())
     if not same:
