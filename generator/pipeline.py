@@ -95,8 +95,15 @@ def selected_envs(project: Project, envs: Sequence[str] | None) -> list[str]:
     """The environments to render: the named ones (checked to exist), else all.
 
     Raises:
-        UsageError: a named environment without a file.
+        UsageError: a named environment without a file, or no ``environments/`` directory at all
+            (a mistyped ``--root`` would otherwise render nothing and say it is up to date).
     """
+    if not project.environments.is_dir():
+        raise UsageError(
+            f"not a directory, so {project.root} is not a gitops-gen project",
+            path=str(project.environments),
+            hint="run from the project root, or pass --root with the directory holding environments/",
+        )
     available = list_environments(project.environments)
     if not envs:
         return available

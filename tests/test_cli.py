@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from generator.load import env_schema
 from tests.conftest import ROOT
 
@@ -44,6 +46,16 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "up to date" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["render", "check"])
+def test_a_root_without_environments_is_a_user_error(cli, tmp_path: Path, command: str) -> None:
+    """A mistyped ``--root`` must not render nothing and call it up to date."""
+    result = cli(command, "--root", str(tmp_path))
+    assert result.code == 2
+    assert "not a gitops-gen project" in result.err
+    assert "--root" in result.err
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_entry_point_ends_with_the_commands_code_and_all_its_output(tmp_path: Path) -> None:
