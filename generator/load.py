@@ -13,15 +13,10 @@ base first (mappings key by key, named lists by ``name``, other lists and scalar
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
-import hashlib
 import json
-import os
-import pickle
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator import yamlread
+from generator import stamps, yamlread
 from generator.defaults import SCHEMA_FILE, apply_defaults
 from generator.envguard import check_values, fast_validity, strict_validator
 from generator.errors import EnvFileError, GeneratorError, PolicyLoadError
@@ -410,16 +405,17 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
         EnvFileError: a policy file that is not YAML or not a single ClusterPolicy.
     """
     out: list[Mapping[str, Any]] = []
-    cache = _ParsedCache("policies")
+    # parsed once, by text and tool (what the parse depends on); private: policies are deployed
+    cache, salt = private_dir("policies"), stamps.tool_digest()
     for path in sorted(policies_dir.glob("*/policy.yaml")):
         shown = str(path.relative_to(shown_root)) if path.is_relative_to(shown_root) else str(path)
         text = yamlread.read_text(path, shown, PolicyLoadError)
-        known = cache.get(text)
-        if known is not None:
-            out.append(known)
-            continue
-        loaded = yamlread.load_documents(text, file=shown, error=PolicyLoadError, checked=True)
-        docs = [data for _index, _line, _chunk, data in loaded]
+
+        def load_policy(text: str = text, shown: str = shown) -> list[Any]:
+            loaded = yamlread.load_documents(text, file=shown, error=PolicyLoadError, checked=True)
+            return [data for _index, _line, _chunk, data in loaded]
+
+        docs = yamlread.cached_data(cache, text, load_policy, salt=salt)
         if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "ClusterPolicy":
             raise EnvFileError(
                 "a policy.yaml must hold exactly one Kyverno ClusterPolicy",
@@ -427,45 +423,5 @@ def load_policy_sources(policies_dir: Path, *, shown_root: Path) -> tuple[Mappin
                 line=1,
                 hint="one ClusterPolicy per policies/<name>/policy.yaml",
             )
-        cache.put(text, docs[0])
         out.append(docs[0])
     return tuple(out)
-
-
-class _ParsedCache:
-    """Files parsed before, by their text: 1 ms instead of 10 for the policies of every render.
-
-    Kept in the private cache (``generator.usercache``: unpickling runs code, so nothing a commit or
-    another account wrote is read), keyed by the text and the tool's fingerprint (its source and
-    libraries: what the parse depends on). Only a cache: an entry that cannot be read or written
-    means "parse".
-    """
-
-    def __init__(self, name: str) -> None:
-        from generator import stamps
-
-        self.directory = private_dir(name)
-        self.tool = stamps.tool_digest() if self.directory is not None else ""
-
-    def _path(self, text: str) -> Path | None:
-        if self.directory is None:
-            return None
-        key = hashlib.blake2b(f"{self.tool}\0{text}".encode(), digest_size=20).hexdigest()
-        return self.directory / f"{key}.pickle"
-
-    def get(self, text: str) -> Any:
-        path = self._path(text)
-        try:
-            return pickle.loads(path.read_bytes()) if path is not None else None
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
-            return None
-
-    def put(self, text: str, value: Any) -> None:
-        path = self._path(text)
-        if path is None:
-            return
-        with contextlib.suppress(OSError):
-            fd, tmp = tempfile.mkstemp(prefix=".", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)

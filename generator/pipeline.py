@@ -23,13 +23,13 @@ from generator.manifest import HUB_CLUSTER, Manifest
 from generator.model import Environment, build_environment
 from generator.plan import plan_clusters
 from generator.render import render_environment
-from generator.reuse import Reuse, UnitRecord, overlapping, reusable, unit_keys
+from generator.reuse import Reuse, overlapping, reusable, unit_keys
 from generator.sourcemap import SourceMap
+from generator.stamps import Recorded, UnitRecord
 from generator.templating import TemplateSet, load_templates
 from generator.units import Digests, Noted, Unit, digests
 from generator.write import (
     Change,
-    Recorded,
     Staging,
     Unproven,
     WriteReport,
@@ -348,8 +348,8 @@ def _rendered(
     policies and environments are read once, here; the worker is forked after that and inherits
     them (copy-on-write), then renders its share while this process renders the other.
     With ``staged``, each process also writes the files of its share ahead into the new tree
-    (``write.stage``), so creating them runs on both cores too. ``skip``: service units not to
-    render, per environment (``generator.reuse``).
+    (``write.stage``), so creating them runs on both cores too. ``skip``: units not to render, per
+    environment (``generator.reuse``).
     """
     skip = skip or {}
     loaded = {n: (preloaded or {}).get(n) or load_env(project, n) for n in names}
@@ -396,8 +396,8 @@ def render(
     """Render and write (or, with ``check``, only compare) ``rendered/``.
 
     Everything is rendered and every error raised before the writer touches ``rendered/``.
-    Environments whose stamp holds are not rendered (``stamps``); of the others, the service units
-    whose key is unchanged are not rendered either: their files are kept (``generator.reuse``).
+    Environments whose stamp holds are not rendered (``stamps``); of the others, the units whose key
+    is unchanged are not rendered either: their files are kept (``generator.reuse``).
     Proving that the unchanged environments' files are as recorded is thousands of system calls:
     when there are also environments to render, a forked child does it meanwhile (``_proving``).
     """
@@ -491,27 +491,31 @@ class _Part:
     @property
     def same(self) -> dict[str, Recorded]:
         """The kept files as their stamps recorded them (``write_tree``'s ``same``)."""
-        return {p: status for found in self.reuse.values() for p, status in found.files.items()}
+        return {p: recorded for found in self.reuse.values() for p, recorded in found.files.items()}
 
     def unit_keys(self, name: str, shared: str | None) -> dict[str, UnitRecord]:
         """What ``name``'s stamp records of its units (``reuse.unit_keys``)."""
         return unit_keys(shared, self.digested.get(name), self.noted.get(name, Noted()), self.reuse.get(name))
 
     def replaced(self, other: _Part) -> _Part:
-        """This part with ``other``'s environments rendered as ``other`` renders them."""
-        gone = {f"{name}/" for name in other.loaded}
-        files = {p: t for p, t in self.files.items() if f"{p.split('/', 1)[0]}/" not in gone}
+        """This part with ``other``'s environments as ``other`` renders them."""
+        gone = other.loaded.keys()
+
+        def kept(path: str) -> bool:
+            return path.split("/", 1)[0] not in gone
+
         mine = _Part(
             self.loaded,
             self.digested,
-            {n: r for n, r in self.reuse.items() if n not in other.loaded},
-            files,
-            {p: o for p, o in self.origins.items() if f"{p.split('/', 1)[0]}/" not in gone},
-            {n: r for n, r in self.noted.items() if n not in other.loaded},
+            {n: r for n, r in self.reuse.items() if n not in gone},
+            {p: t for p, t in self.files.items() if kept(p)},
+            {p: o for p, o in self.origins.items() if kept(p)},
+            {n: r for n, r in self.noted.items() if n not in gone},
         )
         return mine.joined(other)
 
     def joined(self, other: _Part) -> _Part:
+        """This part and ``other`` (of other environments) as one."""
         return _Part(
             {**self.loaded, **other.loaded},
             {**self.digested, **other.digested},
@@ -544,14 +548,11 @@ def _render_part(
     }
     skip = {name: found.units for name, found in reuse.items()}
     files, origins, noted = _rendered(project, names, loaded, staged, skip) if names else ({}, {}, {})
-    for name in [n for n, found in reuse.items() if overlapping(_of(files, n), found.files)]:
-        del reuse[name]  # an object may take a kept one's identity: render it all, for its error
-        more, located, also = _rendered(project, [name], loaded)
-        gone = set(_of(files, name))
-        files = dict(sorted({**{p: t for p, t in files.items() if p not in gone}, **more}.items()))
-        origins.update(located)
-        noted[name] = also.get(name, Noted())
-    return _Part(loaded, digested, reuse, files, origins, noted)
+    part = _Part(loaded, digested, reuse, files, origins, noted)
+    clash = {n: loaded[n] for n, found in reuse.items() if overlapping(_of(files, n), found.files)}
+    if clash:  # an object may take a kept one's identity: render those whole, for a full render's error
+        part = part.replaced(_render_part(project, clash, shared, None, keep=False))
+    return part
 
 
 def _of(files: Mapping[str, str], env: str) -> list[str]:

@@ -18,10 +18,10 @@ from pathlib import Path
 from generator import stamps
 from generator.model import Environment
 from generator.plan import plan_clusters
+from generator.stamps import Recorded, UnitRecord
 from generator.units import (
     Digests,
     Noted,
-    Reads,
     Unit,
     is_template,
     parse_unit_id,
@@ -30,10 +30,7 @@ from generator.units import (
     unit_key,
 )
 
-__all__ = ["Reuse", "UnitRecord", "overlapping", "reusable", "unit_keys"]
-
-#: What a stamp records of a unit: its key, what it read, and (a template unit) its files.
-UnitRecord = tuple[str, Reads, tuple[str, ...] | None]
+__all__ = ["Reuse", "overlapping", "reusable", "unit_keys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +41,8 @@ class Reuse:
     """The environment's last stamp: the digests and origins of the kept files."""
     units: frozenset[Unit]
     """The units not to render."""
-    files: dict[str, tuple[str | None, str]]
-    """Their files as the stamp recorded them: ``{path: (status, digest)}`` (``write_tree``'s ``same``)."""
+    files: dict[str, Recorded]
+    """Their files as the stamp recorded them (``write_tree``'s ``same``)."""
 
 
 def reusable(root: Path, env: Environment, shared: str | None, digested: Digests | None) -> Reuse | None:

@@ -8,9 +8,9 @@ environment file each file's object came from (its origin: ``("services", 2)``, 
 finding at the environment's line). When both digests still match, rendering that environment
 again would produce exactly the files it already has, so ``render`` and ``render --check`` report
 them ``identical`` without rendering, and ``check`` reads the objects back from their files
-(``generator.reread``) instead of rendering them again. It also records each service's render
-key (``generator.units``): a render of an edited environment reuses the files of every service
-whose key is unchanged.
+(``generator.reread``) instead of rendering them again. It also records each render unit's key
+(``generator.units``): a render of an edited environment keeps the files of every unit whose key
+is unchanged (``generator.reuse``).
 
 How a file is proven to be as recorded: ``check`` reads and hashes every file (it reads them
 anyway). ``render`` first compares each file's status (inode, size, modification and change
@@ -39,7 +39,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +49,10 @@ from generator.usercache import private_dir
 __all__ = [
     "STAMP_DIR",
     "Kept",
+    "Recorded",
     "Stamp",
+    "UnitRecord",
+    "as_recorded",
     "digest",
     "inputs_digest",
     "read_stamp",
@@ -232,6 +235,11 @@ def inputs_digest(root: Path, env: str, shared: str | None) -> str | None:
 
 #: A file's status as a stamp records it: ``"inode:size:mtime:ctime"`` (times in ns).
 Signature = str
+#: A file as a stamp recorded it: its status (if it had settled) and the digest of its bytes.
+Recorded = tuple[Signature | None, str]
+#: A unit as a stamp records it (``generator.units``): its render key, the services it read (``None``:
+#: all of them) and, for a template unit, its files.
+UnitRecord = tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -250,9 +258,8 @@ class Stamp:
     """The status of each file that had settled when it was recorded (``_settled``)."""
     origins: dict[str, YamlPath]
     """The origin of each file's object (``Manifest.sources``) where it has one."""
-    units: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]]
-    """``{unit: (render key, the services it read or None for all, a template unit's files)}``
-    (``generator.units``, ``generator.reuse``)."""
+    units: dict[str, UnitRecord]
+    """``{unit: its record}`` (``generator.units``, ``generator.reuse``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +335,7 @@ def read_stamp(root: Path, env: str, inputs: str | None = None) -> Stamp | None:
 
     ``inputs``: only a stamp of these inputs (``inputs_digest``), told before its body is parsed.
     A stamp says what the last render wrote, not that the files are still so: see
-    ``unchanged_files``, ``unchanged_paths`` and ``verified``. The file is a line with the seal and
+    ``unchanged_files``, ``unchanged_paths`` and ``write.compare``. The file is a line with the seal and
     the inputs' digest, then the JSON body; the seal covers both.
     """
     key = _key()
@@ -397,32 +404,46 @@ def unchanged_paths(root: Path, env: str, inputs: str) -> list[str] | None:
     return sorted(found)
 
 
-def _same_bytes(path: str, recorded: str | None) -> bool:
+def as_recorded(path: str, status: Signature, recorded: Recorded) -> bool:
+    """True when the file at ``path`` (whose status is ``status``) is as a stamp recorded it.
+
+    Its recorded status, else its recorded bytes (read and hashed): see the module docstring.
+    """
+    if status == recorded[0]:
+        return True
     try:
         with open(path, "rb") as fh:
-            return recorded is not None and digest(fh.read()) == recorded
+            return digest(fh.read()) == recorded[1]
     except OSError:
         return False
 
 
-def _walk(
-    directory: str, rel: str, stamp: Stamp, since: int | None, found: dict[str, Signature | None]
-) -> bool:
-    """Add each file below ``directory`` to ``found`` (its status if settled); False on any difference."""
+def _files(directory: str, rel: str) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
+    """``(path under rendered/, entry)`` of each regular file below ``directory``, ``None`` for others.
+
+    Anything that is neither a directory nor a regular file (a symlink, a FIFO...) comes with
+    ``None``. ``os.scandir`` and string paths: this walks every file of every unchanged environment.
+    """
     with os.scandir(directory) as it:
         for entry in it:
             path = f"{rel}/{entry.name}"
             if entry.is_dir(follow_symlinks=False):
-                if not _walk(entry.path, path, stamp, since, found):
-                    return False
-            elif entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-                sig = signature(st)
-                if stamp.signatures.get(path) != sig and not _same_bytes(entry.path, stamp.files.get(path)):
-                    return False
-                found[path] = sig if since is not None and st.st_ctime_ns < since else None
+                yield from _files(entry.path, path)
             else:
-                return False  # a symlink, FIFO...: the full compare reports it
+                yield path, entry if entry.is_file(follow_symlinks=False) else None
+
+
+def _walk(base: str, env: str, stamp: Stamp, since: int | None, found: dict[str, Signature | None]) -> bool:
+    """Add each file of ``base`` to ``found`` (its status if settled); False on any difference."""
+    for path, entry in _files(base, env):
+        recorded = stamp.files.get(path)
+        if entry is None or recorded is None:
+            return False  # a symlink, FIFO... or a file the stamp does not know: the compare reports it
+        st = entry.stat(follow_symlinks=False)
+        sig = signature(st)
+        if not as_recorded(entry.path, sig, (stamp.signatures.get(path), recorded)):
+            return False
+        found[path] = sig if since is not None and st.st_ctime_ns < since else None
     return True
 
 
@@ -466,25 +487,19 @@ def _recorded_texts(rendered: Path, env: str, recorded: Mapping[str, str]) -> di
     return dict(sorted(out.items()))
 
 
-def _read_tree(directory: str, rel: str, recorded: Mapping[str, str], out: dict[str, str]) -> bool:
-    """Add ``{rel/name: text}`` of the files below ``directory`` to ``out``; False on any difference."""
-    with os.scandir(directory) as it:
-        for entry in it:
-            path = f"{rel}/{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if not _read_tree(entry.path, path, recorded, out):
-                    return False
-            elif entry.is_file(follow_symlinks=False):
-                with open(entry.path, "rb") as fh:
-                    data = fh.read()
-                if recorded.get(path) != digest(data):
-                    return False
-                try:
-                    out[path] = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    return False
-            else:
-                return False  # a symlink, FIFO...: the full compare reports it
+def _read_tree(base: str, env: str, recorded: Mapping[str, str], out: dict[str, str]) -> bool:
+    """Add ``{path: text}`` of the files of ``base`` to ``out``; False on any difference."""
+    for path, entry in _files(base, env):
+        if entry is None:
+            return False  # a symlink, FIFO...: the full compare reports it
+        with open(entry.path, "rb") as fh:
+            data = fh.read()
+        if recorded.get(path) != digest(data):
+            return False
+        try:
+            out[path] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
     return True
 
 
@@ -548,14 +563,13 @@ def record(
     origins: Mapping[str, YamlPath],
     *,
     reused: Mapping[str, tuple[Stamp, Collection[str]]] | None = None,
-    units: Mapping[str, Mapping[str, tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]]]
-    | None = None,
+    units: Mapping[str, Mapping[str, UnitRecord]] | None = None,
 ) -> None:
     """Stamp each of ``envs`` as rendered from ``inputs[env]`` into exactly its ``files``.
 
     ``origins``: each file's object's origin, where it has one (``Kept.origins``). ``reused``: per
     environment, its previous stamp and the paths of the files it still stands for (reused, not
-    rendered: ``generator.units``). ``units``: each environment's service render keys.
+    rendered: ``generator.reuse``). ``units``: each environment's unit records.
 
     Best effort: a stamp that cannot be written only means the next run renders.
     """

@@ -36,7 +36,7 @@ from generator.documents import DocumentSource
 from generator.dump import dump
 from generator.errors import WriteError
 from generator.manifest import HEADER_PREFIX, Manifest
-from generator.stamps import digest, signature
+from generator.stamps import Recorded, as_recorded, signature
 from generator.treeswap import (
     Special,
     clean_strays,
@@ -132,9 +132,6 @@ def plan_files(manifests: Iterable[Manifest]) -> dict[str, str]:
 #: What ``_existing`` gives for a kept file still as its stamp recorded it (``same``).
 KNOWN = Special("a file known to the render")
 
-#: A kept file as its stamp recorded it: its status (``stamps.signature``, if recorded) and digest.
-Recorded = tuple[str | None, str]
-
 
 class Unproven(Exception):  # control flow, not an error: the caller renders instead
     """Files the render meant to keep (``same``) are not as their stamp recorded them."""
@@ -174,13 +171,12 @@ def _scan(directory: str, rel: str, found: dict[str, bytes | Special], same: Map
             _scan(entry.path, path, found, same)
             continue
         recorded = same.get(path)
-        if recorded is not None and entry.is_file(follow_symlinks=False):
-            status, digest_of = recorded
-            if status is not None and signature(entry.stat(follow_symlinks=False)) == status:
-                found[path] = KNOWN
-                continue
-            data = read_entry(entry.path)
-            found[path] = KNOWN if isinstance(data, bytes) and digest(data) == digest_of else data
+        if (
+            recorded is not None
+            and entry.is_file(follow_symlinks=False)
+            and as_recorded(entry.path, signature(entry.stat(follow_symlinks=False)), recorded)
+        ):
+            found[path] = KNOWN
         else:
             found[path] = read_entry(entry.path)
 

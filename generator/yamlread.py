@@ -34,9 +34,12 @@ Must not know what the YAML means; callers check structure.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
     "MAX_FILE_BYTES",
+    "cached_data",
     "check_text",
     "compose",
     "compose_or_none",
@@ -589,3 +593,32 @@ def load_documents(
         if data is not None:
             out.append((index, line, chunk, data))
     return out
+
+
+def cached_data(directory: Path | None, text: str, load_text: Callable[[], Any], *, salt: str = "") -> Any:
+    """``load_text()`` (what ``text`` loads to), kept as JSON in ``directory`` by ``salt`` and ``text``.
+
+    Reading JSON back is 10-40 times faster than loading the YAML again, and JSON cannot run code.
+    Only data JSON gives back equal is kept (no dates, no keys other than strings): anything else is
+    loaded each time. A missing (``None``), unreadable or unwritable cache means "load".
+    """
+    if directory is None:
+        return load_text()
+    key = hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()[:40]
+    cached = directory / f"{key}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = load_text()
+    try:
+        encoded = json.dumps(data)
+        if json.loads(encoded) != data:
+            return data
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(encoded, encoding="utf-8")
+        os.replace(tmp, cached)
+    except (OSError, TypeError, ValueError):
+        pass  # a value JSON cannot hold (a date) or a read-only cache: load it next time too
+    return data

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from pathlib import Path
 
 import pytest
 
-from generator import stamps
+from generator import stamps, yamlread
 from generator.load import load_policy_sources
 from tests.conftest import ROOT
 
@@ -44,12 +45,24 @@ def test_parsed_policies_come_back_equal_and_follow_their_text(tmp_path: Path, p
         (policies / source.parent.name).mkdir()
         (policies / source.parent.name / "policy.yaml").write_bytes(source.read_bytes())
     parsed = load_policy_sources(policies, shown_root=tmp_path)
-    assert list((private_cache / "policies").glob("*.pickle"))
+    assert list((private_cache / "policies").glob("*.json"))
     assert load_policy_sources(policies, shown_root=tmp_path) == parsed
     target = sorted(policies.glob("*/policy.yaml"))[0]
     target.write_text(target.read_text(encoding="utf-8").replace("name: ", "name: x", 1), encoding="utf-8")
     again = load_policy_sources(policies, shown_root=tmp_path)
     assert again[0]["metadata"]["name"] == "x" + parsed[0]["metadata"]["name"]
-    for entry in (private_cache / "policies").glob("*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in (private_cache / "policies").glob("*.json"):
+        entry.write_bytes(b"not json")
     assert load_policy_sources(policies, shown_root=tmp_path) == again
+
+
+@pytest.mark.parametrize("data", [{1: "int key"}, {"when": datetime.date(2026, 1, 1)}, ("a", "tuple")])
+def test_only_what_json_gives_back_equal_is_cached(tmp_path: Path, data: object) -> None:
+    """A YAML int key or date would come back from JSON as something else: loaded each time."""
+    assert yamlread.cached_data(tmp_path, "text", lambda: data) == data
+    assert not list(tmp_path.glob("*.json"))
+    assert yamlread.cached_data(tmp_path, "text", lambda: {"plain": [1, True, None]}) == {
+        "plain": [1, True, None]
+    }
+    assert yamlread.cached_data(tmp_path, "text", lambda: {"never": "loaded"}) == {"plain": [1, True, None]}
+    assert yamlread.cached_data(tmp_path, "text", lambda: "other salt", salt="x") == "other salt"

@@ -310,14 +310,15 @@ def test_without_settled_statuses_every_file_is_read(fleet: Path, monkeypatch: p
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many files the stamps read and hash (each read file's bytes are digested once)."""
     count = [0]
-    real = stamps._same_bytes
+    real = stamps.digest
 
-    def counting(path: str, digest: str | None) -> bool:
+    def counting(data: bytes) -> str:
         count[0] += 1
-        return real(path, digest)
+        return real(data)
 
-    monkeypatch.setattr(stamps, "_same_bytes", counting)
+    monkeypatch.setattr(stamps, "digest", counting)
     return count
 
 
